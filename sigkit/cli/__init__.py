@@ -1,0 +1,1 @@
+"""The `sigkit` command line: argument parsing and output only; signing lives in the core."""

@@ -1,0 +1,215 @@
+"""`sigkit sign`: sign one request and print every step."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated, BinaryIO
+
+import typer
+
+from sigkit.cli.common import note, resolve_credentials
+from sigkit.endpoints import infer_scope
+from sigkit.errors import InputError
+from sigkit.http import Body, Request, parse_request_text
+from sigkit.render import render_json, render_text, use_colour
+from sigkit.result import SigningResult
+from sigkit.sigv2.s3 import ADDRESSING_STYLES, S3V2Config, sign_v2, sign_v2_query
+from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.signer import sign_v4, sign_v4_query
+from sigkit.timefmt import parse_time
+
+# The S3 documentation's "GET Object" SigV4 example, whose published signature is
+# f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41.
+EXAMPLE_URL = "https://examplebucket.s3.amazonaws.com/test.txt"
+EXAMPLE_HEADERS = [("Range", "bytes=0-9")]
+EXAMPLE_DATE = "20130524T000000Z"
+
+
+def parse_header_option(text: str) -> tuple[str, str]:
+    """curl's ``-H "Name: value"`` (blanks after the colon dropped, as curl does)."""
+    name, sep, value = text.partition(":")
+    if not sep:
+        raise InputError("-H", f"{text!r} is not 'Name: value'")
+    return name.strip(), value.lstrip(" \t")
+
+
+def _open_body(data: str | None, data_file: Path | None) -> Body:
+    if data is not None and data_file is not None:
+        raise InputError("--data-file", "give either --data or --data-file, not both")
+    if data is not None:
+        return data.encode("utf-8")
+    if data_file is None:
+        return None
+    if str(data_file) == "-":
+        return sys.stdin.buffer.read()
+    try:
+        stream: BinaryIO = data_file.open("rb")
+    except OSError as exc:
+        raise InputError("--data-file", f"{data_file}: {exc.strerror}") from None
+    return stream
+
+
+def _build_request(
+    args: list[str],
+    method: str | None,
+    headers: list[str],
+    body: Body,
+    request_file: Path | None,
+) -> Request:
+    if request_file is not None:
+        if args:
+            raise InputError("URL", "give either a URL or --request-file, not both")
+        try:
+            raw = request_file.read_bytes()
+        except OSError as exc:
+            raise InputError("--request-file", f"{request_file}: {exc.strerror}") from None
+        request = parse_request_text(raw, source=str(request_file))
+        if method or headers or body is not None:
+            raise InputError(
+                "--request-file", "the file holds the whole request; drop -X/-H/--data"
+            )
+        return request
+    if not args:
+        raise InputError("URL", "missing; give a URL, --request-file, or --example")
+    if len(args) == 2:
+        if method is not None:
+            raise InputError("METHOD", "given both as an argument and with -X")
+        method = args[0]
+        args = args[1:]
+    elif len(args) > 2:
+        raise InputError("URL", f"expected [METHOD] URL, got {len(args)} arguments")
+    if method is None:
+        method = "POST" if body is not None else "GET"
+    return Request.from_url(method, args[0], [parse_header_option(h) for h in headers], body)
+
+
+def _scope(request: Request, region: str | None, service: str | None) -> tuple[str, str]:
+    host_region, host_service = infer_scope(request.host)
+    region = region or host_region
+    service = service or host_service
+    if not region:
+        raise InputError("--region", f"missing; the host {request.host!r} does not name one")
+    if not service:
+        raise InputError("--service", f"missing; the host {request.host!r} does not name one")
+    return region, service
+
+
+def sign(
+    args: Annotated[
+        list[str] | None, typer.Argument(help="[METHOD] URL", show_default=False)
+    ] = None,
+    request_method: Annotated[
+        str | None, typer.Option("-X", "--request", help="HTTP method")
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
+    ] = None,
+    data: Annotated[str | None, typer.Option("-d", "--data", help="request body, as given")] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data-file", help="body from a file ('-' = stdin)")
+    ] = None,
+    request_file: Annotated[
+        Path | None, typer.Option("--request-file", help="raw HTTP request text")
+    ] = None,
+    sig: Annotated[str, typer.Option("--sig", help="v4 or v2")] = "v4",
+    region: Annotated[str | None, typer.Option("--region", help="signing region")] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", help="signing service, e.g. s3")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="signing time (default: now, UTC)")
+    ] = None,
+    presign: Annotated[
+        bool, typer.Option("--presign", help="query (presigned URL) variant")
+    ] = False,
+    expires: Annotated[
+        int, typer.Option("--expires", help="presigned URL lifetime, seconds")
+    ] = 3600,
+    unsigned_payload: Annotated[
+        bool, typer.Option("--unsigned-payload", help="sign UNSIGNED-PAYLOAD")
+    ] = False,
+    payload_hash: Annotated[
+        str | None, typer.Option("--payload-hash", help="payload hash to sign")
+    ] = None,
+    bucket: Annotated[
+        str | None, typer.Option("--bucket", help="V2: bucket for the resource")
+    ] = None,
+    addressing: Annotated[
+        str | None, typer.Option("--addressing", help="V2: virtual-hosted|path|service")
+    ] = None,
+    access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
+    secret_key: Annotated[
+        str | None, typer.Option("--secret-key", help="secret access key")
+    ] = None,
+    session_token: Annotated[
+        str | None, typer.Option("--session-token", help="session token")
+    ] = None,
+    show_secrets: Annotated[
+        bool, typer.Option("--show-secrets", help="print key material in full")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    example: Annotated[
+        bool, typer.Option("--example", help="sign the S3 documentation's GET example")
+    ] = False,
+) -> None:
+    """Sign one request and print every step: canonical request, string to sign, key chain,
+    signature, Authorization header (or presigned URL) and the signed request."""
+    headers = list(header or [])
+    positional = list(args or [])
+    if example:
+        if positional or request_file or headers:
+            raise InputError("--example", "the example is a whole request; drop the URL and -H")
+        positional, headers = [EXAMPLE_URL], [f"{n}: {v}" for n, v in EXAMPLE_HEADERS]
+        date = date or EXAMPLE_DATE
+    body = _open_body(data, data_file)
+    request = _build_request(positional, request_method, headers, body, request_file)
+    env: dict[str, str] | None = {} if example else None
+    credentials, source = resolve_credentials(access_key, secret_key, session_token, env)
+    when = parse_time(date, field="--date") if date else datetime.now(UTC)
+    if sig not in ("v4", "v2"):
+        raise InputError("--sig", f"{sig!r} is not v4 or v2")
+    if unsigned_payload and payload_hash:
+        raise InputError("--payload-hash", "give either --payload-hash or --unsigned-payload")
+    result: SigningResult
+    if sig == "v4":
+        region_, service_ = _scope(request, region, service)
+        payload = UNSIGNED_PAYLOAD if unsigned_payload else payload_hash
+        if service_ == "s3":
+            if presign and payload is None:
+                payload = UNSIGNED_PAYLOAD
+            config = SigV4Config.s3(region_, payload_hash=payload, expires=expires)
+        else:
+            config = SigV4Config.generic(region_, service_, payload_hash=payload, expires=expires)
+        signer = sign_v4_query if presign else sign_v4
+        result = signer(request, credentials, when, config)
+    else:
+        if addressing is not None and addressing not in ADDRESSING_STYLES:
+            raise InputError(
+                "--addressing", f"{addressing!r} is not one of {', '.join(ADDRESSING_STYLES)}"
+            )
+        v2 = S3V2Config(bucket=bucket, addressing=addressing, expires_in=expires)  # type: ignore[arg-type]
+        result = (sign_v2_query if presign else sign_v2)(request, credentials, when, v2)
+    hidden = tuple(t for t in (credentials.session_token,) if t)
+    if as_json:
+        print(
+            render_json(
+                result,
+                show_secrets=show_secrets,
+                hidden=hidden,
+                credentials_source=source,
+                access_key_id=credentials.access_key_id,
+            )
+        )
+        return
+    if source != "command line":
+        note(f"credentials: {source}")
+    if example:
+        note(
+            "example: the S3 documentation's GET Object request; its published signature is "
+            "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+        )
+    sys.stdout.write(
+        render_text(result, colour=use_colour(sys.stdout), show_secrets=show_secrets, hidden=hidden)
+    )

@@ -1,0 +1,53 @@
+"""What a host name says about the signing scope: service and region, where it says anything.
+
+Only well-known public naming schemes are read; anything else needs --region/--service.
+"""
+
+from __future__ import annotations
+
+import re
+
+_S3_AWS = re.compile(
+    r"(?:.+\.)?s3(?:[.-](?:dualstack\.)?(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+))?"
+    r"(?:\.dualstack)?\.amazonaws\.com(?:\.cn)?\Z"
+)
+_S3_ACCESS_POINT = re.compile(r".+\.s3-accesspoint\.(?P<region>[a-z0-9-]+)\.amazonaws\.com\Z")
+_AWS_REGIONAL = re.compile(
+    r"(?:.+\.)?(?P<service>[a-z0-9-]+)\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)"
+    r"\.amazonaws\.com(?:\.cn)?\Z"
+)
+_AWS_GLOBAL = re.compile(r"(?P<service>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\Z")
+_WASABI = re.compile(r"(?:.+\.)?s3(?:\.(?P<region>[a-z0-9-]+))?\.wasabisys\.com\Z")
+
+# (host suffix, service, region) for S3-compatible stores whose documentation fixes the region.
+_KNOWN = (
+    ("storage.yandexcloud.net", "s3", "ru-central1"),
+    ("r2.cloudflarestorage.com", "s3", "auto"),
+)
+
+
+def infer_scope(host: str) -> tuple[str | None, str | None]:
+    """(region, service) named by `host`, each None when the host does not say."""
+    name = host.lower()
+    if name.startswith("["):
+        return None, None
+    name = name.rsplit(":", 1)[0]
+    for suffix, service, region in _KNOWN:
+        if name == suffix or name.endswith("." + suffix):
+            return region, service
+    match = _S3_ACCESS_POINT.match(name)
+    if match:
+        return match.group("region"), "s3"
+    match = _S3_AWS.match(name)
+    if match:
+        return match.group("region") or "us-east-1", "s3"
+    match = _WASABI.match(name)
+    if match:
+        return match.group("region") or "us-east-1", "s3"
+    match = _AWS_REGIONAL.match(name)
+    if match:
+        return match.group("region"), match.group("service")
+    match = _AWS_GLOBAL.match(name)
+    if match:
+        return "us-east-1", match.group("service")
+    return None, None

@@ -1,0 +1,280 @@
+"""The request model and the raw HTTP text form used by test vectors and captures.
+
+A `Request` keeps exactly what the caller gave: header order and duplicates, the raw path and
+query as they will be sent, the body as bytes or a stream. Signers read it and return a new
+request; nothing here canonicalises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import BinaryIO
+from urllib.parse import urlsplit
+
+from sigkit.errors import InputError
+
+Headers = tuple[tuple[str, str], ...]
+Body = bytes | BinaryIO | None
+
+_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_VALUE_BAD = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_FOLDED_VALUE_BAD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\n(?![ \t])")
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::(\d{1,5}))?\Z")
+_VERSION = re.compile(r"HTTP/\d(\.\d)?\Z")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def check_header(name: str, value: str, *, allow_folding: bool = False) -> None:
+    """Reject what no HTTP server would accept, naming the header."""
+    if not name:
+        raise InputError("header", "empty header name")
+    if not _TOKEN.match(name):
+        raise InputError(
+            f"header {name!r}", "name may hold only letters, digits and !#$%&'*+-.^_`|~"
+        )
+    bad = (_FOLDED_VALUE_BAD if allow_folding else _VALUE_BAD).search(value)
+    if bad:
+        raise InputError(f"header {name}", f"value contains the control character {bad.group()!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """An HTTP request as it will be (or was) sent.
+
+    `path` and `query` are the raw bytes of the request target as text: `query` is None when the
+    target has no ``?`` and ``""`` when it has one with nothing after it.
+    """
+
+    method: str
+    path: str
+    query: str | None = None
+    headers: Headers = ()
+    body: Body = None
+    scheme: str = "https"
+    authority: str | None = None
+
+    @classmethod
+    def from_url(
+        cls,
+        method: str,
+        url: str,
+        headers: Iterable[tuple[str, str]] = (),
+        body: Body = None,
+    ) -> Request:
+        scheme, authority, path, query = split_url(url)
+        hdrs = tuple((n, v) for n, v in headers)
+        for name, value in hdrs:
+            check_header(name, value)
+        return cls(
+            method=check_method(method),
+            path=path,
+            query=query,
+            headers=hdrs,
+            body=body,
+            scheme=scheme,
+            authority=authority,
+        )
+
+    @property
+    def target(self) -> str:
+        """The request target as it appears on the request line."""
+        return self.path if self.query is None else f"{self.path}?{self.query}"
+
+    @property
+    def url(self) -> str:
+        return f"{self.scheme}://{self.host}{self.target}"
+
+    @property
+    def host(self) -> str:
+        """The Host header as sent, or the URL authority without a default port."""
+        sent = self.header("host")
+        if sent is not None:
+            return sent.strip()
+        if self.authority is None:
+            raise InputError("host", "the request has neither a URL host nor a Host header")
+        return strip_default_port(self.scheme, self.authority)
+
+    def header(self, name: str) -> str | None:
+        """First value of a header (case-insensitive), or None."""
+        lname = name.lower()
+        for n, v in self.headers:
+            if n.lower() == lname:
+                return v
+        return None
+
+    def header_values(self, name: str) -> list[str]:
+        lname = name.lower()
+        return [v for n, v in self.headers if n.lower() == lname]
+
+    def with_headers(self, added: Sequence[tuple[str, str]]) -> Request:
+        """Append headers; a Host header the signer supplies goes first, where clients send it."""
+        front = tuple(h for h in added if h[0] == "Host")
+        back = tuple(h for h in added if h[0] != "Host")
+        return replace(self, headers=front + self.headers + back)
+
+    def with_query(self, query: str | None) -> Request:
+        return replace(self, query=query)
+
+    def body_bytes(self) -> bytes:
+        """The body as bytes (reads a stream and rewinds it when it can)."""
+        body = self.body
+        if body is None:
+            return b""
+        if isinstance(body, bytes):
+            return body
+        start = body.tell() if body.seekable() else None
+        data = body.read()
+        if start is not None:
+            body.seek(start)
+        return data
+
+
+def check_method(method: str) -> str:
+    if not method or not _TOKEN.match(method):
+        raise InputError("method", f"{method!r} is not an HTTP method token")
+    return method
+
+
+def strip_default_port(scheme: str, authority: str) -> str:
+    host, sep, port = authority.rpartition(":")
+    if sep and "]" not in port and port.isdigit() and int(port) == DEFAULT_PORTS.get(scheme):
+        return host
+    return authority
+
+
+def split_url(url: str) -> tuple[str, str, str, str | None]:
+    """Split an absolute URL into scheme, authority, raw path and raw query (None if no ``?``).
+
+    Nothing is decoded or re-encoded: the path and query are kept as written.
+    """
+    if not url:
+        raise InputError("url", "empty URL")
+    bad = _CONTROL.search(url)
+    if bad:
+        raise InputError("url", f"contains the control character {bad.group()!r}")
+    if " " in url.split("?", 1)[0].split("://", 1)[0]:
+        raise InputError("url", f"{url!r} has a space in its scheme")
+    try:
+        parts = urlsplit(url)
+    except ValueError as exc:
+        raise InputError("url", f"{url!r} does not parse: {exc}") from None
+    scheme = parts.scheme.lower()
+    if scheme not in DEFAULT_PORTS:
+        raise InputError("url", f"{url!r} must start with http:// or https://")
+    authority = parts.netloc
+    if not authority:
+        raise InputError("url", f"{url!r} has no host")
+    if "@" in authority:
+        raise InputError("url", "user information in the URL is not supported; use --access-key")
+    match = _HOST.match(authority)
+    if not match:
+        raise InputError("url", f"host {authority!r} is not a valid host[:port]")
+    if match.group(2) is not None and not 0 < int(match.group(2)) < 65536:
+        raise InputError("url", f"port {match.group(2)} is out of range 1-65535")
+    if parts.fragment or url.endswith("#"):
+        raise InputError("url", "a #fragment is never sent to the server; remove it")
+    rest = url[len(parts.scheme) + 3 + len(authority) :]
+    path, sep, query = rest.partition("?")
+    return scheme, authority, path or "/", query if sep else None
+
+
+def parse_request_text(data: str | bytes, *, source: str = "request") -> Request:
+    """Parse the raw request form of test vectors and captures.
+
+    Line 1 is ``METHOD SP target SP HTTP/x.y`` (the target may itself hold spaces); then
+    ``Name:value`` lines with the value kept verbatim; a line starting with a blank continues the
+    previous value; an empty line ends the headers and the rest is the body. CR is ignored in
+    the head; the body is kept byte for byte.
+    """
+    if isinstance(data, bytes):
+        head_b, body_b = _split_head(data)
+        try:
+            head = head_b.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InputError(source, f"request head is not UTF-8 (byte {exc.start})") from None
+        body: bytes | None = body_b
+    else:
+        head_s, body_s = _split_head_text(data)
+        head = head_s
+        body = body_s.encode("utf-8", "surrogateescape") if body_s is not None else None
+    head = head.replace("\r", "")
+    lines = head.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if not lines or not lines[0].strip():
+        raise InputError(source, "empty request: expected 'METHOD /path HTTP/1.1' on line 1")
+    method, target = _parse_request_line(lines[0], source)
+    headers: list[tuple[str, str]] = []
+    for number, line in enumerate(lines[1:], start=2):
+        if line[:1] in (" ", "\t"):
+            if not headers:
+                raise InputError(f"{source} line {number}", "continuation line before any header")
+            name, value = headers[-1]
+            headers[-1] = (name, value + "\n" + line)
+            continue
+        name, sep, value = line.partition(":")
+        if not sep:
+            raise InputError(f"{source} line {number}", f"expected 'Name:value', got {line!r}")
+        try:
+            check_header(name, value)
+        except InputError as exc:
+            raise InputError(f"{source} line {number}", exc.message) from None
+        headers.append((name, value))
+    scheme, authority = "https", None
+    if target.startswith(("http://", "https://")):
+        scheme, authority, path, query = split_url(target)
+    else:
+        if _CONTROL.search(target):
+            raise InputError(f"{source} line 1", "request target contains a control character")
+        if not target.startswith("/"):
+            raise InputError(f"{source} line 1", f"request target {target!r} must start with /")
+        path, sep, q = target.partition("?")
+        query = q if sep else None
+    return Request(
+        method=method,
+        path=path,
+        query=query,
+        headers=tuple(headers),
+        body=body or None,
+        scheme=scheme,
+        authority=authority,
+    )
+
+
+def _split_head(data: bytes) -> tuple[bytes, bytes | None]:
+    for sep in (b"\r\n\r\n", b"\n\n"):
+        i = data.find(sep)
+        if i != -1:
+            return data[:i], data[i + len(sep) :]
+    return data, None
+
+
+def _split_head_text(data: str) -> tuple[str, str | None]:
+    for sep in ("\r\n\r\n", "\n\n"):
+        i = data.find(sep)
+        if i != -1:
+            return data[:i], data[i + len(sep) :]
+    return data, None
+
+
+def _parse_request_line(line: str, source: str) -> tuple[str, str]:
+    method, sep, rest = line.partition(" ")
+    target, sep2, version = rest.rpartition(" ")
+    if not sep or not sep2 or not _VERSION.match(version) or not target:
+        raise InputError(f"{source} line 1", f"expected 'METHOD /path HTTP/1.1', got {line!r}")
+    try:
+        check_method(method)
+    except InputError:
+        raise InputError(f"{source} line 1", f"{method!r} is not an HTTP method") from None
+    return method, target
+
+
+def serialize_request(request: Request) -> bytes:
+    """The vector form: request line, ``Name:value`` lines, an empty line, then the body."""
+    lines = [f"{request.method} {request.target} HTTP/1.1"]
+    lines.extend(f"{name}:{value}" for name, value in request.headers)
+    head = "\n".join(lines) + "\n\n"
+    return head.encode("utf-8") + request.body_bytes()

@@ -1,0 +1,104 @@
+"""Turn a SigningResult into text for people (highlighted on a terminal) or JSON for programs.
+
+Colour only on a TTY and never with NO_COLOR. Key material and session tokens are masked
+unless the caller asks to see them.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable
+from typing import Any, TextIO
+
+from sigkit.credentials import mask
+from sigkit.result import SigningResult, Step
+
+
+def use_colour(stream: TextIO) -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, mask(secret))
+    return text
+
+
+def _shown(step: Step, show_secrets: bool, hidden: tuple[str, ...]) -> str:
+    if step.secret and not show_secrets:
+        return mask(step.value) + "  (masked; --show-secrets shows it)"
+    return step.value if show_secrets else redact(step.value, hidden)
+
+
+def step_dicts(
+    result: SigningResult, *, show_secrets: bool = False, hidden: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    out = []
+    for step in result.steps:
+        value = step.value
+        masked = step.secret and not show_secrets
+        if masked:
+            value = mask(value)
+        elif not show_secrets:
+            value = redact(value, hidden)
+        item: dict[str, Any] = {"name": step.name, "label": step.label, "value": value}
+        if step.secret:
+            item["masked"] = masked
+        if step.notes:
+            item["notes"] = list(step.notes)
+        out.append(item)
+    return out
+
+
+def render_json(
+    result: SigningResult, *, show_secrets: bool = False, hidden: tuple[str, ...] = (), **extra: Any
+) -> str:
+    document: dict[str, Any] = {
+        "algorithm": result.algorithm,
+        "variant": result.variant,
+        **extra,
+        "steps": step_dicts(result, show_secrets=show_secrets, hidden=hidden),
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def _highlight(name: str, text: str) -> str:
+    from pygments import highlight
+    from pygments.formatters import TerminalFormatter
+    from pygments.lexers import HttpLexer, TextLexer
+
+    lexer = HttpLexer() if name == "signed_request" else TextLexer()
+    return str(highlight(text, lexer, TerminalFormatter())).rstrip("\n")
+
+
+def render_text(
+    result: SigningResult,
+    *,
+    colour: bool,
+    show_secrets: bool = False,
+    hidden: tuple[str, ...] = (),
+    skip: Iterable[str] = ("canonical_uri", "canonical_query", "canonical_headers"),
+) -> str:
+    """One block per step: a label line, then the value exactly (a blank value shown as such)."""
+    skipped = set(skip)
+    blocks = []
+    for step in result.steps:
+        if step.name in skipped:
+            continue
+        value = _shown(step, show_secrets, hidden)
+        title = f"== {step.label} [{step.name}]"
+        if colour:
+            from pygments.console import colorize
+
+            title = colorize("bold", colorize("cyan", title))
+            value = _highlight(step.name, value) if value else value
+        body = value if value != "" else "(empty)"
+        lines = [title, body.rstrip("\n") if step.name != "canonical_request" else body]
+        lines.extend(f"   note: {note}" for note in step.notes)
+        blocks.append("\n".join(lines))
+    return "\n\n".join(blocks) + "\n"

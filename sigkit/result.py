@@ -1,0 +1,106 @@
+"""What a signer returns: every intermediate value as named data, in order.
+
+Render, curl building, compare and diagnose read these steps; none of them recomputes
+signing logic. Steps are built on first access so the hot path pays only for the values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from sigkit.http import Request, serialize_request
+
+# name -> (label, holds key material)
+STEP_INFO: dict[str, tuple[str, bool]] = {
+    "canonical_uri": ("Canonical URI", False),
+    "canonical_query": ("Canonical query string", False),
+    "canonical_headers": ("Canonical headers", False),
+    "signed_headers": ("Signed headers", False),
+    "payload_hash": ("Payload hash", False),
+    "canonical_request": ("Canonical request", False),
+    "canonical_request_hash": ("Hash of the canonical request (SHA-256)", False),
+    "credential_scope": ("Credential scope", False),
+    "string_to_sign": ("String to sign", False),
+    "k_date": ('kDate = HMAC("AWS4" + secret, date)', True),
+    "k_region": ("kRegion = HMAC(kDate, region)", True),
+    "k_service": ("kService = HMAC(kRegion, service)", True),
+    "signing_key": ('kSigning = HMAC(kService, "aws4_request")', True),
+    "content_md5": ("Content-MD5 line", False),
+    "content_type": ("Content-Type line", False),
+    "date_line": ("Date line", False),
+    "amz_headers": ("Canonicalized x-amz-* headers", False),
+    "canonical_resource": ("Canonicalized resource", False),
+    "signature": ("Signature", False),
+    "authorization": ("Authorization header", False),
+    "headers_added": ("Headers added", False),
+    "query_added": ("Query parameters added", False),
+    "url": ("URL", False),
+    "signed_request": ("Signed request", False),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    value: str
+    label: str
+    secret: bool = False
+    notes: tuple[str, ...] = ()
+
+
+class SigningResult(Mapping[str, str]):
+    """Ordered, read-only steps of one signature plus the signed request.
+
+    Behaves as a mapping from step name to value; `steps` gives labels, notes and whether a
+    value is key material (renderers mask those unless asked).
+    """
+
+    __slots__ = ("_notes", "_values", "algorithm", "request", "variant")
+
+    def __init__(
+        self,
+        algorithm: str,
+        variant: str,
+        values: dict[str, str],
+        request: Request,
+        notes: dict[str, list[str]] | None = None,
+    ) -> None:
+        self.algorithm = algorithm
+        self.variant = variant
+        self.request = request
+        self._values = values
+        self._notes = notes or {}
+
+    def __getitem__(self, name: str) -> str:
+        if name == "signed_request":
+            return serialize_request(self.request).decode("utf-8", "replace")
+        if name == "url" and "url" not in self._values:
+            return self.request.url
+        return self._values[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._values
+        yield "signed_request"
+
+    def __len__(self) -> int:
+        return len(self._values) + 1
+
+    @property
+    def signature(self) -> str:
+        return self._values["signature"]
+
+    @property
+    def notes(self) -> dict[str, list[str]]:
+        return self._notes
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        out = []
+        for name in self:
+            label, secret = STEP_INFO.get(name, (name, False))
+            out.append(Step(name, self[name], label, secret, tuple(self._notes.get(name, ()))))
+        return tuple(out)
+
+    def __repr__(self) -> str:
+        return f"<SigningResult {self.algorithm} {self.variant} signature={self.signature}>"

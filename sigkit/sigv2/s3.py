@@ -1,0 +1,286 @@
+"""S3 Signature Version 2 (HmacV1): string to sign, canonicalised resource, signature.
+
+Rules from "Signing and authenticating REST requests (AWS signature version 2)" in the S3
+documentation; see docs/s3-sigv2.md. Nothing here reads a clock or the environment.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sigkit.credentials import Credentials
+from sigkit.encoding import parse_query, percent_decode, uri_encode
+from sigkit.errors import InputError
+from sigkit.http import Request
+from sigkit.result import SigningResult
+from sigkit.timefmt import check_utc, http_date
+
+Addressing = Literal["virtual-hosted", "path", "service"]
+ADDRESSING_STYLES = ("virtual-hosted", "path", "service")
+
+# Query parameters that are part of the canonicalised resource: AWS's published list plus
+# the newer ones S3 clients sign (botocore's list), sorted.
+SUBRESOURCES = frozenset(
+    [
+        "accelerate",
+        "acl",
+        "analytics",
+        "cors",
+        "defaultObjectAcl",
+        "delete",
+        "inventory",
+        "lifecycle",
+        "location",
+        "logging",
+        "metrics",
+        "notification",
+        "object-lock",
+        "partNumber",
+        "policy",
+        "replication",
+        "requestPayment",
+        "response-cache-control",
+        "response-content-disposition",
+        "response-content-encoding",
+        "response-content-language",
+        "response-content-type",
+        "response-expires",
+        "restore",
+        "select",
+        "select-type",
+        "storageClass",
+        "tagging",
+        "torrent",
+        "uploadId",
+        "uploads",
+        "versionId",
+        "versioning",
+        "versions",
+        "website",
+    ]
+)
+
+# Virtual-hosted AWS hosts: bucket.s3.amazonaws.com, bucket.s3.region.amazonaws.com,
+# bucket.s3-region.amazonaws.com, and the .cn partition.
+_AWS_VHOST = re.compile(
+    r"(?P<bucket>.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?\Z"
+)
+_AWS_SERVICE_HOST = re.compile(r"s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?\Z")
+
+
+@dataclass(frozen=True, slots=True)
+class S3V2Config:
+    """Options of one S3 V2 signature.
+
+    - `bucket` / `addressing`: where the bucket is; None infers them from the host (AWS hosts and
+      `endpoint_bases`) and the path.
+    - `endpoint_bases`: hosts of S3-compatible stores whose sub-domains are buckets, e.g.
+      ``storage.yandexcloud.net``.
+    - `expires` (query variant): the ``Expires`` epoch; None means signing time + `expires_in`.
+    - `plus_as_space`: read a raw ``+`` in a sub-resource value as a space.
+    """
+
+    bucket: str | None = None
+    addressing: Addressing | None = None
+    endpoint_bases: tuple[str, ...] = ()
+    expires: int | None = None
+    expires_in: int = 3600
+    plus_as_space: bool = True
+
+    def __post_init__(self) -> None:
+        if self.addressing is not None and self.addressing not in ADDRESSING_STYLES:
+            raise InputError("addressing", f"{self.addressing!r} is not one of {ADDRESSING_STYLES}")
+        if self.expires is not None and self.expires < 0:
+            raise InputError("expires", f"{self.expires} is before 1970")
+        if not 1 <= self.expires_in <= 604800:
+            raise InputError("expires", f"{self.expires_in} is out of range 1..604800 seconds")
+
+
+def locate_bucket(request: Request, config: S3V2Config) -> tuple[str | None, Addressing, str]:
+    """(bucket, addressing, how it was found)."""
+    host = request.host.lower()
+    host_only = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    if config.addressing is not None:
+        if config.addressing == "virtual-hosted" and config.bucket is None:
+            return host_only, "virtual-hosted", "the whole host name (CNAME bucket)"
+        return config.bucket, config.addressing, "given"
+    if config.bucket is not None:
+        first = request.path.lstrip("/").split("/", 1)[0]
+        if first == config.bucket:
+            return config.bucket, "path", "given; the path starts with it"
+        return config.bucket, "virtual-hosted", "given; the path does not start with it"
+    match = _AWS_VHOST.match(host_only)
+    if match and not _AWS_SERVICE_HOST.match(host_only):
+        return match.group("bucket"), "virtual-hosted", "from the AWS host name"
+    for base in config.endpoint_bases:
+        base = base.lower()
+        if host_only.endswith("." + base):
+            return host_only[: -len(base) - 1], "virtual-hosted", f"from the host under {base}"
+    return None, "path", "path style (the bucket, if any, is the first path segment)"
+
+
+def canonical_resource(request: Request, config: S3V2Config) -> tuple[str, list[str]]:
+    bucket, addressing, how = locate_bucket(request, config)
+    notes = [f"bucket {bucket!r}, {addressing} addressing: {how}"]
+    path = request.path or "/"
+    if addressing == "virtual-hosted" and bucket is not None:
+        resource = f"/{bucket}{path}"
+    elif addressing == "service":
+        resource = "/"
+    else:
+        resource = path
+    subresources: list[tuple[str, str | None]] = []
+    left_out: list[str] = []
+    for name, value in parse_query(request.query or ""):
+        if name in SUBRESOURCES:
+            decoded = None
+            if value is not None:
+                decoded = percent_decode(value, plus_as_space=config.plus_as_space).decode(
+                    "utf-8", "surrogateescape"
+                )
+            subresources.append((name, decoded))
+        else:
+            left_out.append(name)
+    if subresources:
+        subresources.sort(key=lambda pair: pair[0])
+        resource += "?" + "&".join(n if v is None else f"{n}={v}" for n, v in subresources)
+    if left_out:
+        notes.append(f"query parameters not signed (not sub-resources): {', '.join(left_out)}")
+    return resource, notes
+
+
+def _amz_header_lines(headers: tuple[tuple[str, str], ...]) -> str:
+    groups: dict[str, list[str]] = {}
+    for name, value in headers:
+        lname = name.lower()
+        if lname.startswith("x-amz-"):
+            groups.setdefault(lname, []).append(value.strip())
+    return "".join(f"{n}:{','.join(groups[n])}\n" for n in sorted(groups))
+
+
+def _line(request: Request, name: str) -> str:
+    return ",".join(v.strip() for v in request.header_values(name))
+
+
+def _sign(secret: str, string_to_sign: str) -> str:
+    try:
+        message = string_to_sign.encode("utf-8")
+    except UnicodeEncodeError:
+        raise InputError("request", "holds text that is not valid UTF-8") from None
+    digest = hmac.digest(secret.encode("utf-8"), message, hashlib.sha1)
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _string_to_sign(
+    request: Request, date_line: str, config: S3V2Config, values: dict[str, str]
+) -> tuple[str, list[str]]:
+    resource, notes = canonical_resource(request, config)
+    values["content_md5"] = _line(request, "content-md5")
+    values["content_type"] = _line(request, "content-type")
+    values["date_line"] = date_line
+    values["amz_headers"] = _amz_header_lines(request.headers)
+    values["canonical_resource"] = resource
+    values["string_to_sign"] = (
+        f"{request.method}\n{values['content_md5']}\n{values['content_type']}\n{date_line}\n"
+        f"{values['amz_headers']}{resource}"
+    )
+    return values["string_to_sign"], notes
+
+
+def sign_v2(
+    request: Request, credentials: Credentials, when: datetime, config: S3V2Config | None = None
+) -> SigningResult:
+    """Header variant: ``Authorization: AWS <key>:<signature>``.
+
+    The date signed is the request's own ``Date`` when it has one, else a ``Date`` set to
+    `when` is added. With ``x-amz-date`` the Date line is empty and the date is signed
+    among the x-amz-* headers, as the S3 documentation states.
+    """
+    config = config or S3V2Config()
+    if request.header("authorization") is not None:
+        raise InputError("header Authorization", "the request is already signed; remove it first")
+    added: list[tuple[str, str]] = []
+    if request.header("host") is None:
+        added.append(("Host", request.host))
+    token = credentials.session_token
+    if token is not None:
+        sent = request.header("x-amz-security-token")
+        if sent is None:
+            added.append(("x-amz-security-token", token))
+        elif sent.strip() != token:
+            raise InputError("header x-amz-security-token", "differs from the session token given")
+    notes: dict[str, list[str]] = {}
+    if request.header("x-amz-date") is not None:
+        date_line = ""
+        notes["date_line"] = ["empty because x-amz-date is sent (it is signed with x-amz-*)"]
+    else:
+        sent_date = request.header("date")
+        if sent_date is None:
+            date_line = http_date(check_utc(when))
+            added.append(("Date", date_line))
+            notes["date_line"] = ["Date header added at the signing time"]
+        else:
+            date_line = sent_date.strip()
+            notes["date_line"] = ["the request's own Date header"]
+    full = request.with_headers(added)
+    values: dict[str, str] = {}
+    _, resource_notes = _string_to_sign(full, date_line, config, values)
+    notes["canonical_resource"] = resource_notes
+    signature = _sign(credentials.secret_access_key, values["string_to_sign"])
+    authorization = f"AWS {credentials.access_key_id}:{signature}"
+    values["signature"] = signature
+    values["authorization"] = authorization
+    added.append(("Authorization", authorization))
+    values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in added)
+    return SigningResult("s3v2", "header", values, request.with_headers(added), notes)
+
+
+def sign_v2_query(
+    request: Request, credentials: Credentials, when: datetime, config: S3V2Config | None = None
+) -> SigningResult:
+    """Query variant: ``AWSAccessKeyId``, ``Signature`` and ``Expires`` appended to the URL."""
+    config = config or S3V2Config()
+    if request.query:
+        for name, _ in parse_query(request.query):
+            if name in ("Signature", "AWSAccessKeyId"):
+                raise InputError("query", f"the URL is already presigned ({name}); remove it first")
+    if config.expires is not None:
+        expires = config.expires
+    else:
+        expires = int(check_utc(when).timestamp()) + config.expires_in
+    token = credentials.session_token
+    signing_view = request
+    if token is not None:
+        signing_view = request.with_headers([("x-amz-security-token", token)])
+    values: dict[str, str] = {}
+    _, resource_notes = _string_to_sign(signing_view, str(expires), config, values)
+    notes = {
+        "canonical_resource": resource_notes,
+        "date_line": ["the Expires value (seconds since the epoch)"],
+    }
+    signature = _sign(credentials.secret_access_key, values["string_to_sign"])
+    values["signature"] = signature
+    params = [
+        ("AWSAccessKeyId", credentials.access_key_id),
+        ("Signature", signature),
+        ("Expires", str(expires)),
+    ]
+    if token is not None:
+        params.append(("x-amz-security-token", token))
+    encoded = "&".join(f"{n}={uri_encode(v)}" for n, v in params)
+    host_added = [] if request.header("host") is not None else [("Host", request.host)]
+    signed = request.with_query(
+        f"{request.query}&{encoded}" if request.query else encoded
+    ).with_headers(host_added)
+    values["query_added"] = encoded
+    values["url"] = signed.url
+    return SigningResult("s3v2", "query", values, signed, notes)
+
+
+presign_v2 = sign_v2_query

@@ -1,0 +1,132 @@
+"""The canonical request of SigV4, one function per line of it.
+
+Each function returns the line and, where the input was changed on the way (a raw ``+``
+read as a space, a path re-encoded), a note saying so: those are the surprises people debug.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+
+from sigkit.encoding import (
+    canonical_query_pairs,
+    has_malformed_escape,
+    normalize_path,
+    reencode_path,
+    uri_encode,
+)
+from sigkit.errors import InputError
+from sigkit.http import Body, Request
+from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
+
+_BUFFER_SIZE = 1 << 20
+
+
+def canonical_uri(path: str, config: SigV4Config) -> tuple[str, list[str]]:
+    notes: list[str] = []
+    if config.normalize_path:
+        path = normalize_path(path)
+    if config.double_uri_encode:
+        return uri_encode(path, keep_slash=True), notes
+    canonical = reencode_path(path)
+    if canonical != path:
+        notes.append(
+            f"path as sent {path!r} is canonicalised as an S3 server decodes and re-encodes it"
+        )
+    if "+" in path:
+        notes.append(
+            "a raw '+' in the path is signed as %2B; AWS S3 reads a raw '+' in a key as a space: "
+            "send %2B for a literal plus"
+        )
+    if has_malformed_escape(path):
+        notes.append("the path holds a '%' not followed by two hex digits; it is signed as %25")
+    return canonical, notes
+
+
+def canonical_query(
+    raw: str | None, config: SigV4Config, added: Iterable[tuple[str, str]] = ()
+) -> tuple[str, list[str]]:
+    notes: list[str] = []
+    pairs = canonical_query_pairs(raw or "", plus_as_space=config.plus_as_space)
+    if raw and "+" in raw:
+        if config.plus_as_space:
+            notes.append(
+                "a raw '+' in the query is read as a space (%20), as AWS servers read it; "
+                "send %2B for a literal plus"
+            )
+        else:
+            notes.append("a raw '+' in the query is signed as a literal plus (%2B)")
+    if raw and has_malformed_escape(raw):
+        notes.append("the query holds a '%' not followed by two hex digits; it is signed as %25")
+    if added:
+        pairs.extend((uri_encode(name), uri_encode(value)) for name, value in added)
+        pairs.sort()
+    return "&".join(f"{name}={value}" for name, value in pairs), notes
+
+
+def fold_value(value: str) -> str:
+    """Trim and collapse inner runs of whitespace (including folded line breaks) to one space."""
+    return " ".join(value.split())
+
+
+def canonical_headers(
+    headers: Iterable[tuple[str, str]], unsigned: frozenset[str]
+) -> tuple[str, str]:
+    """Return (canonical header lines, signed header list). ``host`` is always signed."""
+    groups: dict[str, list[str]] = {}
+    for name, value in headers:
+        lname = name.lower()
+        if lname in unsigned and lname != "host":
+            continue
+        folded = fold_value(value)
+        group = groups.get(lname)
+        if group is None:
+            groups[lname] = [folded]
+        else:
+            group.append(folded)
+    names = sorted(groups)
+    lines = "".join(f"{name}:{','.join(groups[name])}\n" for name in names)
+    return lines, ";".join(names)
+
+
+def hash_body(body: Body) -> str:
+    """SHA-256 hex of the body; a stream is read once in fixed-size pieces and rewound."""
+    if body is None:
+        return EMPTY_SHA256
+    if isinstance(body, bytes):
+        return hashlib.sha256(body).hexdigest()
+    digest = hashlib.sha256()
+    start = body.tell() if body.seekable() else None
+    readinto = getattr(body, "readinto", None)
+    if readinto is not None:
+        buffer = bytearray(_BUFFER_SIZE)
+        view = memoryview(buffer)
+        while n := readinto(view):
+            digest.update(view[:n])
+    else:
+        while chunk := body.read(_BUFFER_SIZE):
+            digest.update(chunk)
+    if start is not None:
+        body.seek(start)
+    return digest.hexdigest()
+
+
+def payload_hash(request: Request, config: SigV4Config) -> tuple[str, str]:
+    """The payload line and where it came from.
+
+    An explicit config value wins; else the request's own ``x-amz-content-sha256`` (what S3
+    servers and curl use); else the SHA-256 of the body.
+    """
+    sent = request.header("x-amz-content-sha256")
+    if config.payload_hash is not None:
+        if sent is not None and sent.strip() != config.payload_hash:
+            raise InputError(
+                "x-amz-content-sha256",
+                f"the request sends {sent.strip()!r} but the payload hash to sign is "
+                f"{config.payload_hash!r}",
+            )
+        return config.payload_hash, "given"
+    if sent is not None:
+        return sent.strip(), "the request's x-amz-content-sha256 header"
+    return hash_body(request.body), "SHA-256 of the body"

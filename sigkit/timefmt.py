@@ -1,0 +1,60 @@
+"""Signing times: parsing what people paste, and the formats each algorithm signs.
+
+The core never reads the clock; callers pass a timezone-aware UTC datetime.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import format_datetime, parsedate_to_datetime
+
+from sigkit.errors import InputError
+
+_AMZ = re.compile(r"(\d{8})T(\d{6})Z\Z")
+
+
+def parse_time(text: str, *, field: str = "date") -> datetime:
+    """Accept the forms people have at hand: ``20150830T123600Z``, ISO 8601, an HTTP date,
+    or seconds since the epoch; the result is aware and in UTC."""
+    value = text.strip()
+    if not value:
+        raise InputError(field, "empty date")
+    try:
+        if _AMZ.match(value):
+            return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if value.isdigit():
+            return datetime.fromtimestamp(int(value), UTC)
+        if value[:4].isdigit() and "-" in value:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if parsed.tzinfo is None:
+                raise InputError(field, f"{text!r} has no time zone; add Z for UTC")
+            return parsed.astimezone(UTC)
+        parsed = parsedate_to_datetime(value)
+        if parsed.tzinfo is None:
+            raise InputError(field, f"{text!r} has no time zone")
+        return parsed.astimezone(UTC)
+    except (ValueError, OverflowError, OSError, TypeError, IndexError):
+        raise InputError(
+            field,
+            f"{text!r} is not a date (use 20150830T123600Z, 2015-08-30T12:36:00Z, "
+            "an HTTP date or epoch seconds)",
+        ) from None
+
+
+def check_utc(when: datetime, field: str = "date") -> datetime:
+    if when.tzinfo is None:
+        raise InputError(field, "the signing time must be timezone-aware (UTC)")
+    if not 1970 <= when.year <= 9999:
+        raise InputError(field, f"year {when.year} is out of range")
+    return when.astimezone(UTC)
+
+
+def amz_date(when: datetime) -> str:
+    """``YYYYMMDDTHHMMSSZ``, the SigV4 timestamp."""
+    return when.strftime("%Y%m%dT%H%M%SZ")
+
+
+def http_date(when: datetime) -> str:
+    """RFC 7231 IMF-fixdate, e.g. ``Sun, 30 Aug 2015 12:36:00 GMT`` (S3 V2 Date header)."""
+    return format_datetime(when.astimezone(UTC), usegmt=True)
