@@ -1,0 +1,219 @@
+"""The command line as a user runs it: output, exit codes, one-line errors, no tracebacks."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sigkit.cli.app import main
+
+ROOT = Path(__file__).resolve().parent.parent
+# Published in the S3 documentation for its GET Object example (sig-v4-header-based-auth).
+DOC_SIGNATURE = "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+DOC_STRING_TO_SIGN = (
+    "AWS4-HMAC-SHA256\n20130524T000000Z\n20130524/us-east-1/s3/aws4_request\n"
+    "7344ae5b7ee6c3e7e6b0fe0640412a37625d1fbfff95c48bbb2dc43964946972"
+)
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "NO_COLOR"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_example_prints_every_step(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, err = run(capsys, "sign", "--example")
+    assert code == 0
+    assert DOC_STRING_TO_SIGN in out
+    assert f"Signature={DOC_SIGNATURE}" in out
+    for label in ("Canonical request", "String to sign", "kDate", "kSigning", "Authorization"):
+        assert label in out
+    # key material is masked by default
+    assert "dbb893acc010964918f1fd433add87c70e8b0db6be30c1fbeafefa5ec6ba8378" not in out
+    assert "example credentials" in err
+    assert "\x1b[" not in out  # not a terminal: no colour
+
+
+def test_show_secrets_prints_the_signing_key(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sign", "--example", "--show-secrets")
+    assert code == 0
+    # kSigning for AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3, derived independently with hmac.
+    import hashlib
+    import hmac
+
+    key = b"AWS4wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    for part in (b"20130524", b"us-east-1", b"s3", b"aws4_request"):
+        key = hmac.new(key, part, hashlib.sha256).digest()
+    assert key.hex() in out
+
+
+def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "sign", "--example", "--json")
+    assert code == 0
+    doc = json.loads(out)
+    steps = {s["name"]: s for s in doc["steps"]}
+    assert steps["signature"]["value"] == DOC_SIGNATURE
+    assert steps["string_to_sign"]["value"] == DOC_STRING_TO_SIGN
+    assert steps["signing_key"]["masked"] is True
+
+
+def test_sign_presigned_url_matches_the_documentation(capsys: pytest.CaptureFixture[str]) -> None:
+    # "Authenticating Requests: Using Query Parameters (AWS Signature Version 4)", S3 docs.
+    code, out, _ = run(
+        capsys,
+        "sign",
+        "https://examplebucket.s3.amazonaws.com/test.txt",
+        "--presign",
+        "--expires",
+        "86400",
+        "--date",
+        "20130524T000000Z",
+        "--access-key",
+        "AKIAIOSFODNN7EXAMPLE",
+        "--secret-key",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+    )
+    assert code == 0
+    assert "X-Amz-Signature=aeeed9bbccd4d02ee5c0109b86d86835f995330da4c265957d157751f604d404" in out
+
+
+def test_sign_v2_with_environment_credentials(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # "Signing and authenticating REST requests" (S3 V2), Object GET example.
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    code, out, err = run(
+        capsys,
+        "sign",
+        "--sig",
+        "v2",
+        "https://johnsmith.s3.amazonaws.com/photos/puppy.jpg",
+        "-H",
+        "Date: Tue, 27 Mar 2007 19:36:42 +0000",
+    )
+    assert code == 0, err
+    assert "AWS AKIAIOSFODNN7EXAMPLE:bWq2s1WEIj+Ydj0vQ697zp+IXMU=" in out
+
+
+def test_session_token_is_masked_unless_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    token = "FQoGZXIvYXdzEXAMPLETOKENVALUE1234567890"
+    args = [
+        "sign",
+        "https://b.s3.amazonaws.com/k",
+        "--date",
+        "20240101T000000Z",
+        "--access-key",
+        "AKID",
+        "--secret-key",
+        "secret",
+        "--session-token",
+        token,
+    ]
+    code, out, _ = run(capsys, *args)
+    assert code == 0
+    assert token not in out
+    code, out, _ = run(capsys, *args, "--show-secrets")
+    assert token in out
+
+
+def test_vectors_command_closing_line(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "vectors", str(ROOT / "vectors" / "aws-c-auth"))
+    assert code == 0
+    assert out.splitlines()[-1] == "76 passed, 0 failed, 76 skipped"
+
+
+def test_vectors_command_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "vectors", "--json", str(ROOT / "vectors" / "aws-c-auth" / "v4"))
+    assert code == 0
+    doc = json.loads(out)
+    assert (doc["passed"], doc["failed"], doc["skipped"]) == (76, 0, 0)
+
+
+def test_vectors_command_exit_1_on_failure(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import shutil
+
+    case = tmp_path / "case"
+    shutil.copytree(ROOT / "vectors" / "aws-c-auth" / "v4" / "get-vanilla", case)
+    (case / "query-string-to-sign.txt").write_text("AWS4-HMAC-SHA256\nwrong")
+    code, out, _ = run(capsys, "vectors", str(case))
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[-1] == "1 passed, 1 failed"
+    assert lines[0].startswith("FAIL ") and "string-to-sign" in lines[0] and "line 2" in lines[0]
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["sign", "not a url"], "url"),
+        (["sign", "https://h.example/", "--region", "r"], "--service"),
+        (["sign", "https://h.example/", "--service", "s"], "--region"),
+        (["sign", "--example", "--date", "yesterday"], "--date"),
+        (["sign", "https://b.s3.amazonaws.com/k", "--presign", "--expires", "0"], "expires"),
+        (["sign", "https://b.s3.amazonaws.com/k", "--presign", "--expires", "604801"], "expires"),
+        (["sign", "https://b.s3.amazonaws.com/k", "-H", "Bad Name: v"], "header"),
+        (["sign", "https://b.s3.amazonaws.com/k", "-H", "NoColon"], "-H"),
+        (["sign", "https://b.s3.amazonaws.com/k", "--access-key", ""], "--access-key"),
+        (
+            ["sign", "https://b.s3.amazonaws.com/k", "--access-key", "A", "--secret-key", ""],
+            "--secret-key",
+        ),
+        (["sign", "https://b.s3.amazonaws.com/k", "--sig", "v5"], "--sig"),
+        (["sign", "--request-file", "/nonexistent/req.txt"], "--request-file"),
+        (["sign", "https://b.s3.amazonaws.com/k", "--expires", "abc"], "expires"),
+        (["vectors", "/nonexistent/suite"], "/nonexistent/suite"),
+        (["nosuchcommand"], "nosuchcommand"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(
+    capsys: pytest.CaptureFixture[str], argv: list[str], needle: str
+) -> None:
+    code, out, err = run(capsys, *argv)
+    assert code == 2
+    assert out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err
+    assert lines[0].startswith("sigkit: error:")
+    assert needle.lower() in lines[0].lower()
+    assert "Traceback" not in err
+
+
+def test_bad_request_file_names_the_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = tmp_path / "req.txt"
+    path.write_bytes(b"GET / HTTP/1.1\nHost:h\nbroken header\n")
+    code, _, err = run(
+        capsys, "sign", "--request-file", str(path), "--region", "r", "--service", "s"
+    )
+    assert code == 2
+    assert f"{path} line 3" in err
+
+
+def test_console_script_runs_without_traceback() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "sigkit.cli.app", "sign", "https://h/", "--region", "x"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("sigkit: error: --service")
+    assert "Traceback" not in proc.stderr
