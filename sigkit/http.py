@@ -115,6 +115,9 @@ class Request:
         back = tuple(h for h in added if h[0] != "Host")
         return replace(self, headers=front + self.headers + back)
 
+    def with_body(self, body: Body) -> Request:
+        return replace(self, body=body)
+
     def with_query(self, query: str | None) -> Request:
         return replace(self, query=query)
 

@@ -11,6 +11,26 @@ from dataclasses import dataclass
 
 from sigkit.http import Request, serialize_request
 
+BODY_PREVIEW_LIMIT = 4096
+
+
+def describe_request(request: Request) -> str:
+    """The signed request for reading: the head exactly, the body only when short text.
+
+    A stream or a large or binary body is summarised rather than read (it may be gigabytes).
+    """
+    body = request.body
+    head = serialize_request(request.with_body(None)).decode("utf-8", "replace")
+    if body is None or body == b"":
+        return head
+    if isinstance(body, bytes) and len(body) <= BODY_PREVIEW_LIMIT:
+        try:
+            return head + body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    size = f"{len(body)} bytes" if isinstance(body, bytes) else "streamed body"
+    return head + f"[{size} not shown]"
+
 # name -> (label, holds key material)
 STEP_INFO: dict[str, tuple[str, bool]] = {
     "canonical_uri": ("Canonical URI", False),
@@ -74,7 +94,7 @@ class SigningResult(Mapping[str, str]):
 
     def __getitem__(self, name: str) -> str:
         if name == "signed_request":
-            return serialize_request(self.request).decode("utf-8", "replace")
+            return describe_request(self.request)
         if name == "url" and "url" not in self._values:
             return self.request.url
         return self._values[name]
