@@ -38,5 +38,16 @@ class Credentials:
                 raise InputError(name, "contains a line break or NUL")
         if "/" in self.access_key_id or "," in self.access_key_id or " " in self.access_key_id:
             raise InputError("access key", f"{self.access_key_id!r} contains '/', ',' or a space")
+        for name, value in (
+            ("access key", self.access_key_id),
+            ("secret key", self.secret_access_key),
+            ("session token", self.session_token or ""),
+        ):
+            if not isinstance(value, str):
+                raise InputError(name, "must be text")
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                raise InputError(name, "holds bytes that are not UTF-8") from None
         if self.session_token == "":
             raise InputError("session token", "empty session token; leave it out instead")

@@ -13,10 +13,10 @@ _S3_AWS = re.compile(
 )
 _S3_ACCESS_POINT = re.compile(r".+\.s3-accesspoint\.(?P<region>[a-z0-9-]+)\.amazonaws\.com\Z")
 _AWS_REGIONAL = re.compile(
-    r"(?:.+\.)?(?P<service>[a-z0-9-]+)\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)"
-    r"\.amazonaws\.com(?:\.cn)?\Z"
+    r"(?P<labels>(?:[a-z0-9-]+\.)*[a-z0-9-]+)"
+    r"\.(?P<region>[a-z]{2}(?:-[a-z]+)+-\d+)\.amazonaws\.com(?:\.cn)?\Z"
 )
-_AWS_GLOBAL = re.compile(r"(?P<service>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\Z")
+_AWS_GLOBAL = re.compile(r"(?P<prefix>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?\Z")
 _WASABI = re.compile(r"(?:.+\.)?s3(?:\.(?P<region>[a-z0-9-]+))?\.wasabisys\.com\Z")
 
 # (host suffix, service, region) for S3-compatible stores whose documentation fixes the region.
@@ -24,6 +24,32 @@ _KNOWN = (
     ("storage.yandexcloud.net", "s3", "ru-central1"),
     ("r2.cloudflarestorage.com", "s3", "auto"),
 )
+
+
+# Endpoint prefixes whose signing name differs (from the services' endpoint documentation).
+_SIGNING_NAMES = {
+    "email": "ses",
+    "s3-control": "s3",
+    "s3-fips": "s3",
+    "s3-external-1": "s3",
+    "iot-data": "iotdata",
+    "data-ats.iot": "iotdata",
+    "data.iot": "iotdata",
+    "runtime.sagemaker": "sagemaker",
+    "runtime.lex": "lex",
+    "streams.dynamodb": "dynamodb",
+    "monitoring": "monitoring",
+}
+
+
+def _signing_name(labels: str) -> str:
+    """The service of ``[...].prefix.region.amazonaws.com``: the last label before the region,
+    or the last two where those name a service whose signing name differs."""
+    parts = labels.split(".")
+    two = ".".join(parts[-2:])
+    if len(parts) >= 2 and two in _SIGNING_NAMES:
+        return _SIGNING_NAMES[two]
+    return _SIGNING_NAMES.get(parts[-1], parts[-1])
 
 
 def infer_scope(host: str) -> tuple[str | None, str | None]:
@@ -46,8 +72,8 @@ def infer_scope(host: str) -> tuple[str | None, str | None]:
         return match.group("region") or "us-east-1", "s3"
     match = _AWS_REGIONAL.match(name)
     if match:
-        return match.group("region"), match.group("service")
+        return match.group("region"), _signing_name(match.group("labels"))
     match = _AWS_GLOBAL.match(name)
     if match:
-        return "us-east-1", match.group("service")
+        return "us-east-1", _signing_name(match.group("prefix"))
     return None, None

@@ -29,6 +29,8 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 
 def check_header(name: str, value: str, *, allow_folding: bool = False) -> None:
     """Reject what no HTTP server would accept, naming the header."""
+    if not isinstance(name, str) or not isinstance(value, str):
+        raise InputError("header", f"name and value must be text, got {name!r}: {value!r}")
     if not name:
         raise InputError("header", "empty header name")
     if not _TOKEN.match(name):
@@ -38,6 +40,18 @@ def check_header(name: str, value: str, *, allow_folding: bool = False) -> None:
     bad = (_FOLDED_VALUE_BAD if allow_folding else _VALUE_BAD).search(value)
     if bad:
         raise InputError(f"header {name}", f"value contains the control character {bad.group()!r}")
+    check_text(value, f"header {name}")
+
+
+def check_text(value: str, field: str) -> None:
+    """Text must be encodable as UTF-8 (lone surrogates come from undecodable bytes)."""
+    if not value.isascii():
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InputError(
+                field, f"holds bytes that are not UTF-8 (at character {exc.start})"
+            ) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +59,8 @@ class Request:
     """An HTTP request as it will be (or was) sent.
 
     `path` and `query` are the raw bytes of the request target as text: `query` is None when the
-    target has no ``?`` and ``""`` when it has one with nothing after it.
+    target has no ``?`` and ``""`` when it has one with nothing after it. Construction checks
+    that every part could go on the wire as it is, so signers never sign what cannot be sent.
     """
 
     method: str
@@ -55,6 +70,44 @@ class Request:
     body: Body = None
     scheme: str = "https"
     authority: str | None = None
+
+    def __post_init__(self) -> None:
+        check_method(self.method)
+        if not isinstance(self.path, str) or not (self.path.startswith("/") or self.path == "*"):
+            raise InputError("path", f"{self.path!r} must start with /")
+        for field, text in (("path", self.path), ("query", self.query)):
+            if text is None:
+                continue
+            if not isinstance(text, str):
+                raise InputError(field, f"must be text, got {type(text).__name__}")
+            bad = _CONTROL.search(text)
+            if bad:
+                raise InputError(field, f"contains the control character {bad.group()!r}")
+            check_text(text, field)
+        if not isinstance(self.headers, tuple) or not all(
+            isinstance(h, tuple) and len(h) == 2 for h in self.headers
+        ):
+            try:
+                headers = tuple((name, value) for name, value in self.headers)
+            except (TypeError, ValueError):
+                raise InputError("headers", "must be (name, value) pairs") from None
+            object.__setattr__(self, "headers", headers)
+        hosts = 0
+        for name, value in self.headers:
+            check_header(name, value, allow_folding=True)
+            if name.lower() == "host":
+                hosts += 1
+                if not _HOST.match(value.strip()):
+                    raise InputError("header Host", f"{value.strip()!r} is not a valid host[:port]")
+        if hosts > 1:
+            raise InputError("header Host", "sent more than once")
+        body = self.body
+        if body is not None and not isinstance(body, bytes) and not hasattr(body, "read"):
+            raise InputError("body", f"must be bytes or a binary stream, not {type(body).__name__}")
+        if self.scheme not in DEFAULT_PORTS:
+            raise InputError("scheme", f"{self.scheme!r} is not http or https")
+        if self.authority is not None and not _HOST.match(self.authority):
+            raise InputError("url", f"host {self.authority!r} is not a valid host[:port]")
 
     @classmethod
     def from_url(
@@ -69,7 +122,7 @@ class Request:
         for name, value in hdrs:
             check_header(name, value)
         return cls(
-            method=check_method(method),
+            method=method,
             path=path,
             query=query,
             headers=hdrs,
@@ -136,7 +189,7 @@ class Request:
 
 
 def check_method(method: str) -> str:
-    if not method or not _TOKEN.match(method):
+    if not isinstance(method, str) or not method or not _TOKEN.match(method):
         raise InputError("method", f"{method!r} is not an HTTP method token")
     return method
 
@@ -158,6 +211,7 @@ def split_url(url: str) -> tuple[str, str, str, str | None]:
     bad = _CONTROL.search(url)
     if bad:
         raise InputError("url", f"contains the control character {bad.group()!r}")
+    check_text(url, "url")
     if " " in url.split("?", 1)[0].split("://", 1)[0]:
         raise InputError("url", f"{url!r} has a space in its scheme")
     try:
@@ -189,22 +243,16 @@ def parse_request_text(data: str | bytes, *, source: str = "request") -> Request
 
     Line 1 is ``METHOD SP target SP HTTP/x.y`` (the target may itself hold spaces); then
     ``Name:value`` lines with the value kept verbatim; a line starting with a blank continues the
-    previous value; an empty line ends the headers and the rest is the body. CR is ignored in
-    the head; the body is kept byte for byte.
+    previous value; an empty line ends the headers and the rest is the body, byte for byte.
+    Lines may end in LF or CRLF; a CR anywhere else in the head is refused, not dropped.
     """
-    if isinstance(data, bytes):
-        head_b, body_b = _split_head(data)
-        try:
-            head = head_b.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise InputError(source, f"request head is not UTF-8 (byte {exc.start})") from None
-        body: bytes | None = body_b
-    else:
-        head_s, body_s = _split_head_text(data)
-        head = head_s
-        body = body_s.encode("utf-8", "surrogateescape") if body_s is not None else None
-    head = head.replace("\r", "")
-    lines = head.split("\n")
+    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    head_b, body = _split_head(raw)
+    try:
+        head = head_b.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InputError(source, f"request head is not UTF-8 (byte {exc.start})") from None
+    lines = [line[:-1] if line.endswith("\r") else line for line in head.split("\n")]
     if lines and lines[-1] == "":
         lines.pop()
     if not lines or not lines[0].strip():
@@ -216,16 +264,18 @@ def parse_request_text(data: str | bytes, *, source: str = "request") -> Request
             if not headers:
                 raise InputError(f"{source} line {number}", "continuation line before any header")
             name, value = headers[-1]
-            headers[-1] = (name, value + "\n" + line)
-            continue
-        name, sep, value = line.partition(":")
-        if not sep:
-            raise InputError(f"{source} line {number}", f"expected 'Name:value', got {line!r}")
+            line_value, value = line, value + "\n" + line
+        else:
+            name, sep, line_value = line.partition(":")
+            if not sep:
+                raise InputError(f"{source} line {number}", f"expected 'Name:value', got {line!r}")
+            value = line_value
+            headers.append((name, value))
         try:
-            check_header(name, value)
+            check_header(name, line_value)
         except InputError as exc:
             raise InputError(f"{source} line {number}", exc.message) from None
-        headers.append((name, value))
+        headers[-1] = (name, value)
     scheme, authority = "https", None
     if target.startswith(("http://", "https://")):
         scheme, authority, path, query = split_url(target)
@@ -236,30 +286,28 @@ def parse_request_text(data: str | bytes, *, source: str = "request") -> Request
             raise InputError(f"{source} line 1", f"request target {target!r} must start with /")
         path, sep, q = target.partition("?")
         query = q if sep else None
-    return Request(
-        method=method,
-        path=path,
-        query=query,
-        headers=tuple(headers),
-        body=body or None,
-        scheme=scheme,
-        authority=authority,
-    )
+    try:
+        return Request(
+            method=method,
+            path=path,
+            query=query,
+            headers=tuple(headers),
+            body=body or None,
+            scheme=scheme,
+            authority=authority,
+        )
+    except InputError as exc:
+        raise InputError(f"{source}: {exc.field}", exc.message) from None
 
 
 def _split_head(data: bytes) -> tuple[bytes, bytes | None]:
-    for sep in (b"\r\n\r\n", b"\n\n"):
-        i = data.find(sep)
-        if i != -1:
-            return data[:i], data[i + len(sep) :]
-    return data, None
-
-
-def _split_head_text(data: str) -> tuple[str, str | None]:
-    for sep in ("\r\n\r\n", "\n\n"):
-        i = data.find(sep)
-        if i != -1:
-            return data[:i], data[i + len(sep) :]
+    """Split at the first empty line, whether the lines end in LF or CRLF."""
+    lf = data.find(b"\n\n")
+    crlf = data.find(b"\r\n\r\n")
+    if crlf != -1 and (lf == -1 or crlf < lf):
+        return data[:crlf], data[crlf + 4 :]
+    if lf != -1:
+        return data[:lf], data[lf + 2 :]
     return data, None
 
 

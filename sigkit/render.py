@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from typing import Any, TextIO
 
 from sigkit.credentials import mask
+from sigkit.encoding import uri_encode
 from sigkit.result import SigningResult, Step
 
 
@@ -23,9 +24,13 @@ def use_colour(stream: TextIO) -> bool:
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:
+    """Mask each secret wherever it appears, as written or percent-encoded (in URLs)."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, mask(secret))
+            encoded = uri_encode(secret)
+            if encoded != secret:
+                text = text.replace(encoded, mask(encoded))
     return text
 
 
@@ -35,10 +40,9 @@ def _shown(step: Step, show_secrets: bool, hidden: tuple[str, ...]) -> str:
     return step.value if show_secrets else redact(step.value, hidden)
 
 
-def step_dicts(
-    result: SigningResult, *, show_secrets: bool = False, hidden: tuple[str, ...] = ()
-) -> list[dict[str, Any]]:
+def step_dicts(result: SigningResult, *, show_secrets: bool = False) -> list[dict[str, Any]]:
     out = []
+    hidden = result.sensitive
     for step in result.steps:
         value = step.value
         masked = step.secret and not show_secrets
@@ -55,14 +59,12 @@ def step_dicts(
     return out
 
 
-def render_json(
-    result: SigningResult, *, show_secrets: bool = False, hidden: tuple[str, ...] = (), **extra: Any
-) -> str:
+def render_json(result: SigningResult, *, show_secrets: bool = False, **extra: Any) -> str:
     document: dict[str, Any] = {
         "algorithm": result.algorithm,
         "variant": result.variant,
         **extra,
-        "steps": step_dicts(result, show_secrets=show_secrets, hidden=hidden),
+        "steps": step_dicts(result, show_secrets=show_secrets),
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
 
@@ -81,7 +83,6 @@ def render_text(
     *,
     colour: bool,
     show_secrets: bool = False,
-    hidden: tuple[str, ...] = (),
     skip: Iterable[str] = ("canonical_uri", "canonical_query", "canonical_headers"),
 ) -> str:
     """One block per step: a label line, then the value exactly (a blank value shown as such)."""
@@ -90,7 +91,7 @@ def render_text(
     for step in result.steps:
         if step.name in skipped:
             continue
-        value = _shown(step, show_secrets, hidden)
+        value = _shown(step, show_secrets, result.sensitive)
         title = f"== {step.label} [{step.name}]"
         if colour:
             from pygments.console import colorize

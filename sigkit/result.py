@@ -31,6 +31,7 @@ def describe_request(request: Request) -> str:
     size = f"{len(body)} bytes" if isinstance(body, bytes) else "streamed body"
     return head + f"[{size} not shown]"
 
+
 # name -> (label, holds key material)
 STEP_INFO: dict[str, tuple[str, bool]] = {
     "canonical_uri": ("Canonical URI", False),
@@ -76,7 +77,7 @@ class SigningResult(Mapping[str, str]):
     value is key material (renderers mask those unless asked).
     """
 
-    __slots__ = ("_notes", "_values", "algorithm", "request", "variant")
+    __slots__ = ("_notes", "_values", "algorithm", "request", "sensitive", "variant")
 
     def __init__(
         self,
@@ -85,8 +86,10 @@ class SigningResult(Mapping[str, str]):
         values: dict[str, str],
         request: Request,
         notes: dict[str, list[str]] | None = None,
+        sensitive: tuple[str, ...] = (),
     ) -> None:
         self.algorithm = algorithm
+        self.sensitive = sensitive  # values shown only on request (session tokens)
         self.variant = variant
         self.request = request
         self._values = values
@@ -95,8 +98,6 @@ class SigningResult(Mapping[str, str]):
     def __getitem__(self, name: str) -> str:
         if name == "signed_request":
             return describe_request(self.request)
-        if name == "url" and "url" not in self._values:
-            return self.request.url
         return self._values[name]
 
     def __iter__(self) -> Iterator[str]:
@@ -111,8 +112,8 @@ class SigningResult(Mapping[str, str]):
         return self._values["signature"]
 
     @property
-    def notes(self) -> dict[str, list[str]]:
-        return self._notes
+    def notes(self) -> dict[str, tuple[str, ...]]:
+        return {name: tuple(notes) for name, notes in self._notes.items()}
 
     @property
     def steps(self) -> tuple[Step, ...]:

@@ -16,24 +16,27 @@ _AMZ = re.compile(r"(\d{8})T(\d{6})Z\Z")
 
 def parse_time(text: str, *, field: str = "date") -> datetime:
     """Accept the forms people have at hand: ``20150830T123600Z``, ISO 8601, an HTTP date,
-    or seconds since the epoch; the result is aware and in UTC."""
+    or seconds since the epoch (``YYYYMMDD`` alone is a day, not epoch seconds); the result is
+    aware and in UTC."""
     value = text.strip()
     if not value:
         raise InputError(field, "empty date")
     try:
         if _AMZ.match(value):
             return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if value.isdigit() and len(value) == 8:
+            return datetime.strptime(value, "%Y%m%d").replace(tzinfo=UTC)
         if value.isdigit():
             return datetime.fromtimestamp(int(value), UTC)
         if value[:4].isdigit() and "-" in value:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
             if parsed.tzinfo is None:
                 raise InputError(field, f"{text!r} has no time zone; add Z for UTC")
-            return parsed.astimezone(UTC)
+            return check_utc(parsed, field)
         parsed = parsedate_to_datetime(value)
-        if parsed.tzinfo is None:
-            raise InputError(field, f"{text!r} has no time zone")
-        return parsed.astimezone(UTC)
+        if parsed.tzinfo is None:  # RFC 5322 "-0000": UTC, origin unknown
+            parsed = parsed.replace(tzinfo=UTC)
+        return check_utc(parsed, field)
     except (ValueError, OverflowError, OSError, TypeError, IndexError):
         raise InputError(
             field,
@@ -43,6 +46,8 @@ def parse_time(text: str, *, field: str = "date") -> datetime:
 
 
 def check_utc(when: datetime, field: str = "date") -> datetime:
+    if not isinstance(when, datetime):
+        raise InputError(field, f"the signing time must be a datetime, not {type(when).__name__}")
     if when.tzinfo is None:
         raise InputError(field, "the signing time must be timezone-aware (UTC)")
     if not 1970 <= when.year <= 9999:

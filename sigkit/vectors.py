@@ -20,7 +20,7 @@ from sigkit.encoding import parse_query
 from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request, parse_request_text, serialize_request
 from sigkit.result import SigningResult
-from sigkit.sigv2.s3 import ADDRESSING_STYLES, S3V2Config, sign_v2, sign_v2_query
+from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
 from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
 from sigkit.sigv4.signer import sign_v4, sign_v4_query
 from sigkit.textdiff import first_difference
@@ -126,20 +126,16 @@ def sigv4_config(context: dict[str, Any]) -> SigV4Config:
     )
 
 
-def s3v2_config(context: dict[str, Any], when: datetime | None) -> S3V2Config:
-    addressing = _get(context, "addressing", str)
-    if addressing is not None and addressing not in ADDRESSING_STYLES:
-        raise InputError(
-            "context.json addressing", f"{addressing!r} is not one of {ADDRESSING_STYLES}"
+def s3v2_config(context: dict[str, Any]) -> S3V2Config:
+    try:
+        return S3V2Config(
+            bucket=_get(context, "bucket", str),
+            addressing=_get(context, "addressing", str),
+            expires_at=_get(context, "expires", int),
+            expires_in=_get(context, "expiration_in_seconds", int, 3600) or 3600,
         )
-    expires = _get(context, "expires", int)
-    expires_in = _get(context, "expiration_in_seconds", int, 3600) or 3600
-    return S3V2Config(
-        bucket=_get(context, "bucket", str),
-        addressing=addressing,
-        expires=expires,
-        expires_in=expires_in,
-    )
+    except InputError as exc:
+        raise InputError(f"context.json {exc.field}", exc.message) from None
 
 
 def _timestamp(context: dict[str, Any]) -> datetime | None:
@@ -160,7 +156,7 @@ def signers_for(case: Path, context: dict[str, Any], algorithm: str) -> dict[str
             "header": lambda r, c, t: sign_v4(r, c, t, config),
             "query": lambda r, c, t: sign_v4_query(r, c, t, config),
         }
-    v2 = s3v2_config(context, when)
+    v2 = s3v2_config(context)
     return {
         "header": lambda r, c, t: sign_v2(r, c, t, v2),
         "query": lambda r, c, t: sign_v2_query(r, c, t, v2),
@@ -193,7 +189,10 @@ def compare_signed_requests(expected: bytes, actual: bytes) -> str | None:
 
 
 def _read_text(path: Path) -> str:
-    return path.read_bytes().decode("utf-8").replace("\r", "")
+    try:
+        return path.read_bytes().decode("utf-8").replace("\r", "")
+    except UnicodeDecodeError as exc:
+        raise InputError(path.name, f"is not UTF-8 (byte {exc.start})") from None
 
 
 def run_case(case: Path) -> Iterator[VariantResult]:
@@ -207,6 +206,9 @@ def run_case(case: Path) -> Iterator[VariantResult]:
     except (ValueError, OSError) as exc:
         for variant in present or ["header"]:
             yield VariantResult(name, variant, "?", "failed", [Check("context.json", str(exc))])
+        return
+    if not present:
+        yield VariantResult(name, "-", algorithm, "skipped", reason="no expected files")
         return
     if algorithm == "sigv4a":
         for variant in present:
@@ -246,7 +248,10 @@ def _run_variant(
     for suffix, step in EXACT_FILES:
         path = case / f"{variant}-{suffix}.txt"
         if path.is_file():
-            diff = first_difference(_read_text(path), signed[step])
+            try:
+                diff = first_difference(_read_text(path), signed[step])
+            except InputError as exc:
+                diff = str(exc)
             if diff:
                 result.failures.append(Check(suffix, diff))
     path = case / f"{variant}-signed-request.txt"

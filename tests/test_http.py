@@ -119,3 +119,44 @@ def test_body_after_blank_line_and_crlf() -> None:
     assert request.headers == (("Host", " h"),)
     assert request.body == b"body\r\nbytes"
     assert request.host == "h"
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"method": "G ET", "path": "/"},
+        {"method": "GET", "path": ""},
+        {"method": "GET", "path": "k"},
+        {"method": "GET", "path": "/\udcff"},
+        {"method": "GET", "path": "/", "query": "a=\x00"},
+        {"method": "GET", "path": "/", "headers": (("X-A", "a\r\nInjected: 1"),)},
+        {"method": "GET", "path": "/", "headers": (("X A", "v"),)},
+        {"method": "GET", "path": "/", "headers": (("Host", ""),)},
+        {"method": "GET", "path": "/", "headers": (("Host", "evil.com/p?q="),)},
+        {"method": "GET", "path": "/", "headers": (("Host", "a"), ("host", "b"))},
+        {"method": "GET", "path": "/", "headers": (("X-A", 1),)},
+        {"method": "GET", "path": "/", "body": "text, not bytes"},
+        {"method": "GET", "path": "/", "scheme": "ftp"},
+    ],
+)
+def test_request_construction_checks_every_part(kwargs: dict[str, object]) -> None:
+    with pytest.raises(InputError):
+        Request(**kwargs)  # type: ignore[arg-type]
+
+
+def test_headers_given_as_a_list_become_a_tuple() -> None:
+    request = Request("GET", "/", headers=[("Host", "h")])  # type: ignore[arg-type]
+    assert request.headers == (("Host", "h"),)
+
+
+def test_lf_request_whose_body_holds_crlf_crlf() -> None:
+    request = parse_request_text(b"PUT /b/k HTTP/1.1\nHost: h\n\nx\r\n\r\ny")
+    assert request.body == b"x\r\n\r\ny"
+
+
+def test_bare_cr_in_a_header_is_refused_not_dropped() -> None:
+    with pytest.raises(InputError) as info:
+        parse_request_text(b"GET / HTTP/1.1\nHost: h\nX-A: a\rb\n", source="req")
+    assert info.value.field == "req line 3"
+    with pytest.raises(InputError):
+        parse_request_text(b"GET / HTTP/1.1\r\nX-A: a\r\n \x00b\r\n\r\n")

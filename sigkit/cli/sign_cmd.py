@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, BinaryIO
@@ -10,12 +11,13 @@ from typing import Annotated, BinaryIO
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
+from sigkit.credentials import Credentials
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
 from sigkit.http import Body, Request, parse_request_text
 from sigkit.render import render_json, render_text, use_colour
 from sigkit.result import SigningResult
-from sigkit.sigv2.s3 import ADDRESSING_STYLES, S3V2Config, sign_v2, sign_v2_query
+from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
 from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config
 from sigkit.sigv4.signer import sign_v4, sign_v4_query
 from sigkit.timefmt import parse_time
@@ -25,21 +27,32 @@ from sigkit.timefmt import parse_time
 EXAMPLE_URL = "https://examplebucket.s3.amazonaws.com/test.txt"
 EXAMPLE_HEADERS = [("Range", "bytes=0-9")]
 EXAMPLE_DATE = "20130524T000000Z"
+EXAMPLE_SIGNATURE = "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
 
 
 def parse_header_option(text: str) -> tuple[str, str]:
-    """curl's ``-H "Name: value"`` (blanks after the colon dropped, as curl does)."""
+    """curl's ``-H "Name: value"`` (blanks after the colon dropped) and ``-H "Name;"`` for an
+    empty value. curl drops a header given as ``Name:`` with nothing after it; sigkit refuses
+    that form rather than silently dropping what the user typed."""
+    if text.endswith(";") and ":" not in text:
+        return text[:-1].strip(), ""
     name, sep, value = text.partition(":")
     if not sep:
-        raise InputError("-H", f"{text!r} is not 'Name: value'")
-    return name.strip(), value.lstrip(" \t")
+        raise InputError("-H", f"{text!r} is not 'Name: value' (or 'Name;' for an empty value)")
+    value = value.lstrip(" \t")
+    if not value:
+        raise InputError("-H", f"{text!r} has no value; write '{name.strip()};' to send it empty")
+    return name.strip(), value
 
 
 def _open_body(data: str | None, data_file: Path | None) -> Body:
     if data is not None and data_file is not None:
         raise InputError("--data-file", "give either --data or --data-file, not both")
     if data is not None:
-        return data.encode("utf-8")
+        try:
+            return data.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InputError("--data", "holds bytes that are not UTF-8; use --data-file") from None
     if data_file is None:
         return None
     if str(data_file) == "-":
@@ -48,6 +61,10 @@ def _open_body(data: str | None, data_file: Path | None) -> Body:
         stream: BinaryIO = data_file.open("rb")
     except OSError as exc:
         raise InputError("--data-file", f"{data_file}: {exc.strerror}") from None
+    if not stream.seekable():
+        data_bytes = stream.read()
+        stream.close()
+        return data_bytes
     return stream
 
 
@@ -85,15 +102,84 @@ def _build_request(
     return Request.from_url(method, args[0], [parse_header_option(h) for h in headers], body)
 
 
-def _scope(request: Request, region: str | None, service: str | None) -> tuple[str, str]:
+def _scope(
+    request: Request, region: str | None, service: str | None, notes: list[str]
+) -> tuple[str, str]:
     host_region, host_service = infer_scope(request.host)
+    guessed = [
+        f"{what} {value!r}"
+        for what, given, value in (
+            ("region", region, host_region),
+            ("service", service, host_service),
+        )
+        if given is None and value is not None
+    ]
     region = region or host_region
     service = service or host_service
     if not region:
         raise InputError("--region", f"missing; the host {request.host!r} does not name one")
     if not service:
         raise InputError("--service", f"missing; the host {request.host!r} does not name one")
+    if guessed:
+        notes.append(
+            f"{' and '.join(guessed)} read from the host name (--region/--service to change)"
+        )
     return region, service
+
+
+def _sign(
+    request: Request,
+    credentials: Credentials,
+    when: datetime,
+    options: SignOptions,
+    notes: list[str],
+) -> SigningResult:
+    """Pick the signer and its config from the options; refuse options that do not apply.
+
+    Remarks for the user go to `notes`, printed only once signing has succeeded, so that an
+    error stays a single line."""
+    o = options
+    if o.sig not in ("v4", "v2"):
+        raise InputError("--sig", f"{o.sig!r} is not v4 or v2")
+    if o.expires is not None and not o.presign:
+        raise InputError("--expires", "applies only with --presign")
+    expires = 3600 if o.expires is None else o.expires
+    if o.sig == "v2":
+        for flag, value in (("--payload-hash", o.payload_hash), ("--unsigned-payload", o.unsigned)):
+            if value:
+                raise InputError(flag, "does not apply to --sig v2 (V2 signs no payload hash)")
+        for flag, value in (("--region", o.region), ("--service", o.service)):
+            if value:
+                notes.append(f"{flag} is not used by --sig v2")
+        v2 = S3V2Config(bucket=o.bucket, addressing=o.addressing, expires_in=expires)  # type: ignore[arg-type]
+        return (sign_v2_query if o.presign else sign_v2)(request, credentials, when, v2)
+    for flag, value in (("--bucket", o.bucket), ("--addressing", o.addressing)):
+        if value:
+            raise InputError(flag, "applies only to --sig v2")
+    if o.unsigned and o.payload_hash:
+        raise InputError("--payload-hash", "give either --payload-hash or --unsigned-payload")
+    region, service = _scope(request, o.region, o.service, notes)
+    payload = UNSIGNED_PAYLOAD if o.unsigned else o.payload_hash
+    if service == "s3":
+        if o.presign and payload is None:
+            payload = UNSIGNED_PAYLOAD
+        config = SigV4Config.s3(region, payload_hash=payload, expires=expires)
+    else:
+        config = SigV4Config.generic(region, service, payload_hash=payload, expires=expires)
+    return (sign_v4_query if o.presign else sign_v4)(request, credentials, when, config)
+
+
+@dataclass(frozen=True)
+class SignOptions:
+    sig: str
+    presign: bool
+    expires: int | None
+    unsigned: bool
+    payload_hash: str | None
+    region: str | None
+    service: str | None
+    bucket: str | None
+    addressing: str | None
 
 
 def sign(
@@ -125,8 +211,8 @@ def sign(
         bool, typer.Option("--presign", help="query (presigned URL) variant")
     ] = False,
     expires: Annotated[
-        int, typer.Option("--expires", help="presigned URL lifetime, seconds")
-    ] = 3600,
+        int | None, typer.Option("--expires", help="presigned URL lifetime, seconds [3600]")
+    ] = None,
     unsigned_payload: Annotated[
         bool, typer.Option("--unsigned-payload", help="sign UNSIGNED-PAYLOAD")
     ] = False,
@@ -168,36 +254,18 @@ def sign(
     env: dict[str, str] | None = {} if example else None
     credentials, source = resolve_credentials(access_key, secret_key, session_token, env)
     when = parse_time(date, field="--date") if date else datetime.now(UTC)
-    if sig not in ("v4", "v2"):
-        raise InputError("--sig", f"{sig!r} is not v4 or v2")
-    if unsigned_payload and payload_hash:
-        raise InputError("--payload-hash", "give either --payload-hash or --unsigned-payload")
-    result: SigningResult
-    if sig == "v4":
-        region_, service_ = _scope(request, region, service)
-        payload = UNSIGNED_PAYLOAD if unsigned_payload else payload_hash
-        if service_ == "s3":
-            if presign and payload is None:
-                payload = UNSIGNED_PAYLOAD
-            config = SigV4Config.s3(region_, payload_hash=payload, expires=expires)
-        else:
-            config = SigV4Config.generic(region_, service_, payload_hash=payload, expires=expires)
-        signer = sign_v4_query if presign else sign_v4
-        result = signer(request, credentials, when, config)
-    else:
-        if addressing is not None and addressing not in ADDRESSING_STYLES:
-            raise InputError(
-                "--addressing", f"{addressing!r} is not one of {', '.join(ADDRESSING_STYLES)}"
-            )
-        v2 = S3V2Config(bucket=bucket, addressing=addressing, expires_in=expires)  # type: ignore[arg-type]
-        result = (sign_v2_query if presign else sign_v2)(request, credentials, when, v2)
-    hidden = tuple(t for t in (credentials.session_token,) if t)
+    options = SignOptions(
+        sig, presign, expires, unsigned_payload, payload_hash, region, service, bucket, addressing
+    )
+    remarks: list[str] = []
+    result = _sign(request, credentials, when, options, remarks)
+    for remark in remarks:
+        note(remark)
     if as_json:
         print(
             render_json(
                 result,
                 show_secrets=show_secrets,
-                hidden=hidden,
                 credentials_source=source,
                 access_key_id=credentials.access_key_id,
             )
@@ -205,11 +273,9 @@ def sign(
         return
     if source != "command line":
         note(f"credentials: {source}")
-    if example:
+    if example and result.signature == EXAMPLE_SIGNATURE:
         note(
             "example: the S3 documentation's GET Object request; its published signature is "
-            "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
+            + EXAMPLE_SIGNATURE
         )
-    sys.stdout.write(
-        render_text(result, colour=use_colour(sys.stdout), show_secrets=show_secrets, hidden=hidden)
-    )
+    sys.stdout.write(render_text(result, colour=use_colour(sys.stdout), show_secrets=show_secrets))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Annotated
 
@@ -42,6 +43,9 @@ def vectors(
         for r in results:
             for check in r.failures:
                 print(f"FAIL {r.case} [{r.variant}] {check.name}: {check.detail}")
+        reasons = Counter(r.reason for r in results if r.status == "skipped")
+        for reason, count in sorted(reasons.items()):
+            print(f"SKIP {count}: {reason}")
         line = f"{passed} passed, {failed} failed"
         if skipped:
             line += f", {skipped} skipped"

@@ -68,10 +68,10 @@ SUBRESOURCES = frozenset(
 
 # Virtual-hosted AWS hosts: bucket.s3.amazonaws.com, bucket.s3.region.amazonaws.com,
 # bucket.s3-region.amazonaws.com, and the .cn partition.
+_REGION = r"[a-z]{2}(?:-[a-z]+)+-\d+"
 _AWS_VHOST = re.compile(
-    r"(?P<bucket>.+)\.s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?\Z"
+    rf"(?P<bucket>.+?)\.s3(?:\.dualstack)?(?:[.-]{_REGION})?\.amazonaws\.com(?:\.cn)?\Z"
 )
-_AWS_SERVICE_HOST = re.compile(r"s3(?:[.-](?:dualstack\.)?[a-z0-9-]+)*\.amazonaws\.com(?:\.cn)?\Z")
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,24 +82,26 @@ class S3V2Config:
       `endpoint_bases`) and the path.
     - `endpoint_bases`: hosts of S3-compatible stores whose sub-domains are buckets, e.g.
       ``storage.yandexcloud.net``.
-    - `expires` (query variant): the ``Expires`` epoch; None means signing time + `expires_in`.
-    - `plus_as_space`: read a raw ``+`` in a sub-resource value as a space.
+    - `expires_at` (query variant): the ``Expires`` epoch; None means signing time +
+      `expires_in` seconds.
+    - `plus_as_space`: read a raw ``+`` in a sub-resource value as a space (off: botocore and
+      the documentation only percent-decode).
     """
 
     bucket: str | None = None
     addressing: Addressing | None = None
     endpoint_bases: tuple[str, ...] = ()
-    expires: int | None = None
+    expires_at: int | None = None
     expires_in: int = 3600
-    plus_as_space: bool = True
+    plus_as_space: bool = False
 
     def __post_init__(self) -> None:
         if self.addressing is not None and self.addressing not in ADDRESSING_STYLES:
             raise InputError("addressing", f"{self.addressing!r} is not one of {ADDRESSING_STYLES}")
-        if self.expires is not None and self.expires < 0:
-            raise InputError("expires", f"{self.expires} is before 1970")
-        if not 1 <= self.expires_in <= 604800:
-            raise InputError("expires", f"{self.expires_in} is out of range 1..604800 seconds")
+        if self.expires_at is not None and self.expires_at < 0:
+            raise InputError("expires", f"{self.expires_at} is before 1970")
+        if self.expires_in < 1:
+            raise InputError("expires", f"{self.expires_in} must be at least 1 second")
 
 
 def locate_bucket(request: Request, config: S3V2Config) -> tuple[str | None, Addressing, str]:
@@ -109,19 +111,29 @@ def locate_bucket(request: Request, config: S3V2Config) -> tuple[str | None, Add
     if config.addressing is not None:
         if config.addressing == "virtual-hosted" and config.bucket is None:
             return host_only, "virtual-hosted", "the whole host name (CNAME bucket)"
+        if config.addressing == "path" and config.bucket is not None:
+            first = request.path.lstrip("/").split("/", 1)[0]
+            if first != config.bucket:
+                raise InputError(
+                    "bucket", f"path style, but the path does not start with /{config.bucket}"
+                )
         return config.bucket, config.addressing, "given"
+    match = _AWS_VHOST.match(host_only)
+    from_host = match.group("bucket") if match else None
+    for base in config.endpoint_bases:
+        base = base.lower()
+        if from_host is None and host_only.endswith("." + base):
+            from_host = host_only[: -len(base) - 1]
     if config.bucket is not None:
+        if from_host == config.bucket or host_only.startswith(config.bucket.lower() + "."):
+            return config.bucket, "virtual-hosted", "given; the host names it"
         first = request.path.lstrip("/").split("/", 1)[0]
         if first == config.bucket:
             return config.bucket, "path", "given; the path starts with it"
-        return config.bucket, "virtual-hosted", "given; the path does not start with it"
-    match = _AWS_VHOST.match(host_only)
-    if match and not _AWS_SERVICE_HOST.match(host_only):
-        return match.group("bucket"), "virtual-hosted", "from the AWS host name"
-    for base in config.endpoint_bases:
-        base = base.lower()
-        if host_only.endswith("." + base):
-            return host_only[: -len(base) - 1], "virtual-hosted", f"from the host under {base}"
+        return config.bucket, "virtual-hosted", "given; neither host nor path names it (CNAME)"
+    if from_host is not None:
+        how = "from the AWS host name" if match else "from the host under a configured endpoint"
+        return from_host, "virtual-hosted", how
     return None, "path", "path style (the bucket, if any, is the first path segment)"
 
 
@@ -166,6 +178,15 @@ def _amz_header_lines(headers: tuple[tuple[str, str], ...]) -> str:
 
 def _line(request: Request, name: str) -> str:
     return ",".join(v.strip() for v in request.header_values(name))
+
+
+def _sensitive(request: Request, credentials: Credentials) -> tuple[str, ...]:
+    tokens = {credentials.session_token or ""}
+    tokens.update(v.strip() for v in request.header_values("x-amz-security-token"))
+    tokens.update(
+        v or "" for n, v in parse_query(request.query or "") if n == "x-amz-security-token"
+    )
+    return tuple(t for t in tokens if t)
 
 
 def _sign(secret: str, string_to_sign: str) -> str:
@@ -238,7 +259,14 @@ def sign_v2(
     values["authorization"] = authorization
     added.append(("Authorization", authorization))
     values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in added)
-    return SigningResult("s3v2", "header", values, request.with_headers(added), notes)
+    return SigningResult(
+        "s3v2",
+        "header",
+        values,
+        request.with_headers(added),
+        notes,
+        _sensitive(request, credentials),
+    )
 
 
 def sign_v2_query(
@@ -248,10 +276,10 @@ def sign_v2_query(
     config = config or S3V2Config()
     if request.query:
         for name, _ in parse_query(request.query):
-            if name in ("Signature", "AWSAccessKeyId"):
+            if name in ("Signature", "AWSAccessKeyId", "Expires"):
                 raise InputError("query", f"the URL is already presigned ({name}); remove it first")
-    if config.expires is not None:
-        expires = config.expires
+    if config.expires_at is not None:
+        expires = config.expires_at
     else:
         expires = int(check_utc(when).timestamp()) + config.expires_in
     token = credentials.session_token
@@ -280,7 +308,7 @@ def sign_v2_query(
     ).with_headers(host_added)
     values["query_added"] = encoded
     values["url"] = signed.url
-    return SigningResult("s3v2", "query", values, signed, notes)
+    return SigningResult("s3v2", "query", values, signed, notes, _sensitive(request, credentials))
 
 
 presign_v2 = sign_v2_query

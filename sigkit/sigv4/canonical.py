@@ -97,18 +97,25 @@ def hash_body(body: Body) -> str:
     if isinstance(body, bytes):
         return hashlib.sha256(body).hexdigest()
     digest = hashlib.sha256()
-    start = body.tell() if body.seekable() else None
-    readinto = getattr(body, "readinto", None)
-    if readinto is not None:
-        buffer = bytearray(_BUFFER_SIZE)
-        view = memoryview(buffer)
-        while n := readinto(view):
-            digest.update(view[:n])
-    else:
-        while chunk := body.read(_BUFFER_SIZE):
-            digest.update(chunk)
-    if start is not None:
+    try:
+        if not body.seekable():
+            raise InputError(
+                "body",
+                "a stream that cannot be rewound would be used up by hashing; give bytes, a "
+                "file, or an explicit payload hash such as UNSIGNED-PAYLOAD",
+            )
+        start = body.tell()
+        readinto = getattr(body, "readinto", None)
+        if readinto is not None:
+            view = memoryview(bytearray(_BUFFER_SIZE))
+            while n := readinto(view):
+                digest.update(view[:n])
+        else:
+            while chunk := body.read(_BUFFER_SIZE):
+                digest.update(chunk)
         body.seek(start)
+    except OSError as exc:
+        raise InputError("body", f"cannot be read: {exc.strerror or exc}") from None
     return digest.hexdigest()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 
@@ -20,12 +21,26 @@ from sigkit.sigv4.config import SigV4Config
 from sigkit.timefmt import amz_date, check_utc
 
 ALGORITHM = "AWS4-HMAC-SHA256"
-_PRESIGN_PARAMS = ("X-Amz-Signature", "X-Amz-Credential", "X-Amz-Algorithm")
+# Parameters the query variant adds: a URL already holding one is presigned already.
+PRESIGN_PARAMS = frozenset(
+    {
+        "X-Amz-Algorithm",
+        "X-Amz-Credential",
+        "X-Amz-Date",
+        "X-Amz-Expires",
+        "X-Amz-SignedHeaders",
+        "X-Amz-Security-Token",
+        "X-Amz-Signature",
+    }
+)
 
 
 @lru_cache(maxsize=64)
 def signing_key(secret: str, date: str, region: str, service: str) -> tuple[bytes, ...]:
-    """kDate, kRegion, kService, kSigning: valid for one day, so cached per scope."""
+    """kDate, kRegion, kService, kSigning: valid for one day, so cached per scope.
+
+    `signing_key.cache_clear()` forgets every cached key.
+    """
     k_date = hmac.digest(("AWS4" + secret).encode("utf-8"), date.encode(), "sha256")
     k_region = hmac.digest(k_date, region.encode(), "sha256")
     k_service = hmac.digest(k_region, service.encode(), "sha256")
@@ -33,36 +48,56 @@ def signing_key(secret: str, date: str, region: str, service: str) -> tuple[byte
     return k_date, k_region, k_service, k_signing
 
 
-def _encode(text: str, what: str) -> bytes:
-    try:
-        return text.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise InputError(
-            what, f"holds a character that is not valid UTF-8 at {exc.start}"
-        ) from None
-
-
-def _finish(
-    values: dict[str, str],
+def _sign(
+    request: Request,
+    headers: Sequence[tuple[str, str]],
     credentials: Credentials,
     stamp: str,
     config: SigV4Config,
-) -> str:
-    """Fill in hash, scope, string to sign, key chain and signature; return the signature."""
-    canonical = values["canonical_request"]
-    cr_hash = hashlib.sha256(_encode(canonical, "canonical request")).hexdigest()
-    scope = values["credential_scope"]
+    unsigned: frozenset[str],
+    payload: tuple[str, str],
+    query_params: Sequence[tuple[str, str]] = (),
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Every step from the canonical request to the signature, for either variant.
+
+    `query_params` are the signer's own parameters (query variant); they need the signed
+    header list, so it is filled in here.
+    """
+    payload_value, payload_source = payload
+    header_lines, signed = canonical_headers(headers, unsigned)
+    params = [(n, signed if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
+    uri, uri_notes = canonical_uri(request.path, config)
+    query, query_notes = canonical_query(request.query, config, params)
+    notes: dict[str, list[str]] = {"payload_hash": [f"from {payload_source}"]}
+    if uri_notes:
+        notes["canonical_uri"] = uri_notes
+    if query_notes:
+        notes["canonical_query"] = query_notes
+    left_out = sorted({n.lower() for n, _ in headers} - set(signed.split(";")))
+    if left_out:
+        notes["signed_headers"] = [f"sent but not signed: {', '.join(left_out)}"]
+    canonical = f"{request.method}\n{uri}\n{query}\n{header_lines}\n{signed}\n{payload_value}"
+    cr_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
     string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{cr_hash}"
     keys = signing_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
-    signature = hmac.new(keys[3], string_to_sign.encode(), hashlib.sha256).hexdigest()
-    values["canonical_request_hash"] = cr_hash
-    values["string_to_sign"] = string_to_sign
-    values["k_date"] = keys[0].hex()
-    values["k_region"] = keys[1].hex()
-    values["k_service"] = keys[2].hex()
-    values["signing_key"] = keys[3].hex()
-    values["signature"] = signature
-    return signature
+    values = {
+        "canonical_uri": uri,
+        "canonical_query": query,
+        "canonical_headers": header_lines,
+        "signed_headers": signed,
+        "payload_hash": payload_value,
+        "canonical_request": canonical,
+        "canonical_request_hash": cr_hash,
+        "credential_scope": scope,
+        "string_to_sign": string_to_sign,
+        "k_date": keys[0].hex(),
+        "k_region": keys[1].hex(),
+        "k_service": keys[2].hex(),
+        "signing_key": keys[3].hex(),
+        "signature": hmac.new(keys[3], string_to_sign.encode(), hashlib.sha256).hexdigest(),
+    }
+    return values, notes
 
 
 def _check_unsigned(request: Request) -> None:
@@ -70,10 +105,20 @@ def _check_unsigned(request: Request) -> None:
         raise InputError(
             "header Authorization", "the request is already signed; remove Authorization first"
         )
-    if request.query:
-        for name, _ in parse_query(request.query):
-            if name in _PRESIGN_PARAMS:
-                raise InputError("query", f"the URL is already presigned ({name}); remove it first")
+    for name, _ in parse_query(request.query or ""):
+        if name in PRESIGN_PARAMS:
+            raise InputError("query", f"the URL already holds {name}; remove it before signing")
+
+
+def _host_header(request: Request) -> list[tuple[str, str]]:
+    """The Host header every client sends, when the request does not carry one yet."""
+    return [("Host", request.host)] if request.header("host") is None else []
+
+
+def _sensitive(request: Request, credentials: Credentials) -> tuple[str, ...]:
+    tokens = {credentials.session_token or ""}
+    tokens.update(v.strip() for v in request.header_values("x-amz-security-token"))
+    return tuple(t for t in tokens if t)
 
 
 def sign_v4(
@@ -83,10 +128,7 @@ def sign_v4(
     headers, then ``Authorization``."""
     _check_unsigned(request)
     stamp = amz_date(check_utc(when))
-    scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
-    added: list[tuple[str, str]] = []
-    if request.header("host") is None:
-        added.append(("Host", request.host))
+    added = _host_header(request)
     token = credentials.session_token
     if token is not None:
         sent = request.header("x-amz-security-token")
@@ -103,60 +145,43 @@ def sign_v4(
             f"the request carries {sent_date.strip()!r} but the signing time is {stamp}; "
             "sign at that time or remove the header",
         )
-    payload, payload_source = payload_hash(request, config)
+    payload = payload_hash(request, config)
     if config.content_sha256_header and request.header("x-amz-content-sha256") is None:
-        added.append(("x-amz-content-sha256", payload))
+        added.append(("x-amz-content-sha256", payload[0]))
     unsigned = config.unsigned_headers
     if config.omit_session_token and token is not None:
         unsigned = unsigned | {"x-amz-security-token"}
-    headers = request.headers + tuple(added)
-    header_lines, signed = canonical_headers(headers, unsigned)
-    uri, uri_notes = canonical_uri(request.path, config)
-    query, query_notes = canonical_query(request.query, config)
-    notes: dict[str, list[str]] = {"payload_hash": [f"from {payload_source}"]}
-    if uri_notes:
-        notes["canonical_uri"] = uri_notes
-    if query_notes:
-        notes["canonical_query"] = query_notes
-    left_out = sorted({n.lower() for n, _ in headers} - set(signed.split(";")))
-    if left_out:
-        notes["signed_headers"] = [f"sent but not signed: {', '.join(left_out)}"]
-    values = {
-        "canonical_uri": uri,
-        "canonical_query": query,
-        "canonical_headers": header_lines,
-        "signed_headers": signed,
-        "payload_hash": payload,
-        "canonical_request": (
-            f"{request.method}\n{uri}\n{query}\n{header_lines}\n{signed}\n{payload}"
-        ),
-        "credential_scope": scope,
-    }
-    signature = _finish(values, credentials, stamp, config)
+    values, notes = _sign(
+        request, request.headers + tuple(added), credentials, stamp, config, unsigned, payload
+    )
     authorization = (
-        f"{ALGORITHM} Credential={credentials.access_key_id}/{scope}, "
-        f"SignedHeaders={signed}, Signature={signature}"
+        f"{ALGORITHM} Credential={credentials.access_key_id}/{values['credential_scope']}, "
+        f"SignedHeaders={values['signed_headers']}, Signature={values['signature']}"
     )
     added.append(("Authorization", authorization))
     values["authorization"] = authorization
     values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in added)
-    return SigningResult("sigv4", "header", values, request.with_headers(added), notes)
+    return SigningResult(
+        "sigv4",
+        "header",
+        values,
+        request.with_headers(added),
+        notes,
+        _sensitive(request, credentials),
+    )
 
 
 def sign_v4_query(
     request: Request, credentials: Credentials, when: datetime, config: SigV4Config
 ) -> SigningResult:
-    """Query (presigned URL) variant: adds no header; the signature goes in ``X-Amz-Signature``."""
+    """Query (presigned URL) variant: adds no header; the signature goes in ``X-Amz-Signature``.
+
+    Parameters are appended in the order the S3 documentation shows them.
+    """
     _check_unsigned(request)
     stamp = amz_date(check_utc(when))
+    host_added = _host_header(request)
     scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
-    payload, payload_source = payload_hash(request, config)
-    headers = request.headers
-    host_added: list[tuple[str, str]] = []
-    if request.header("host") is None:
-        host_added.append(("Host", request.host))
-        headers = headers + tuple(host_added)
-    header_lines, signed = canonical_headers(headers, config.unsigned_headers)
     params = [
         ("X-Amz-Algorithm", ALGORITHM),
         ("X-Amz-Credential", f"{credentials.access_key_id}/{scope}"),
@@ -164,33 +189,25 @@ def sign_v4_query(
     ]
     if config.expires is not None:
         params.append(("X-Amz-Expires", str(config.expires)))
-    params.append(("X-Amz-SignedHeaders", signed))
-    signed_params = list(params)
+    params.append(("X-Amz-SignedHeaders", ""))
     token = credentials.session_token
+    signed_params = list(params)
     if token is not None:
         params.append(("X-Amz-Security-Token", token))
         if not config.omit_session_token:
             signed_params.append(("X-Amz-Security-Token", token))
-    uri, uri_notes = canonical_uri(request.path, config)
-    query, query_notes = canonical_query(request.query, config, signed_params)
-    notes: dict[str, list[str]] = {"payload_hash": [f"from {payload_source}"]}
-    if uri_notes:
-        notes["canonical_uri"] = uri_notes
-    if query_notes:
-        notes["canonical_query"] = query_notes
-    values = {
-        "canonical_uri": uri,
-        "canonical_query": query,
-        "canonical_headers": header_lines,
-        "signed_headers": signed,
-        "payload_hash": payload,
-        "canonical_request": (
-            f"{request.method}\n{uri}\n{query}\n{header_lines}\n{signed}\n{payload}"
-        ),
-        "credential_scope": scope,
-    }
-    signature = _finish(values, credentials, stamp, config)
-    params.append(("X-Amz-Signature", signature))
+    values, notes = _sign(
+        request,
+        request.headers + tuple(host_added),
+        credentials,
+        stamp,
+        config,
+        config.unsigned_headers,
+        payload_hash(request, config),
+        signed_params,
+    )
+    params = [(n, values["signed_headers"] if n == "X-Amz-SignedHeaders" else v) for n, v in params]
+    params.append(("X-Amz-Signature", values["signature"]))
     encoded = "&".join(f"{uri_encode(n)}={uri_encode(v)}" for n, v in params)
     new_query = f"{request.query}&{encoded}" if request.query else encoded
     signed_request = request.with_query(new_query).with_headers(host_added)
@@ -198,7 +215,9 @@ def sign_v4_query(
     if host_added:
         values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in host_added)
     values["url"] = signed_request.url
-    return SigningResult("sigv4", "query", values, signed_request, notes)
+    return SigningResult(
+        "sigv4", "query", values, signed_request, notes, _sensitive(request, credentials)
+    )
 
 
 presign_v4 = sign_v4_query
