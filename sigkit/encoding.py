@@ -82,13 +82,10 @@ def normalize_path(path: str) -> str:
     return result
 
 
-def reencode_path(path: str, *, plus_as_space: bool = False) -> str:
+def reencode_path(path: str) -> str:
     """Decode and re-encode each segment once: what an S3 server computes from a received path.
 
     Already-encoded paths come back unchanged; ``%2F`` stays ``%2F``; raw reserved characters
     (``*``, ``$``, ``!`` ...) and lower-case escapes come back in canonical ``%XX`` form.
     """
-    return "/".join(
-        uri_encode(percent_decode(segment, plus_as_space=plus_as_space))
-        for segment in path.split("/")
-    )
+    return "/".join(uri_encode(percent_decode(segment)) for segment in path.split("/"))
