@@ -48,20 +48,18 @@ def signing_key(secret: str, date: str, region: str, service: str) -> tuple[byte
     return k_date, k_region, k_service, k_signing
 
 
-def _sign(
+def canonical_steps(
     request: Request,
     headers: Sequence[tuple[str, str]],
-    credentials: Credentials,
-    stamp: str,
     config: SigV4Config,
     unsigned: frozenset[str],
     payload: tuple[str, str],
     query_params: Sequence[tuple[str, str]] = (),
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
-    """Every step from the canonical request to the signature, for either variant.
+    """The canonical request and its hash, with the parts it is made of (SigV4 and SigV4A).
 
-    `query_params` are the signer's own parameters (query variant); they need the signed
-    header list, so it is filled in here.
+    `query_params` are the signer's own parameters (query variant); their
+    ``X-Amz-SignedHeaders`` value is filled in here, since it needs the signed header list.
     """
     payload_value, payload_source = payload
     header_lines, signed = canonical_headers(headers, unsigned)
@@ -77,10 +75,6 @@ def _sign(
     if left_out:
         notes["signed_headers"] = [f"sent but not signed: {', '.join(left_out)}"]
     canonical = f"{request.method}\n{uri}\n{query}\n{header_lines}\n{signed}\n{payload_value}"
-    cr_hash = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-    scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
-    string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{cr_hash}"
-    keys = signing_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
     values = {
         "canonical_uri": uri,
         "canonical_query": query,
@@ -88,15 +82,33 @@ def _sign(
         "signed_headers": signed,
         "payload_hash": payload_value,
         "canonical_request": canonical,
-        "canonical_request_hash": cr_hash,
-        "credential_scope": scope,
-        "string_to_sign": string_to_sign,
-        "k_date": keys[0].hex(),
-        "k_region": keys[1].hex(),
-        "k_service": keys[2].hex(),
-        "signing_key": keys[3].hex(),
-        "signature": hmac.new(keys[3], string_to_sign.encode(), hashlib.sha256).hexdigest(),
+        "canonical_request_hash": hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
     }
+    return values, notes
+
+
+def _sign(
+    request: Request,
+    headers: Sequence[tuple[str, str]],
+    credentials: Credentials,
+    stamp: str,
+    config: SigV4Config,
+    unsigned: frozenset[str],
+    payload: tuple[str, str],
+    query_params: Sequence[tuple[str, str]] = (),
+) -> tuple[dict[str, str], dict[str, list[str]]]:
+    """Every step from the canonical request to the HMAC signature, for either variant."""
+    values, notes = canonical_steps(request, headers, config, unsigned, payload, query_params)
+    scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
+    string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{values['canonical_request_hash']}"
+    keys = signing_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
+    values["credential_scope"] = scope
+    values["string_to_sign"] = string_to_sign
+    values["k_date"] = keys[0].hex()
+    values["k_region"] = keys[1].hex()
+    values["k_service"] = keys[2].hex()
+    values["signing_key"] = keys[3].hex()
+    values["signature"] = hmac.new(keys[3], string_to_sign.encode(), hashlib.sha256).hexdigest()
     return values, notes
 
 
