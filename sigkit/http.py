@@ -246,7 +246,10 @@ def parse_request_text(data: str | bytes, *, source: str = "request") -> Request
     previous value; an empty line ends the headers and the rest is the body, byte for byte.
     Lines may end in LF or CRLF; a CR anywhere else in the head is refused, not dropped.
     """
-    raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    try:
+        raw = data.encode("utf-8", "surrogateescape") if isinstance(data, str) else data
+    except UnicodeEncodeError as exc:
+        raise InputError(source, f"holds text that is not UTF-8 (character {exc.start})") from None
     head_b, body = _split_head(raw)
     try:
         head = head_b.decode("utf-8")

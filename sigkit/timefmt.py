@@ -6,11 +6,12 @@ The core never reads the clock; callers pass a timezone-aware UTC datetime.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime, parsedate_to_datetime
 
 from sigkit.errors import InputError
 
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _AMZ = re.compile(r"(\d{8})T(\d{6})Z\Z")
 
 
@@ -50,9 +51,18 @@ def check_utc(when: datetime, field: str = "date") -> datetime:
         raise InputError(field, f"the signing time must be a datetime, not {type(when).__name__}")
     if when.tzinfo is None:
         raise InputError(field, "the signing time must be timezone-aware (UTC)")
-    if not 1970 <= when.year <= 9999:
-        raise InputError(field, f"year {when.year} is out of range")
-    return when.astimezone(UTC)
+    try:
+        utc = when.astimezone(UTC)
+    except OverflowError:
+        raise InputError(field, f"{when.isoformat()} is out of range in UTC") from None
+    if not 1970 <= utc.year <= 9999:
+        raise InputError(field, f"year {utc.year} (UTC) is out of range 1970-9999")
+    return utc
+
+
+def epoch_seconds(when: datetime) -> int:
+    """Whole seconds since 1970 (exact: no float rounding for far dates)."""
+    return (check_utc(when) - EPOCH) // timedelta(seconds=1)
 
 
 def amz_date(when: datetime) -> str:

@@ -19,7 +19,7 @@ from sigkit.encoding import parse_query, percent_decode, uri_encode
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.result import SigningResult
-from sigkit.timefmt import check_utc, http_date
+from sigkit.timefmt import check_utc, epoch_seconds, http_date
 
 Addressing = Literal["virtual-hosted", "path", "service"]
 ADDRESSING_STYLES = ("virtual-hosted", "path", "service")
@@ -281,7 +281,7 @@ def sign_v2_query(
     if config.expires_at is not None:
         expires = config.expires_at
     else:
-        expires = int(check_utc(when).timestamp()) + config.expires_in
+        expires = epoch_seconds(when) + config.expires_in
     token = credentials.session_token
     signing_view = request
     if token is not None:

@@ -24,7 +24,9 @@ STREAMING_PAYLOADS = frozenset(
 )
 
 # Never signed, in either variant: hop-by-hop or rewritten by proxies and HTTP stacks
-# (aws-c-auth's list; botocore skips the same ones). `authorization` carries the result.
+# (aws-c-auth's list). botocore's list differs slightly (it also skips keep-alive, te, trailer
+# and proxy-*, and signs sec-websocket-*); tests/test_differential_botocore.py compares them.
+# `authorization` carries the result itself.
 DEFAULT_UNSIGNED_HEADERS = frozenset(
     {
         "authorization",
