@@ -8,7 +8,16 @@ from sigkit.errors import InputError, SigkitError, UnsupportedError, Verificatio
 from sigkit.http import Request, parse_request_text, serialize_request
 from sigkit.result import SigningResult, Step
 from sigkit.sigv2 import S3V2Config, presign_v2, sign_v2, sign_v2_query
-from sigkit.sigv4 import SigV4Config, presign_v4, sign_v4, sign_v4_query
+from sigkit.sigv4 import (
+    SigV4Config,
+    presign_v4,
+    presign_v4a,
+    sign_v4,
+    sign_v4_query,
+    sign_v4a,
+    sign_v4a_query,
+    verify_v4a,
+)
 
 __all__ = [
     "Credentials",
@@ -24,9 +33,13 @@ __all__ = [
     "parse_request_text",
     "presign_v2",
     "presign_v4",
+    "presign_v4a",
     "serialize_request",
     "sign_v2",
     "sign_v2_query",
     "sign_v4",
     "sign_v4_query",
+    "sign_v4a",
+    "sign_v4a_query",
+    "verify_v4a",
 ]

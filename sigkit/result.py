@@ -47,6 +47,9 @@ STEP_INFO: dict[str, tuple[str, bool]] = {
     "k_region": ("kRegion = HMAC(kDate, region)", True),
     "k_service": ("kService = HMAC(kRegion, service)", True),
     "signing_key": ('kSigning = HMAC(kService, "aws4_request")', True),
+    "region_set": ("Region set (X-Amz-Region-Set)", False),
+    "private_key": ("ECDSA P-256 private key d, derived from the access key and secret", True),
+    "public_key": ("ECDSA P-256 public key (X, Y)", False),
     "content_md5": ("Content-MD5 line", False),
     "content_type": ("Content-Type line", False),
     "date_line": ("Date line", False),
@@ -57,6 +60,9 @@ STEP_INFO: dict[str, tuple[str, bool]] = {
     "headers_added": ("Headers added", False),
     "query_added": ("Query parameters added", False),
     "url": ("URL", False),
+    "policy_document": ("POST policy document (JSON)", False),
+    "policy_base64": ("POST policy, base64 (the Policy field)", False),
+    "form_fields": ("Form fields, in order (the file goes last)", False),
     "signed_request": ("Signed request", False),
 }
 

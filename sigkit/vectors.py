@@ -3,17 +3,24 @@
 A case is a folder holding ``context.json`` and ``request.txt``; each variant (``header``,
 ``query``) whose expected files exist is run and compared. The runner only reads files and
 calls the pure signers; printing belongs to the CLI.
+
+SigV4A signatures are randomised (ECDSA), so they are verified, never compared: the expected
+signatures (``*-signature.txt`` and the one inside ``*-signed-request.txt``) with the key of
+``public-key.json``, sigkit's own with the key it derives; the signed requests are compared
+with the signature masked on both sides, and the derived public key must equal
+``public-key.json``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sigkit.credentials import Credentials
 from sigkit.encoding import parse_query
@@ -23,8 +30,20 @@ from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
 from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
 from sigkit.sigv4.signer import sign_v4, sign_v4_query
+from sigkit.sigv4.sigv4a import (
+    derive_private_key,
+    public_key_from_xy,
+    public_key_xy,
+    region_set_value,
+    sign_v4a,
+    sign_v4a_query,
+    verify_v4a,
+)
 from sigkit.textdiff import first_difference
 from sigkit.timefmt import parse_time
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import ec
 
 VARIANTS = ("header", "query")
 EXACT_FILES = (
@@ -33,6 +52,11 @@ EXACT_FILES = (
     ("signature", "signature"),
 )
 ALGORITHMS = ("sigv4", "sigv4a", "s3v2")
+# SigV4A's scope holds no region: the context's region is the region set, and the config
+# only needs some valid region to exist (it never reaches the signature).
+_V4A_CONFIG_REGION = "aws-global"
+_SIGNATURE_IN_AUTHORIZATION = re.compile(r"(Signature=)([0-9A-Fa-f]*)")
+_MASKED = "<signature>"
 
 
 @dataclass
@@ -156,6 +180,15 @@ def signers_for(case: Path, context: dict[str, Any], algorithm: str) -> dict[str
             "header": lambda r, c, t: sign_v4(r, c, t, config),
             "query": lambda r, c, t: sign_v4_query(r, c, t, config),
         }
+    if algorithm == "sigv4a":
+        region_set = region_set_value(_get(context, "region", str, ""))
+        v4a = sigv4_config({**context, "region": _V4A_CONFIG_REGION})
+        if when is None:
+            raise InputError("context.json timestamp", "required for sigv4a")
+        return {
+            "header": lambda r, c, t: sign_v4a(r, c, t, v4a, region_set),
+            "query": lambda r, c, t: sign_v4a_query(r, c, t, v4a, region_set),
+        }
     v2 = s3v2_config(context)
     return {
         "header": lambda r, c, t: sign_v2(r, c, t, v2),
@@ -167,20 +200,54 @@ def _items(counter: Counter[tuple[str, str]]) -> list[tuple[str, str]]:
     return sorted(counter.elements())
 
 
-def compare_signed_requests(expected: bytes, actual: bytes) -> str | None:
-    """Method, path and body exactly; query parameters and headers as multisets."""
+def signature_in(request: Request) -> str | None:
+    """The signature a signed request carries: ``X-Amz-Signature``, else in Authorization."""
+    for name, value in parse_query(request.query or ""):
+        if name == "X-Amz-Signature":
+            return value or ""
+    authorization = request.header("authorization")
+    if authorization is not None:
+        match = _SIGNATURE_IN_AUTHORIZATION.search(authorization)
+        if match:
+            return match.group(2)
+    return None
+
+
+def _query_pairs(request: Request, mask: bool) -> Counter[tuple[str, str]]:
+    pairs = ((n, v or "") for n, v in parse_query(request.query or ""))
+    return Counter((n, _MASKED if mask and n == "X-Amz-Signature" else v) for n, v in pairs)
+
+
+def _header_pairs(request: Request, mask: bool) -> Counter[tuple[str, str]]:
+    pairs = ((n.lower(), v) for n, v in request.headers)
+    return Counter(
+        (n, _SIGNATURE_IN_AUTHORIZATION.sub(rf"\g<1>{_MASKED}", v))
+        if mask and n == "authorization"
+        else (n, v)
+        for n, v in pairs
+    )
+
+
+def compare_signed_requests(
+    expected: bytes, actual: bytes, *, mask_signature: bool = False
+) -> str | None:
+    """Method, path and body exactly; query parameters and headers as multisets.
+
+    `mask_signature` (SigV4A, whose signatures are randomised) replaces the value of
+    ``X-Amz-Signature`` and the ``Signature=`` of Authorization on both sides.
+    """
     exp = parse_request_text(expected, source="expected signed request")
     act = parse_request_text(actual, source="signed request")
     if exp.method != act.method:
         return f"method: expected {exp.method!r} got {act.method!r}"
     if exp.path != act.path:
         return f"path: expected {exp.path!r} got {act.path!r}"
-    exp_q = Counter((n, v or "") for n, v in parse_query(exp.query or ""))
-    act_q = Counter((n, v or "") for n, v in parse_query(act.query or ""))
+    exp_q = _query_pairs(exp, mask_signature)
+    act_q = _query_pairs(act, mask_signature)
     if exp_q != act_q:
         return f"query: missing {_items(exp_q - act_q)} extra {_items(act_q - exp_q)}"
-    exp_h = Counter((n.lower(), v) for n, v in exp.headers)
-    act_h = Counter((n.lower(), v) for n, v in act.headers)
+    exp_h = _header_pairs(exp, mask_signature)
+    act_h = _header_pairs(act, mask_signature)
     if exp_h != act_h:
         return f"headers: missing {_items(exp_h - act_h)} extra {_items(act_h - exp_h)}"
     if exp.body_bytes() != act.body_bytes():
@@ -210,23 +277,91 @@ def run_case(case: Path) -> Iterator[VariantResult]:
     if not present:
         yield VariantResult(name, "-", algorithm, "skipped", reason="no expected files")
         return
-    if algorithm == "sigv4a":
-        for variant in present:
-            yield VariantResult(
-                name, variant, algorithm, "skipped", reason="SigV4A is not implemented yet"
-            )
-        return
     try:
         signers = signers_for(case, context, algorithm)
         credentials = credentials_from(context)
         request = parse_request_text((case / "request.txt").read_bytes(), source="request.txt")
         when = _timestamp(context) or datetime.fromtimestamp(0).astimezone()
+        expected_key = _expected_public_key(case) if algorithm == "sigv4a" else None
     except (SigkitError, OSError) as exc:
         for variant in present or ["header"]:
             yield VariantResult(name, variant, algorithm, "failed", [Check("setup", str(exc))])
         return
     for variant in present:
-        yield _run_variant(case, variant, algorithm, signers[variant], request, credentials, when)
+        yield _run_variant(
+            case, variant, algorithm, signers[variant], request, credentials, when, expected_key
+        )
+
+
+def _expected_public_key(case: Path) -> ec.EllipticCurvePublicKey | None:
+    """The key of ``public-key.json`` (``{"X": hex, "Y": hex}``), or None without the file."""
+    path = case / "public-key.json"
+    if not path.is_file():
+        return None
+    try:
+        doc = json.loads(path.read_text("utf-8"))
+    except ValueError as exc:
+        raise InputError("public-key.json", f"not JSON: {exc}") from None
+    if not isinstance(doc, dict) or not all(isinstance(doc.get(k), str) for k in ("X", "Y")):
+        raise InputError("public-key.json", 'expected {"X": hex, "Y": hex}')
+    try:
+        return public_key_from_xy(doc["X"], doc["Y"])
+    except InputError as exc:
+        raise InputError("public-key.json", exc.message) from None
+
+
+def _verify(
+    check: str, what: str, string_to_sign: str, signature: str, key: ec.EllipticCurvePublicKey
+) -> Check | None:
+    try:
+        if verify_v4a(string_to_sign, signature, key):
+            return None
+    except InputError as exc:
+        return Check(check, f"{what}: {exc.message}")
+    return Check(check, f"{what} does not verify over sigkit's string to sign")
+
+
+def _check_v4a(
+    case: Path,
+    variant: str,
+    signed: SigningResult,
+    credentials: Credentials,
+    expected_key: ec.EllipticCurvePublicKey | None,
+) -> list[Check]:
+    """SigV4A's checks beyond the exact files: public key, and every signature verified."""
+    failures: list[Check] = []
+    derived = derive_private_key(credentials.access_key_id, credentials.secret_access_key)
+    own_key = derived.public_key()
+    if expected_key is not None:
+        exp_x, exp_y = public_key_xy(expected_key)
+        own_x, own_y = public_key_xy(own_key)
+        if (exp_x, exp_y) != (own_x, own_y):
+            failures.append(
+                Check(
+                    "public-key",
+                    f"derived X={own_x} Y={own_y}, public-key.json holds X={exp_x} Y={exp_y}",
+                )
+            )
+    key = expected_key or own_key
+    sts = signed["string_to_sign"]
+    checks: list[Check | None] = []
+    path = case / f"{variant}-signature.txt"
+    if path.is_file():
+        checks.append(_verify("signature", path.name, sts, _read_text(path), key))
+    path = case / f"{variant}-signed-request.txt"
+    if path.is_file():
+        expected = parse_request_text(path.read_bytes(), source=path.name)
+        sig = signature_in(expected)
+        if sig is None:
+            checks.append(Check("signed-request", f"{path.name} carries no signature"))
+        else:
+            checks.append(_verify("signed-request", f"the signature in {path.name}", sts, sig, key))
+    own = signature_in(signed.request)
+    if own != signed.signature:
+        checks.append(Check("own-signature", "the signed request does not carry the signature"))
+    checks.append(_verify("own-signature", "sigkit's signature", sts, signed.signature, own_key))
+    failures.extend(c for c in checks if c is not None)
+    return failures
 
 
 def _run_variant(
@@ -237,8 +372,10 @@ def _run_variant(
     request: Request,
     credentials: Credentials,
     when: datetime,
+    expected_key: ec.EllipticCurvePublicKey | None = None,
 ) -> VariantResult:
     result = VariantResult(str(case), variant, algorithm, "passed")
+    v4a = algorithm == "sigv4a"
     try:
         signed = signer(request, credentials, when)
     except SigkitError as exc:
@@ -246,6 +383,8 @@ def _run_variant(
         result.failures.append(Check("sign", str(exc)))
         return result
     for suffix, step in EXACT_FILES:
+        if v4a and step == "signature":
+            continue  # randomised: verified below
         path = case / f"{variant}-{suffix}.txt"
         if path.is_file():
             try:
@@ -257,11 +396,18 @@ def _run_variant(
     path = case / f"{variant}-signed-request.txt"
     if path.is_file():
         try:
-            diff = compare_signed_requests(path.read_bytes(), serialize_request(signed.request))
+            diff = compare_signed_requests(
+                path.read_bytes(), serialize_request(signed.request), mask_signature=v4a
+            )
         except InputError as exc:
             diff = str(exc)
         if diff:
             result.failures.append(Check("signed-request", diff))
+    if v4a:
+        try:
+            result.failures.extend(_check_v4a(case, variant, signed, credentials, expected_key))
+        except InputError as exc:
+            result.failures.append(Check("verify", str(exc)))
     if result.failures:
         result.status = "failed"
     return result

@@ -112,13 +112,13 @@ def _sign(
     return values, notes
 
 
-def _check_unsigned(request: Request) -> None:
+def _check_unsigned(request: Request, params: frozenset[str] = PRESIGN_PARAMS) -> None:
     if request.header("authorization") is not None:
         raise InputError(
             "header Authorization", "the request is already signed; remove Authorization first"
         )
     for name, _ in parse_query(request.query or ""):
-        if name in PRESIGN_PARAMS:
+        if name in params:
             raise InputError("query", f"the URL already holds {name}; remove it before signing")
 
 
@@ -133,13 +133,20 @@ def _sensitive(request: Request, credentials: Credentials) -> tuple[str, ...]:
     return tuple(t for t in tokens if t)
 
 
-def sign_v4(
-    request: Request, credentials: Credentials, when: datetime, config: SigV4Config
-) -> SigningResult:
-    """Header variant: adds the token, X-Amz-Date and (if configured) x-amz-content-sha256
-    headers, then ``Authorization``."""
-    _check_unsigned(request)
-    stamp = amz_date(check_utc(when))
+def header_additions(
+    request: Request,
+    credentials: Credentials,
+    stamp: str,
+    config: SigV4Config,
+    extra: Sequence[tuple[str, str]] = (),
+) -> tuple[list[tuple[str, str]], tuple[str, str], frozenset[str]]:
+    """Headers the header variant adds, the payload line and the unsigned header names.
+
+    Added in this order, each only when the request does not carry it already: Host,
+    X-Amz-Security-Token, X-Amz-Date, the `extra` headers (SigV4A's X-Amz-Region-Set), then
+    x-amz-content-sha256 if configured. A header the request carries with another value than
+    the one to sign is an input error.
+    """
     added = _host_header(request)
     token = credentials.session_token
     if token is not None:
@@ -157,12 +164,85 @@ def sign_v4(
             f"the request carries {sent_date.strip()!r} but the signing time is {stamp}; "
             "sign at that time or remove the header",
         )
+    for name, value in extra:
+        sent = request.header(name)
+        if sent is None:
+            added.append((name, value))
+        elif sent.strip() != value:
+            raise InputError(
+                f"header {name}",
+                f"the request carries {sent.strip()!r} but {value!r} is to be signed; "
+                "remove the header",
+            )
     payload = payload_hash(request, config)
     if config.content_sha256_header and request.header("x-amz-content-sha256") is None:
         added.append(("x-amz-content-sha256", payload[0]))
     unsigned = config.unsigned_headers
     if config.omit_session_token and token is not None:
         unsigned = unsigned | {"x-amz-security-token"}
+    return added, payload, unsigned
+
+
+def query_additions(
+    algorithm: str,
+    credentials: Credentials,
+    stamp: str,
+    scope: str,
+    config: SigV4Config,
+    extra: Sequence[tuple[str, str]] = (),
+) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """Parameters the query variant appends (before ``X-Amz-Signature``), and the signed ones.
+
+    Order: Algorithm, Credential, Date, Expires (if any), SignedHeaders (a placeholder until
+    the signed header list is known), Security-Token (if any), then `extra` (SigV4A's
+    X-Amz-Region-Set). An omitted session token is appended but not signed.
+    """
+    params = [
+        ("X-Amz-Algorithm", algorithm),
+        ("X-Amz-Credential", f"{credentials.access_key_id}/{scope}"),
+        ("X-Amz-Date", stamp),
+    ]
+    if config.expires is not None:
+        params.append(("X-Amz-Expires", str(config.expires)))
+    params.append(("X-Amz-SignedHeaders", ""))
+    token = credentials.session_token
+    signed_params = list(params)
+    if token is not None:
+        params.append(("X-Amz-Security-Token", token))
+        if not config.omit_session_token:
+            signed_params.append(("X-Amz-Security-Token", token))
+    params.extend(extra)
+    signed_params.extend(extra)
+    return params, signed_params
+
+
+def finish_query(
+    request: Request,
+    host_added: Sequence[tuple[str, str]],
+    params: Sequence[tuple[str, str]],
+    values: dict[str, str],
+) -> Request:
+    """Append the parameters and ``X-Amz-Signature`` to the URL; record the added steps."""
+    params = [(n, values["signed_headers"] if n == "X-Amz-SignedHeaders" else v) for n, v in params]
+    params.append(("X-Amz-Signature", values["signature"]))
+    encoded = "&".join(f"{uri_encode(n)}={uri_encode(v)}" for n, v in params)
+    new_query = f"{request.query}&{encoded}" if request.query else encoded
+    signed_request = request.with_query(new_query).with_headers(host_added)
+    values["query_added"] = encoded
+    if host_added:
+        values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in host_added)
+    values["url"] = signed_request.url
+    return signed_request
+
+
+def sign_v4(
+    request: Request, credentials: Credentials, when: datetime, config: SigV4Config
+) -> SigningResult:
+    """Header variant: adds the token, X-Amz-Date and (if configured) x-amz-content-sha256
+    headers, then ``Authorization``."""
+    _check_unsigned(request)
+    stamp = amz_date(check_utc(when))
+    added, payload, unsigned = header_additions(request, credentials, stamp, config)
     values, notes = _sign(
         request, request.headers + tuple(added), credentials, stamp, config, unsigned, payload
     )
@@ -194,20 +274,7 @@ def sign_v4_query(
     stamp = amz_date(check_utc(when))
     host_added = _host_header(request)
     scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
-    params = [
-        ("X-Amz-Algorithm", ALGORITHM),
-        ("X-Amz-Credential", f"{credentials.access_key_id}/{scope}"),
-        ("X-Amz-Date", stamp),
-    ]
-    if config.expires is not None:
-        params.append(("X-Amz-Expires", str(config.expires)))
-    params.append(("X-Amz-SignedHeaders", ""))
-    token = credentials.session_token
-    signed_params = list(params)
-    if token is not None:
-        params.append(("X-Amz-Security-Token", token))
-        if not config.omit_session_token:
-            signed_params.append(("X-Amz-Security-Token", token))
+    params, signed_params = query_additions(ALGORITHM, credentials, stamp, scope, config)
     values, notes = _sign(
         request,
         request.headers + tuple(host_added),
@@ -218,15 +285,7 @@ def sign_v4_query(
         payload_hash(request, config),
         signed_params,
     )
-    params = [(n, values["signed_headers"] if n == "X-Amz-SignedHeaders" else v) for n, v in params]
-    params.append(("X-Amz-Signature", values["signature"]))
-    encoded = "&".join(f"{uri_encode(n)}={uri_encode(v)}" for n, v in params)
-    new_query = f"{request.query}&{encoded}" if request.query else encoded
-    signed_request = request.with_query(new_query).with_headers(host_added)
-    values["query_added"] = encoded
-    if host_added:
-        values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in host_added)
-    values["url"] = signed_request.url
+    signed_request = finish_query(request, host_added, params, values)
     return SigningResult(
         "sigv4", "query", values, signed_request, notes, _sensitive(request, credentials)
     )
