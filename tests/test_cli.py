@@ -310,3 +310,44 @@ def test_undecodable_arguments_are_one_line_errors(argv: list[bytes]) -> None:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.decode().strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("sigkit: error:"), proc.stderr
+
+
+def test_sign_v4a_matches_the_suite_and_verifies(capsys: pytest.CaptureFixture[str]) -> None:
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    case = ROOT / "vectors" / "aws-c-auth" / "v4a" / "get-vanilla"
+    code, out, err = run(
+        capsys,
+        "sign",
+        "--sig",
+        "v4a",
+        "--request-file",
+        str(case / "request.txt"),
+        "--region",
+        "us-east-1",
+        "--service",
+        "service",
+        "--date",
+        "2015-08-30T12:36:00Z",
+        "--access-key",
+        "AKIDEXAMPLE",
+        "--secret-key",
+        "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+        "--json",
+    )
+    assert code == 0, err
+    steps = {s["name"]: s["value"] for s in json.loads(out)["steps"]}
+    assert steps["canonical_request"] == (case / "header-canonical-request.txt").read_text()
+    string_to_sign = (case / "header-string-to-sign.txt").read_text()
+    assert steps["string_to_sign"] == string_to_sign
+    xy = json.loads((case / "public-key.json").read_text())
+    key = ec.EllipticCurvePublicNumbers(int(xy["X"], 16), int(xy["Y"], 16), ec.SECP256R1())
+    key.public_key().verify(
+        bytes.fromhex(steps["signature"]), string_to_sign.encode(), ec.ECDSA(hashes.SHA256())
+    )
+
+
+def test_region_set_needs_v4a(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "sign", "https://b.s3.amazonaws.com/k", "--region-set", "*")
+    assert code == 2 and err.startswith("sigkit: error: --region-set")

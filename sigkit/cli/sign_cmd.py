@@ -139,8 +139,10 @@ def _sign(
     Remarks for the user go to `notes`, printed only once signing has succeeded, so that an
     error stays a single line."""
     o = options
-    if o.sig not in ("v4", "v2"):
-        raise InputError("--sig", f"{o.sig!r} is not v4 or v2")
+    if o.sig not in ("v4", "v4a", "v2"):
+        raise InputError("--sig", f"{o.sig!r} is not v4, v4a or v2")
+    if o.region_set is not None and o.sig != "v4a":
+        raise InputError("--region-set", "applies only to --sig v4a")
     if o.expires is not None and not o.presign:
         raise InputError("--expires", "applies only with --presign")
     expires = 3600 if o.expires is None else o.expires
@@ -158,7 +160,10 @@ def _sign(
             raise InputError(flag, "applies only to --sig v2")
     if o.unsigned and o.payload_hash:
         raise InputError("--payload-hash", "give either --payload-hash or --unsigned-payload")
-    region, service = _scope(request, o.region, o.service, notes)
+    region_hint = o.region
+    if o.sig == "v4a" and o.region_set is not None and region_hint is None:
+        region_hint = infer_scope(request.host)[0] or "us-east-1"  # not signed by SigV4A
+    region, service = _scope(request, region_hint, o.service, notes)
     payload = UNSIGNED_PAYLOAD if o.unsigned else o.payload_hash
     if service == "s3":
         if o.presign and payload is None:
@@ -166,6 +171,12 @@ def _sign(
         config = SigV4Config.s3(region, payload_hash=payload, expires=expires)
     else:
         config = SigV4Config.generic(region, service, payload_hash=payload, expires=expires)
+    if o.sig == "v4a":
+        from sigkit.sigv4.sigv4a import sign_v4a, sign_v4a_query
+
+        region_set = o.region_set if o.region_set is not None else region
+        signer_a = sign_v4a_query if o.presign else sign_v4a
+        return signer_a(request, credentials, when, config, region_set)
     return (sign_v4_query if o.presign else sign_v4)(request, credentials, when, config)
 
 
@@ -180,6 +191,7 @@ class SignOptions:
     service: str | None
     bucket: str | None
     addressing: str | None
+    region_set: str | None = None
 
 
 def sign(
@@ -199,7 +211,10 @@ def sign(
     request_file: Annotated[
         Path | None, typer.Option("--request-file", help="raw HTTP request text")
     ] = None,
-    sig: Annotated[str, typer.Option("--sig", help="v4 or v2")] = "v4",
+    sig: Annotated[str, typer.Option("--sig", help="v4, v4a or v2")] = "v4",
+    region_set: Annotated[
+        str | None, typer.Option("--region-set", help="v4a: regions, e.g. 'us-*,eu-west-1'")
+    ] = None,
     region: Annotated[str | None, typer.Option("--region", help="signing region")] = None,
     service: Annotated[
         str | None, typer.Option("--service", help="signing service, e.g. s3")
@@ -255,7 +270,16 @@ def sign(
     credentials, source = resolve_credentials(access_key, secret_key, session_token, env)
     when = parse_time(date, field="--date") if date else datetime.now(UTC)
     options = SignOptions(
-        sig, presign, expires, unsigned_payload, payload_hash, region, service, bucket, addressing
+        sig,
+        presign,
+        expires,
+        unsigned_payload,
+        payload_hash,
+        region,
+        service,
+        bucket,
+        addressing,
+        region_set,
     )
     remarks: list[str] = []
     result = _sign(request, credentials, when, options, remarks)
