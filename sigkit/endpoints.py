@@ -61,6 +61,8 @@ def infer_scope(host: str) -> tuple[str | None, str | None]:
     for suffix, service, region in _KNOWN:
         if name == suffix or name.endswith("." + suffix):
             return region, service
+    if name.endswith(".s3-global.amazonaws.com"):  # Multi-Region Access Point: SigV4A, no region
+        return None, "s3"
     match = _S3_ACCESS_POINT.match(name)
     if match:
         return match.group("region"), "s3"
