@@ -22,10 +22,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from sigkit.cli import sign_cmd, vectors_cmd
+    from sigkit.cli import post_policy_cmd, sign_cmd, vectors_cmd
 
     app.command("sign")(sign_cmd.sign)
     app.command("vectors")(vectors_cmd.vectors)
+    app.command("post-policy")(post_policy_cmd.post_policy)
 
 
 _register()
