@@ -43,7 +43,7 @@ EXACT_ONLY = frozenset(
 )
 FILENAME_VARIABLE = "${filename}"
 NO_BUCKET_NOTE = (
-    "no bucket condition: Ceph RGW refuses such a form (\"Policy missing condition: bucket\"); "
+    'no bucket condition: Ceph RGW refuses such a form ("Policy missing condition: bucket"); '
     "AWS documents no such rule"
 )
 _AMZ_DATE = re.compile(r"\d{8}T\d{6}Z\Z")
