@@ -351,3 +351,56 @@ def test_sign_v4a_matches_the_suite_and_verifies(capsys: pytest.CaptureFixture[s
 def test_region_set_needs_v4a(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "sign", "https://b.s3.amazonaws.com/k", "--region-set", "*")
     assert code == 2 and err.startswith("sigkit: error: --region-set")
+
+
+def test_chunked_reproduces_the_documentation_example(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # "Signature Calculations ... Transferring Payload in Multiple Chunks", S3 documentation.
+    record = json.loads((ROOT / "vectors/records/aws-docs/s3-sigv4-streaming.json").read_text())
+    expected = record["records"][0]["expected"]
+    body = tmp_path / "body"
+    body.write_bytes(b"a" * 66560)
+    code, out, err = run(
+        capsys,
+        "chunked",
+        "https://s3.amazonaws.com/examplebucket/chunkObject.txt",
+        "--data-file",
+        str(body),
+        "--output",
+        str(tmp_path / "encoded"),
+        "-H",
+        "x-amz-storage-class: REDUCED_REDUNDANCY",
+        "--date",
+        "20130524T000000Z",
+        "--access-key",
+        "AKIAIOSFODNN7EXAMPLE",
+        "--secret-key",
+        "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+        "--json",
+    )
+    assert code == 0, err
+    doc = json.loads(out)
+    seed = {s["name"]: s["value"] for s in doc["seed"]}
+    assert seed["canonical_request"] == expected["seed"]["canonical_request"]
+    assert seed["signature"] == expected["seed"]["signature"]
+    assert [c["signature"] for c in doc["chunks"]] == expected["chunk_signatures"]
+    assert (tmp_path / "encoded").stat().st_size == 66824
+
+
+def test_chunked_failure_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    body = tmp_path / "body"
+    body.write_bytes(b"a" * 100)
+    code, _, err = run(
+        capsys,
+        "chunked",
+        "https://b.s3.amazonaws.com/k",
+        "--data-file",
+        str(body),
+        "--chunk-size",
+        "100",
+        "--output",
+        str(tmp_path / "out"),
+    )
+    assert code == 2 and "chunk" in err.lower()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["body"]

@@ -22,11 +22,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from sigkit.cli import post_policy_cmd, sign_cmd, vectors_cmd
+    from sigkit.cli import chunked_cmd, post_policy_cmd, sign_cmd, vectors_cmd
 
     app.command("sign")(sign_cmd.sign)
     app.command("vectors")(vectors_cmd.vectors)
     app.command("post-policy")(post_policy_cmd.post_policy)
+    app.command("chunked")(chunked_cmd.chunked)
 
 
 _register()

@@ -103,3 +103,39 @@ def test_post_policy_refuses_a_file_outside_the_length_range(
     run = subprocess.run(["bash", "-c", command], capture_output=True, env=cli_env, check=False)
     assert run.returncode != 0
     assert signed_get(cli_env, "big/big.bin")[0] == 404
+
+
+def test_chunked_output_uploads_and_a_tampered_chunk_is_refused(
+    cli_env: dict[str, str], tmp_path: Path
+) -> None:
+    from sigkit import parse_request_text
+
+    data = os.urandom(150_000)
+    (tmp_path / "in.bin").write_bytes(data)
+    url = f"{cli_env['S3_ENDPOINT']}/{BUCKET}/chunked.bin"
+    proc = sigkit(
+        "chunked",
+        url,
+        "--data-file",
+        str(tmp_path / "in.bin"),
+        "--output",
+        str(tmp_path / "out.bin"),
+        "--region",
+        "us-east-1",
+        "--service",
+        "s3",
+        "--json",
+        env=cli_env,
+    )
+    assert proc.returncode == 0, proc.stderr
+    import json
+
+    seed = {s["name"]: s["value"] for s in json.loads(proc.stdout)["seed"]}
+    request = parse_request_text(seed["signed_request"].encode())
+    encoded = (tmp_path / "out.bin").read_bytes()
+    tampered = bytearray(encoded)
+    tampered[70_000] ^= 1
+    assert send(cli_env["S3_ENDPOINT"], request.with_body(bytes(tampered)))[0] == 403
+    assert signed_get(cli_env, "chunked.bin")[0] == 404
+    assert send(cli_env["S3_ENDPOINT"], request.with_body(encoded))[0] == 200
+    assert signed_get(cli_env, "chunked.bin") == (200, data)

@@ -1,0 +1,138 @@
+"""`sigkit chunked`: sign an aws-chunked upload and show the seed and every chunk's signature."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.sign_cmd import _scope, parse_header_option
+from sigkit.errors import InputError
+from sigkit.http import Request
+from sigkit.render import render_text, step_dicts, use_colour
+from sigkit.sigv4.config import SigV4Config
+from sigkit.timefmt import parse_time
+
+if TYPE_CHECKING:
+    from sigkit.sigv4.chunked import ChunkStep
+
+
+def _source(data_file: str) -> tuple[Any, int | None]:
+    if data_file == "-":
+        return sys.stdin.buffer.read(), None
+    try:
+        stream = Path(data_file).open("rb")  # noqa: SIM115 - read while encoding, closed at exit
+    except OSError as exc:
+        raise InputError("--data-file", f"{data_file}: {exc.strerror}") from None
+    if not stream.seekable():
+        data = stream.read()
+        stream.close()
+        return data, None
+    return stream, None
+
+
+def _chunk_text(step: ChunkStep) -> str:
+    lines = [f"== {step.kind} {step.index}: {step.size} bytes", step.line]
+    if step.string_to_sign is not None:
+        lines += ["string to sign:", step.string_to_sign, f"signature: {step.signature}"]
+    if step.canonical_trailer is not None:
+        lines += ["canonical trailer:", step.canonical_trailer.rstrip("\n")]
+    return "\n".join(lines) + "\n"
+
+
+def chunked(
+    url: Annotated[str, typer.Argument(help="object URL (PUT)")],
+    data_file: Annotated[str, typer.Option("--data-file", help="body: a file or '-' for stdin")],
+    output: Annotated[
+        Path | None, typer.Option("--output", help="write the encoded body to this file")
+    ] = None,
+    payload: Annotated[
+        str, typer.Option("--payload", help="STREAMING-* value of x-amz-content-sha256")
+    ] = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="data bytes per chunk")] = 65536,
+    checksum: Annotated[
+        str | None, typer.Option("--checksum", help="trailer checksum: crc32, crc32c, sha1, sha256")
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("-H", "--header", help="'Name: value'")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region")] = None,
+    service: Annotated[str | None, typer.Option("--service")] = None,
+    region_set: Annotated[str | None, typer.Option("--region-set", help="SigV4A payloads")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="signing time (default: now)")] = None,
+    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
+    secret_key: Annotated[str | None, typer.Option("--secret-key")] = None,
+    session_token: Annotated[str | None, typer.Option("--session-token")] = None,
+    show_secrets: Annotated[bool, typer.Option("--show-secrets")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Sign a PUT whose body is sent aws-chunked: print the seed signature's steps and each
+    chunk's string to sign and signature, and with --output write the encoded body."""
+    from sigkit.sigv4.chunked import ChunkedConfig, sign_v4_chunked
+
+    body, _ = _source(data_file)
+    headers = [parse_header_option(h) for h in header or []]
+    request = Request.from_url("PUT", url, headers, body)
+    credentials, source = resolve_credentials(access_key, secret_key, session_token)
+    when = parse_time(date, field="--date") if date else datetime.now(UTC)
+    remarks: list[str] = []
+    region_, service_ = _scope(
+        request, region or ("us-east-1" if region_set else None), service, remarks
+    )
+    config = SigV4Config.s3(region_) if service_ == "s3" else SigV4Config.generic(region_, service_)
+    upload = sign_v4_chunked(
+        request,
+        credentials,
+        when,
+        config,
+        ChunkedConfig(payload=payload, chunk_size=chunk_size, checksum=checksum),
+        region_set=region_set,
+    )
+    out = None
+    if output is not None:
+        out = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
+            "wb", dir=output.resolve().parent, prefix=f".{output.name}.", delete=False
+        )
+    chunks: list[ChunkStep] = []
+    try:
+        for step, data in upload.body.frames():
+            if out is not None:
+                out.write(data)
+            chunks.append(step)
+        if out is not None:
+            out.close()
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(out.name, 0o666 & ~umask)
+            os.replace(out.name, output)  # type: ignore[arg-type]
+    except BaseException:
+        if out is not None:
+            out.close()
+            os.unlink(out.name)
+        raise
+    if as_json:
+        document = {
+            "seed": step_dicts(upload.seed, show_secrets=show_secrets),
+            "chunks": [{k: v for k, v in asdict(c).items() if v is not None} for c in chunks],
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    for remark in remarks:
+        note(remark)
+    if source != "command line":
+        note(f"credentials: {source}")
+    sys.stdout.write(
+        render_text(upload.seed, colour=use_colour(sys.stdout), show_secrets=show_secrets)
+    )
+    for step in chunks:
+        sys.stdout.write("\n" + _chunk_text(step))
+    if output is not None:
+        note(f"encoded body written to {output}")
