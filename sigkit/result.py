@@ -9,9 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
+from sigkit.encoding import parse_query
 from sigkit.http import Request, serialize_request
 
 BODY_PREVIEW_LIMIT = 4096
+
+
+def sensitive_values(request: Request, session_token: str | None) -> tuple[str, ...]:
+    """Session tokens a result may show: the credentials', and any the request carries as a
+    header or query parameter. Renderers mask them unless asked not to."""
+    tokens = {session_token or ""}
+    tokens.update(v.strip() for v in request.header_values("x-amz-security-token"))
+    tokens.update(
+        v or "" for n, v in parse_query(request.query or "") if n.lower() == "x-amz-security-token"
+    )
+    return tuple(sorted(t for t in tokens if t))
 
 
 def describe_request(request: Request) -> str:

@@ -18,7 +18,7 @@ from sigkit.credentials import Credentials
 from sigkit.encoding import parse_query, percent_decode, uri_encode
 from sigkit.errors import InputError
 from sigkit.http import Request
-from sigkit.result import SigningResult
+from sigkit.result import SigningResult, sensitive_values
 from sigkit.timefmt import check_utc, epoch_seconds, http_date
 
 Addressing = Literal["virtual-hosted", "path", "service"]
@@ -180,15 +180,6 @@ def _line(request: Request, name: str) -> str:
     return ",".join(v.strip() for v in request.header_values(name))
 
 
-def _sensitive(request: Request, credentials: Credentials) -> tuple[str, ...]:
-    tokens = {credentials.session_token or ""}
-    tokens.update(v.strip() for v in request.header_values("x-amz-security-token"))
-    tokens.update(
-        v or "" for n, v in parse_query(request.query or "") if n == "x-amz-security-token"
-    )
-    return tuple(t for t in tokens if t)
-
-
 def _sign(secret: str, string_to_sign: str) -> str:
     try:
         message = string_to_sign.encode("utf-8")
@@ -265,7 +256,7 @@ def sign_v2(
         values,
         request.with_headers(added),
         notes,
-        _sensitive(request, credentials),
+        sensitive_values(request, credentials.session_token),
     )
 
 
@@ -308,7 +299,9 @@ def sign_v2_query(
     ).with_headers(host_added)
     values["query_added"] = encoded
     values["url"] = signed.url
-    return SigningResult("s3v2", "query", values, signed, notes, _sensitive(request, credentials))
+    return SigningResult(
+        "s3v2", "query", values, signed, notes, sensitive_values(request, credentials.session_token)
+    )
 
 
 presign_v2 = sign_v2_query

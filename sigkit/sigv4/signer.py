@@ -15,7 +15,7 @@ from sigkit.credentials import Credentials
 from sigkit.encoding import parse_query, uri_encode
 from sigkit.errors import InputError
 from sigkit.http import Request
-from sigkit.result import SigningResult
+from sigkit.result import SigningResult, sensitive_values
 from sigkit.sigv4.canonical import canonical_headers, canonical_query, canonical_uri, payload_hash
 from sigkit.sigv4.config import SigV4Config
 from sigkit.timefmt import amz_date, check_utc
@@ -125,12 +125,6 @@ def _check_unsigned(request: Request, params: frozenset[str] = PRESIGN_PARAMS) -
 def _host_header(request: Request) -> list[tuple[str, str]]:
     """The Host header every client sends, when the request does not carry one yet."""
     return [("Host", request.host)] if request.header("host") is None else []
-
-
-def _sensitive(request: Request, credentials: Credentials) -> tuple[str, ...]:
-    tokens = {credentials.session_token or ""}
-    tokens.update(v.strip() for v in request.header_values("x-amz-security-token"))
-    return tuple(t for t in tokens if t)
 
 
 def header_additions(
@@ -259,7 +253,7 @@ def sign_v4(
         values,
         request.with_headers(added),
         notes,
-        _sensitive(request, credentials),
+        sensitive_values(request, credentials.session_token),
     )
 
 
@@ -287,7 +281,12 @@ def sign_v4_query(
     )
     signed_request = finish_query(request, host_added, params, values)
     return SigningResult(
-        "sigv4", "query", values, signed_request, notes, _sensitive(request, credentials)
+        "sigv4",
+        "query",
+        values,
+        signed_request,
+        notes,
+        sensitive_values(request, credentials.session_token),
     )
 
 

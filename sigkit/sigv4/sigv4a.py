@@ -32,14 +32,13 @@ from typing import TYPE_CHECKING
 from sigkit.credentials import Credentials
 from sigkit.errors import InputError
 from sigkit.http import Request
-from sigkit.result import SigningResult
+from sigkit.result import SigningResult, sensitive_values
 from sigkit.sigv4.canonical import payload_hash
 from sigkit.sigv4.config import SigV4Config
 from sigkit.sigv4.signer import (
     PRESIGN_PARAMS,
     _check_unsigned,
     _host_header,
-    _sensitive,
     canonical_steps,
     finish_query,
     header_additions,
@@ -268,7 +267,7 @@ def sign_v4a(
         values,
         request.with_headers(added),
         notes,
-        _sensitive(request, credentials),
+        sensitive_values(request, credentials.session_token),
     )
 
 
@@ -302,7 +301,12 @@ def sign_v4a_query(
     )
     signed_request = finish_query(request, host_added, params, values)
     return SigningResult(
-        "sigv4a", "query", values, signed_request, notes, _sensitive(request, credentials)
+        "sigv4a",
+        "query",
+        values,
+        signed_request,
+        notes,
+        sensitive_values(request, credentials.session_token),
     )
 
 

@@ -8,12 +8,9 @@ the server judges sigkit's framing and signatures, not a client library's.
 
 from __future__ import annotations
 
-import http.client
 import io
 import os
-from collections.abc import Iterable
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -25,32 +22,13 @@ from sigkit.sigv4.chunked import (
     ChunkedUpload,
     sign_v4_chunked,
 )
+from tests.e2e.wire import send
 
 pytestmark = pytest.mark.e2e
 
 BUCKET = "sigkit-chunked-e2e"
 CHUNK = 64 * 1024
 BODY = os.urandom(3 * CHUNK + 12345)  # three full 64 KiB chunks and a remainder
-
-
-def send(endpoint: str, request: Request, body: Iterable[bytes] = ()) -> tuple[int, bytes]:
-    """Send the head, then each body piece as given; the server may answer before the end."""
-    parts = urlsplit(endpoint)
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
-    try:
-        conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
-        for name, value in request.headers:
-            conn.putheader(name, value)
-        conn.endheaders()
-        try:
-            for piece in body:
-                conn.send(piece)
-        except OSError:  # refused early and closed: the answer is still there to read
-            pass
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def creds(env: dict[str, str]) -> Credentials:

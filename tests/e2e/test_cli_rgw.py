@@ -12,7 +12,7 @@ from urllib.parse import quote
 import pytest
 
 from sigkit import Credentials, Request, SigV4Config, sign_v4
-from tests.e2e.test_rgw import send
+from tests.e2e.wire import send
 
 pytestmark = pytest.mark.e2e
 BUCKET = "sigkit-cli-e2e"

@@ -7,9 +7,8 @@ stored, and sigkit's own verifier must refuse it too, naming the same cause.
 
 from __future__ import annotations
 
-import http.client
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
@@ -24,6 +23,7 @@ from sigkit.sigv4.post_policy import (
     presign_post_v4,
     verify_post_v4,
 )
+from tests.e2e.wire import send
 
 pytestmark = pytest.mark.e2e
 
@@ -38,20 +38,6 @@ FIELDS = [
     ("x-amz-meta-note", "from sigkit"),
     ("success_action_status", "201"),
 ]
-
-
-def send(endpoint: str, request: Request) -> tuple[int, bytes]:
-    parts = urlsplit(endpoint)
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
-    try:
-        conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
-        for name, value in request.headers:
-            conn.putheader(name, value)
-        conn.endheaders(request.body_bytes() or None)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def now() -> datetime:

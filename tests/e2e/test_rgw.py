@@ -6,10 +6,9 @@ the server judges exactly what sigkit signed. The server's answer is the indepen
 
 from __future__ import annotations
 
-import http.client
 import re
 from datetime import UTC, datetime
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
 import pytest
 
@@ -23,6 +22,7 @@ from sigkit import (
     sign_v4,
     sign_v4_query,
 )
+from tests.e2e.wire import send
 
 pytestmark = pytest.mark.e2e
 
@@ -36,20 +36,6 @@ KEYS = {
     "caf\u00e9/\u4e2d\u6587/\U0001f600.txt": b"unicode",
     "100%": b"percent",
 }
-
-
-def send(endpoint: str, request: Request) -> tuple[int, bytes]:
-    parts = urlsplit(endpoint)
-    conn = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=60)
-    try:
-        conn.putrequest(request.method, request.target, skip_host=True, skip_accept_encoding=True)
-        for name, value in request.headers:
-            conn.putheader(name, value)
-        conn.endheaders(request.body_bytes() or None)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def now() -> datetime:
