@@ -463,9 +463,9 @@ def test_parse_request_text_near_valid(
     if body is None:
         text: str | bytes = head
         if as_bytes:
-            text = head.encode("utf-8")
+            text = head.encode("utf-8", "surrogatepass")
     else:
-        text = head.encode("utf-8") + (eol * 2).encode() + body
+        text = head.encode("utf-8", "surrogatepass") + (eol * 2).encode() + body
         if not as_bytes:
             text = text.decode("utf-8", "replace")
     try:
