@@ -71,6 +71,9 @@ def chunked(
     access_key: Annotated[str | None, typer.Option("--access-key")] = None,
     secret_key: Annotated[str | None, typer.Option("--secret-key")] = None,
     session_token: Annotated[str | None, typer.Option("--session-token")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="shared config/credentials profile")
+    ] = None,
     show_secrets: Annotated[bool, typer.Option("--show-secrets")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
 ) -> None:
@@ -81,11 +84,16 @@ def chunked(
     body, _ = _source(data_file)
     headers = [parse_header_option(h) for h in header or []]
     request = Request.from_url("PUT", url, headers, body)
-    credentials, source = resolve_credentials(access_key, secret_key, session_token)
+    resolved = resolve_credentials(access_key, secret_key, session_token, profile=profile)
+    credentials, source = resolved.credentials, resolved.credentials_source
     when = parse_time(date, field="--date") if date else datetime.now(UTC)
     remarks: list[str] = []
     region_, service_ = _scope(
-        request, region or ("us-east-1" if region_set else None), service, remarks
+        request,
+        region or ("us-east-1" if region_set else None),
+        service,
+        remarks,
+        resolved.region,
     )
     config = SigV4Config.s3(region_) if service_ == "s3" else SigV4Config.generic(region_, service_)
     upload = sign_v4_chunked(
@@ -127,7 +135,7 @@ def chunked(
         return
     for remark in remarks:
         note(remark)
-    if source != "command line":
+    if not resolved.from_flags:
         note(f"credentials: {source}")
     sys.stdout.write(
         render_text(upload.seed, colour=use_colour(sys.stdout), show_secrets=show_secrets)

@@ -1,13 +1,27 @@
-"""Pieces several commands share: credentials from flags or environment, output streams."""
+"""Pieces several commands share: credentials, region and endpoint resolution, output streams."""
 
 from __future__ import annotations
 
 import os
 import sys
 from collections.abc import Mapping
+from pathlib import Path
 
-from sigkit.credentials import EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, Credentials
-from sigkit.errors import InputError
+from sigkit.credentials import Resolved, resolve
+
+_FILE_VARIABLES = ("AWS_SHARED_CREDENTIALS_FILE", "AWS_CONFIG_FILE")
+
+
+def _home(env: Mapping[str, str]) -> Path | None:
+    """The user's home for ``~/.aws``; from HOME only when the caller passed its own env, so
+    that tests never reach the real one."""
+    if env is os.environ:
+        try:
+            return Path.home()
+        except RuntimeError:
+            return None
+    home = env.get("HOME")
+    return Path(home) if home else None
 
 
 def resolve_credentials(
@@ -15,31 +29,31 @@ def resolve_credentials(
     secret_key: str | None,
     session_token: str | None,
     env: Mapping[str, str] | None = None,
-) -> tuple[Credentials, str]:
-    """Flags, then AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, then the AWS
-    documentation example pair (said so, since a signature made with it is only an example)."""
+    *,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    service: str | None = None,
+    read_files: bool = True,
+) -> Resolved:
+    """Flags, then environment variables, then the shared files (see sigkit.credentials.resolve);
+    with none at all, the AWS documentation example pair, which `Resolved.example` flags since a
+    signature made with it is only an example. `read_files=False` keeps ``~/.aws`` out."""
     env = os.environ if env is None else env
-    if access_key is not None or secret_key is not None:
-        if not access_key:
-            raise InputError("--access-key", "missing (given --secret-key without it)")
-        if not secret_key:
-            raise InputError("--secret-key", "missing (given --access-key without it)")
-        return Credentials(access_key, secret_key, session_token or None), "command line"
-    env_key = env.get("AWS_ACCESS_KEY_ID")
-    env_secret = env.get("AWS_SECRET_ACCESS_KEY")
-    if env_key is not None or env_secret is not None:
-        if not env_key:
-            raise InputError(
-                "AWS_ACCESS_KEY_ID", "empty or unset while AWS_SECRET_ACCESS_KEY is set"
-            )
-        if not env_secret:
-            raise InputError(
-                "AWS_SECRET_ACCESS_KEY", "empty or unset while AWS_ACCESS_KEY_ID is set"
-            )
-        token = session_token or env.get("AWS_SESSION_TOKEN") or None
-        return Credentials(env_key, env_secret, token), "environment"
-    creds = Credentials(EXAMPLE_ACCESS_KEY_ID, EXAMPLE_SECRET_ACCESS_KEY, session_token or None)
-    return creds, "the AWS documentation example credentials (no credentials were given)"
+    home = _home(env) if read_files else None
+    if not read_files:
+        env = {k: v for k, v in env.items() if k not in _FILE_VARIABLES}
+    return resolve(
+        env=env,
+        home=home,
+        access_key=access_key,
+        secret_key=secret_key,
+        session_token=session_token,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        service=service,
+    )
 
 
 def note(message: str) -> None:

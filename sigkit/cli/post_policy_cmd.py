@@ -64,7 +64,9 @@ def post_policy(
     target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY (KEY may end in ${filename})")],
     file: Annotated[str, typer.Option("--file", help="file the curl command uploads")] = "FILE",
     sig: Annotated[str, typer.Option("--sig", help="v4 or v2")] = "v4",
-    region: Annotated[str, typer.Option("--region", help="signing region")] = "us-east-1",
+    region: Annotated[
+        str | None, typer.Option("--region", help="signing region [env, profile, us-east-1]")
+    ] = None,
     endpoint_url: Annotated[
         str | None, typer.Option("--endpoint-url", help="S3-compatible endpoint (path style)")
     ] = None,
@@ -83,6 +85,9 @@ def post_policy(
     access_key: Annotated[str | None, typer.Option("--access-key")] = None,
     secret_key: Annotated[str | None, typer.Option("--secret-key")] = None,
     session_token: Annotated[str | None, typer.Option("--session-token")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="shared config/credentials profile")
+    ] = None,
     show_secrets: Annotated[
         bool, typer.Option("--show-secrets", help="print keys in full")
     ] = False,
@@ -102,7 +107,18 @@ def post_policy(
         key = starts_with + "${filename}"
     if key is None:
         raise InputError("TARGET", "name the key: s3://BUCKET/KEY or --key-prefix")
-    credentials, source = resolve_credentials(access_key, secret_key, session_token)
+    resolved = resolve_credentials(
+        access_key,
+        secret_key,
+        session_token,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        service="s3",
+    )
+    credentials, source = resolved.credentials, resolved.credentials_source
+    region = resolved.region.value if resolved.region else "us-east-1"
+    endpoint_url = resolved.endpoint_url.value if resolved.endpoint_url else None
     when = parse_time(date, field="--date") if date else datetime.now(UTC)
     url = _form_url(bucket, region, endpoint_url)
     extra = _fields(list(field or []))
@@ -151,8 +167,11 @@ def post_policy(
             )
         )
         return
-    if source != "command line":
+    if not resolved.from_flags:
         note(f"credentials: {source}")
+    for what, item in (("region", resolved.region), ("endpoint", resolved.endpoint_url)):
+        if item is not None and not item.source.startswith("--"):
+            note(f"{what} {item.value} from {item.source}")
     sys.stdout.write(
         render_text(
             result, colour=use_colour(sys.stdout), show_secrets=show_secrets, skip=SKIP_STEPS

@@ -11,7 +11,7 @@ from typing import Annotated, BinaryIO
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
-from sigkit.credentials import Credentials
+from sigkit.credentials import Credentials, Sourced
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
 from sigkit.http import Body, Request, parse_request_text
@@ -103,8 +103,14 @@ def _build_request(
 
 
 def _scope(
-    request: Request, region: str | None, service: str | None, notes: list[str]
+    request: Request,
+    region: str | None,
+    service: str | None,
+    notes: list[str],
+    configured: Sourced | None = None,
 ) -> tuple[str, str]:
+    """--region/--service, else what the host names, else (region only) the `configured`
+    region from the environment or profile."""
     host_region, host_service = infer_scope(request.host)
     guessed = [
         f"{what} {value!r}"
@@ -116,6 +122,9 @@ def _scope(
     ]
     region = region or host_region
     service = service or host_service
+    if not region and configured is not None:
+        region = configured.value
+        notes.append(f"region {region!r} from {configured.source} (the host names none)")
     if not region:
         raise InputError("--region", f"missing; the host {request.host!r} does not name one")
     if not service:
@@ -163,7 +172,7 @@ def _sign(
     region_hint = o.region
     if o.sig == "v4a" and o.region_set is not None and region_hint is None:
         region_hint = infer_scope(request.host)[0] or "us-east-1"  # not signed by SigV4A
-    region, service = _scope(request, region_hint, o.service, notes)
+    region, service = _scope(request, region_hint, o.service, notes, o.configured_region)
     payload = UNSIGNED_PAYLOAD if o.unsigned else o.payload_hash
     if service == "s3":
         if o.presign and payload is None:
@@ -192,6 +201,7 @@ class SignOptions:
     bucket: str | None
     addressing: str | None
     region_set: str | None = None
+    configured_region: Sourced | None = None
 
 
 def sign(
@@ -247,6 +257,9 @@ def sign(
     session_token: Annotated[
         str | None, typer.Option("--session-token", help="session token")
     ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="shared config/credentials profile")
+    ] = None,
     show_secrets: Annotated[
         bool, typer.Option("--show-secrets", help="print key material in full")
     ] = False,
@@ -267,7 +280,10 @@ def sign(
     body = _open_body(data, data_file)
     request = _build_request(positional, request_method, headers, body, request_file)
     env: dict[str, str] | None = {} if example else None
-    credentials, source = resolve_credentials(access_key, secret_key, session_token, env)
+    resolved = resolve_credentials(
+        access_key, secret_key, session_token, env, profile=profile, read_files=not example
+    )
+    credentials, source = resolved.credentials, resolved.credentials_source
     when = parse_time(date, field="--date") if date else datetime.now(UTC)
     options = SignOptions(
         sig,
@@ -280,6 +296,7 @@ def sign(
         bucket,
         addressing,
         region_set,
+        resolved.region,
     )
     remarks: list[str] = []
     result = _sign(request, credentials, when, options, remarks)
@@ -295,7 +312,7 @@ def sign(
             )
         )
         return
-    if source != "command line":
+    if not resolved.from_flags:
         note(f"credentials: {source}")
     if example and result.signature == EXAMPLE_SIGNATURE:
         note(
