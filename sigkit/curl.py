@@ -3,12 +3,33 @@
 Everything a shell will run is quoted so that any value (quotes, ``$()``, backticks, newlines,
 unicode) reaches curl unchanged. Secrets are referred to as environment variables unless the
 caller asks for them inline.
+
+A request becomes a command in one of three styles: ``aws-sigv4`` (curl signs when it runs),
+``headers`` (the core's signature, sent as fixed headers) and ``script`` (bash that signs when
+it runs with ``date`` and ``openssl``; the text it signs still comes from the core). See
+docs/curl.md for what each curl version does with each.
 """
 
 from __future__ import annotations
 
+import hashlib
+import itertools
 import shlex
+import unicodedata
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import BinaryIO, Literal
+
+from sigkit.credentials import Credentials, mask
+from sigkit.errors import InputError
+from sigkit.http import Request, split_url
+from sigkit.result import SigningResult
+from sigkit.s3uri import Addressing, has_dot_segment
+from sigkit.sigv2.s3 import S3V2Config, sign_v2
+from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.signer import canonical_steps, sign_v4
+from sigkit.timefmt import EPOCH
 
 
 def quote(text: str) -> str:
@@ -45,6 +66,19 @@ def quote_with_variables(text: str, variables: Mapping[str, str]) -> str:
     return "".join(out) or "''"
 
 
+def comment(text: str) -> str:
+    """Text for a ``#`` comment line: control characters (a newline in an S3 key, say) are
+    written as escapes, since a raw one would end the comment and the rest would run."""
+    return "".join(
+        _escaped(c) if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text
+    )
+
+
+def _escaped(char: str) -> str:
+    code = ord(char)
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def _curl_form_file(path: str) -> str:
     """curl ``-F name=@"path"``: quotes let ``;`` and ``,`` stand in the file name."""
     escaped = path.replace("\\", "\\\\").replace('"', '\\"')
@@ -66,3 +100,361 @@ def form_command(
         lines.append("  --form-string " + quote_with_variables(f"{name}={value}", variables))
     lines.append("  -F " + quote("file=" + _curl_form_file(file_path)))
     return " \\\n".join(lines)
+
+
+# --- curl commands for one S3 (or other SigV4) request, in three styles ----------------------
+
+STYLES = ("aws-sigv4", "headers", "script")
+# S3's own default object type; sent explicitly wherever curl would otherwise add its form
+# type (``--data-raw``, ``--data-binary``), so that the header is one the signature covers.
+DEFAULT_CONTENT_TYPE = "binary/octet-stream"
+TOKEN_VARIABLE = "AWS_SESSION_TOKEN"
+_TOKEN_REFERENCE = f'-H "x-amz-security-token: ${{{TOKEN_VARIABLE}}}"'
+# Stand-ins for values only known when the script runs; replaced by shell variables.
+_RUNTIME_DATE = "sigkit-runtime-date-7d1f0c"
+_RUNTIME_HASH = "sigkit-runtime-payload-hash-7d1f0c"
+_RUNTIME_TOKEN = "sigkit-runtime-session-token-7d1f0c"
+_CONTINUE = " \\\n  "
+_HEX_TOOL = "sed 's/^.* //'"  # last word of `openssl dgst` output, whatever its version prints
+
+
+@dataclass(frozen=True, slots=True)
+class CurlCall:
+    """One request to turn into a curl command.
+
+    `url` is sent exactly as written (the S3 commands build it already in canonical form).
+    `headers` are the caller's own (Content-Type, x-amz-meta-*), sent and signed in every
+    style. The body is `data` (text, sent with ``--data-raw``) or `upload` (a file that curl
+    reads when the command runs). `bucket` and `addressing` locate the bucket for S3 V2.
+    """
+
+    method: str
+    url: str
+    headers: tuple[tuple[str, str], ...] = ()
+    data: str | None = None
+    upload: str | None = None
+    output: str | None = None
+    region: str = "us-east-1"
+    service: str = "s3"
+    bucket: str | None = None
+    addressing: Addressing | None = None
+
+    def __post_init__(self) -> None:
+        if self.data is not None and self.upload is not None:
+            raise InputError("body", "give either data or a file to upload, not both")
+        for name, value in self.headers:
+            if not value.strip():
+                raise InputError(
+                    f"header {name}", "empty value: curl drops such a header in some versions"
+                )
+        Request.from_url(self.method, self.url, self.headers)  # refuses what cannot be sent
+        for text in (self.url, self.data or "", *(v for _, v in self.headers)):
+            if any(p in text for p in (_RUNTIME_DATE, _RUNTIME_HASH, _RUNTIME_TOKEN)):
+                raise InputError("request", "holds a sigkit placeholder string; change it")
+
+    @property
+    def path(self) -> str:
+        return split_url(self.url)[2]
+
+    def upload_with_t(self) -> bool:
+        """``-T FILE`` streams the file and adds no Content-Type, but curl appends the file's
+        name to a URL ending in ``/``; and other services than S3 need curl to hash the body,
+        which curl does only for a body it holds in memory (``--data-binary @FILE``)."""
+        return self.upload is not None and not self.path.endswith("/") and self.service == "s3"
+
+    def sent_headers(self) -> tuple[tuple[str, str], ...]:
+        """The caller's headers plus the Content-Type that stops curl adding its own."""
+        in_memory = self.data is not None or (self.upload is not None and not self.upload_with_t())
+        if in_memory and not any(n.lower() == "content-type" for n, _ in self.headers):
+            return (*self.headers, ("Content-Type", DEFAULT_CONTENT_TYPE))
+        return self.headers
+
+    def request(self, body: bytes | BinaryIO | None = None) -> Request:
+        return Request.from_url(self.method, self.url, self.sent_headers(), body)
+
+    def known_payload_hash(self) -> str | None:
+        """SHA-256 of the body when it is known now (None for a file read at run time)."""
+        if self.upload is not None:
+            return None
+        return hashlib.sha256((self.data or "").encode("utf-8")).hexdigest()
+
+
+def _file_word(path: str) -> str:
+    """curl reads ``-`` and ``.`` as standard input: name such files by a relative path."""
+    return quote("./" + path if path in ("-", ".") else path)
+
+
+def _method_words(call: CurlCall) -> list[str]:
+    """``-X`` only where curl's own choice differs (``-T`` is PUT; ``-X HEAD`` would wait for
+    a body, ``--head`` does not)."""
+    if call.upload_with_t():
+        return [] if call.method == "PUT" else ["-X", quote(call.method)]
+    if call.method == "HEAD" and call.data is None and call.upload is None:
+        return ["--head"]
+    if call.method == "GET" and call.data is None and call.upload is None:
+        return []
+    return ["-X", quote(call.method)]
+
+
+def _body_lines(call: CurlCall) -> list[str]:
+    if call.data is not None:
+        return ["--data-raw " + quote(call.data)]
+    if call.upload is None:
+        return []
+    if call.upload_with_t():
+        return ["-T " + _file_word(call.upload)]
+    source = "./" + call.upload if call.upload == "-" else call.upload
+    return ["--data-binary " + quote("@" + source)]
+
+
+def _command(call: CurlCall, option_lines: list[str], *, path_as_is: bool) -> str:
+    """``-sS --fail-with-body``: quiet, but errors shown with the server's body and exit 22;
+    ``-g``: no ``[]{}`` globbing of the URL or the file names."""
+    first = ["curl", "-sS", "--fail-with-body", "-g"]
+    if path_as_is:
+        first.append("--path-as-is")
+    first += _method_words(call)
+    last = quote(call.url)
+    if call.output is not None and call.output != "-":
+        last += " -o " + _file_word(call.output)
+    return _CONTINUE.join([" ".join(first), *option_lines, *_body_lines(call), last])
+
+
+def _header_line(name: str, value: str, variables: Mapping[str, str]) -> str:
+    return "-H " + quote_with_variables(f"{name}: {value}", variables)
+
+
+def token_word(token: str | None, *, inline: bool) -> str | None:
+    """The session-token header as a shell word: ``"$AWS_SESSION_TOKEN"`` unless inline."""
+    if token is None:
+        return None
+    if inline:
+        return "-H " + quote(f"x-amz-security-token: {token}")
+    return _TOKEN_REFERENCE
+
+
+def aws_sigv4_command(
+    call: CurlCall, *, session_token: str | None, inline: Credentials | None = None
+) -> str:
+    """``curl --aws-sigv4``: curl signs when it runs; sigkit adds what curl leaves out.
+
+    curl before 8.0 sends no ``x-amz-content-sha256``, which S3 requires (RGW reads its absence
+    as UNSIGNED-PAYLOAD and refuses the empty-body hash curl signs); since 7.87 curl signs the
+    value of that header when the caller gives it, so every version from 7.87 on agrees with
+    the server when the header is given: the body's hash when known now, else UNSIGNED-PAYLOAD.
+    """
+    if inline is not None:
+        user = quote(f"{inline.access_key_id}:{inline.secret_access_key}")
+        token = inline.session_token
+    else:
+        user = '"${AWS_ACCESS_KEY_ID}:${AWS_SECRET_ACCESS_KEY}"'
+        token = session_token
+    lines = [
+        "--aws-sigv4 " + quote(f"aws:amz:{call.region}:{call.service}"),
+        "--user " + user,
+    ]
+    if call.service == "s3":
+        payload = call.known_payload_hash() or UNSIGNED_PAYLOAD
+        lines.append(_header_line("x-amz-content-sha256", payload, {}))
+    word = token_word(token, inline=inline is not None)
+    if word:
+        lines.append(word)
+    lines.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
+    return _command(call, lines, path_as_is=has_dot_segment(call.path))
+
+
+def aws_sigv4_remarks(call: CurlCall) -> list[str]:
+    """What some curl versions get wrong for this request (sigkit cannot see which curl runs
+    the command; docs/curl.md has the table)."""
+    remarks = []
+    if has_dot_segment(call.path):
+        remarks.append(
+            "the path has a '.' or '..' segment, which curl removes unless --path-as-is; "
+            "curl 7.x signs with --path-as-is, but newer curl (8.14 at least) refuses "
+            "--aws-sigv4 with it: use --style headers or script there"
+        )
+    if "%" in call.path:
+        remarks.append(
+            "the path holds percent-encoded bytes: curl 8.9 to 8.13 --aws-sigv4 encodes them "
+            "once more and S3 refuses the signature; other versions sign it as sent"
+        )
+    query = split_url(call.url)[3] or ""
+    if "%2B" in query.upper():
+        remarks.append(
+            "the query holds %2B (a literal '+'): curl 8.14 to 8.18 --aws-sigv4 signs it as a "
+            "space and S3 refuses the signature"
+        )
+    names = sorted({n.lower() for n, _ in call.sent_headers()})
+    if len(names) != len(call.sent_headers()):
+        remarks.append("a header is repeated: curl before 8.13 --aws-sigv4 signs it wrongly")
+    if any(b.startswith(a) for a, b in itertools.pairwise(names)):
+        remarks.append(
+            "one header name is a prefix of another: curl before 8.10 --aws-sigv4 sorts them "
+            "wrongly"
+        )
+    return remarks
+
+
+def sign_call(call: CurlCall, credentials: Credentials, when: datetime, sig: str) -> SigningResult:
+    """Sign the request the command will send, with the core signers (no signing here)."""
+    if sig == "v2":
+        config_v2 = S3V2Config(bucket=call.bucket, addressing=_v2_addressing(call))
+        return sign_v2(call.request(), credentials, when, config_v2)
+    config = (
+        SigV4Config.s3(call.region)
+        if call.service == "s3"
+        else SigV4Config.generic(call.region, call.service)
+    )
+    if call.upload is None:
+        body = None if call.data is None else call.data.encode("utf-8")
+        return sign_v4(call.request(body), credentials, when, config)
+    try:
+        with open(call.upload, "rb") as stream:
+            return sign_v4(call.request(stream), credentials, when, config)
+    except OSError as exc:
+        raise InputError("FILE", f"{comment(call.upload)}: {exc.strerror or exc}") from None
+
+
+def _v2_addressing(call: CurlCall) -> Literal["virtual-hosted", "path"] | None:
+    if call.addressing is None:
+        return None
+    return "virtual-hosted" if call.addressing == "virtual" else "path"
+
+
+def headers_command(call: CurlCall, result: SigningResult, *, inline: bool = False) -> str:
+    """Plain curl sending the signed request's headers: exactly the request that was signed
+    (curl adds only Host, which is the same, and unsigned User-Agent, Accept, Content-Length
+    and Expect). The session token header refers to ``$AWS_SESSION_TOKEN`` unless inline."""
+    lines = []
+    for name, value in result.request.headers:
+        if name.lower() == "host":
+            continue
+        if name.lower() == "x-amz-security-token" and not inline:
+            lines.append(f'-H "{name}: ${{{TOKEN_VARIABLE}}}"')
+        else:
+            lines.append(_header_line(name, value, {}))
+    return _command(call, lines, path_as_is=has_dot_segment(call.path))
+
+
+def mask_token_line(line: str) -> str:
+    """A canonical ``x-amz-security-token:VALUE`` line with the value masked."""
+    name, sep, value = line.partition(":")
+    if sep and name.lower() == "x-amz-security-token":
+        return f"{name}:{mask(value)}"
+    return line
+
+
+def script_command(
+    call: CurlCall,
+    *,
+    sig: str,
+    session_token: str | None,
+    inline: Credentials | None = None,
+) -> str:
+    """A bash snippet that signs when it runs, with ``date`` and ``openssl`` only.
+
+    The text to sign (canonical request or V2 string to sign) comes from the core signers,
+    made with stand-ins for the time, the payload hash and the session token, which the
+    script fills in; only the HMAC chain is left to openssl. It runs in a subshell, so that
+    ``set -e`` and its variables do not leak into an interactive shell.
+    """
+    token = inline.session_token if inline is not None else session_token
+    lines = ["(", "  set -eu -o pipefail"]
+    if inline is not None:
+        lines.append(f"  AWS_ACCESS_KEY_ID={quote(inline.access_key_id)}")
+        lines.append(f"  AWS_SECRET_ACCESS_KEY={quote(inline.secret_access_key)}")
+        if inline.session_token:
+            lines.append(f"  {TOKEN_VARIABLE}={quote(inline.session_token)}")
+    runtime = {"amz_date": _RUNTIME_DATE, "payload_hash": _RUNTIME_HASH}
+    if token is not None:
+        runtime[TOKEN_VARIABLE] = _RUNTIME_TOKEN
+    if sig == "v2":
+        lines += _script_v2(call, token is not None, runtime)
+    else:
+        lines += _script_v4(call, token is not None, runtime)
+    lines.append(")")
+    return "\n".join(lines)
+
+
+def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> list[str]:
+    known = call.known_payload_hash()
+    payload = known or _RUNTIME_HASH
+    signing_headers = list(call.sent_headers())
+    if call.service == "s3":
+        signing_headers.append(("x-amz-content-sha256", payload))
+    signing_headers.append(("x-amz-date", _RUNTIME_DATE))
+    if with_token:
+        signing_headers.append(("x-amz-security-token", _RUNTIME_TOKEN))
+    request = Request.from_url(call.method, call.url, signing_headers)
+    request = request.with_headers([("Host", request.host)])
+    config = (
+        SigV4Config.s3(call.region)
+        if call.service == "s3"
+        else SigV4Config.generic(call.region, call.service)
+    )
+    values, _ = canonical_steps(
+        request, request.headers, config, config.unsigned_headers, (payload, "run time")
+    )
+    lines = ["  amz_date=$(date -u +%Y%m%dT%H%M%SZ)"]
+    if known is None:
+        assert call.upload is not None
+        source = quote(call.upload)
+        lines.append(f"  payload_hash=$(openssl dgst -sha256 < {source} | {_HEX_TOOL})")
+    scope = f"/{call.region}/{call.service}/aws4_request"
+    lines += [
+        "  canonical_request=" + quote_with_variables(values["canonical_request"], runtime),
+        f'  scope="${{amz_date%%T*}}"{quote(scope)}',
+        "  request_hash=$(printf '%s' \"$canonical_request\""
+        f" | openssl dgst -sha256 | {_HEX_TOOL})",
+        "  string_to_sign=$(printf 'AWS4-HMAC-SHA256\\n%s\\n%s\\n%s' "
+        '"$amz_date" "$scope" "$request_hash")',
+        "  sigkit_hmac() {",
+        f'    printf \'%s\' "$2" | openssl dgst -sha256 -mac HMAC -macopt "$1" | {_HEX_TOOL}',
+        "  }",
+        '  key=$(sigkit_hmac "key:AWS4${AWS_SECRET_ACCESS_KEY}" "${amz_date%%T*}")',
+        f'  key=$(sigkit_hmac "hexkey:$key" {quote(call.region)})',
+        f'  key=$(sigkit_hmac "hexkey:$key" {quote(call.service)})',
+        '  key=$(sigkit_hmac "hexkey:$key" aws4_request)',
+        '  signature=$(sigkit_hmac "hexkey:$key" "$string_to_sign")',
+    ]
+    authorization = (
+        '-H "Authorization: AWS4-HMAC-SHA256 Credential=${AWS_ACCESS_KEY_ID}/${scope}, '
+        f'SignedHeaders={values["signed_headers"]}, Signature=${{signature}}"'
+    )
+    options = [authorization, '-H "x-amz-date: ${amz_date}"']
+    if call.service == "s3":
+        options.append(
+            _header_line("x-amz-content-sha256", known, {})
+            if known
+            else '-H "x-amz-content-sha256: ${payload_hash}"'
+        )
+    if with_token:
+        options.append(_TOKEN_REFERENCE)
+    options.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
+    command = _command(call, options, path_as_is=has_dot_segment(call.path))
+    return lines + ["  " + line for line in command.split("\n")]
+
+
+def _script_v2(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> list[str]:
+    placeholder = Credentials(
+        "SIGKITPLACEHOLDER", "placeholder", _RUNTIME_TOKEN if with_token else None
+    )
+    request = call.request().with_headers([("x-amz-date", _RUNTIME_DATE)])
+    config = S3V2Config(bucket=call.bucket, addressing=_v2_addressing(call))
+    string_to_sign = sign_v2(request, placeholder, EPOCH, config)["string_to_sign"]
+    lines = [
+        "  amz_date=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')",
+        "  string_to_sign=" + quote_with_variables(string_to_sign, runtime),
+        "  signature=$(printf '%s' \"$string_to_sign\""
+        ' | openssl dgst -sha1 -mac HMAC -macopt "key:${AWS_SECRET_ACCESS_KEY}" -binary'
+        " | openssl base64 -A)",
+    ]
+    options = [
+        '-H "Authorization: AWS ${AWS_ACCESS_KEY_ID}:${signature}"',
+        '-H "x-amz-date: ${amz_date}"',
+    ]
+    if with_token:
+        options.append(_TOKEN_REFERENCE)
+    options.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
+    command = _command(call, options, path_as_is=has_dot_segment(call.path))
+    return lines + ["  " + line for line in command.split("\n")]
