@@ -9,14 +9,21 @@ signatures (``*-signature.txt`` and the one inside ``*-signed-request.txt``) wit
 ``public-key.json``, sigkit's own with the key it derives; the signed requests are compared
 with the signature masked on both sides, and the derived public key must equal
 ``public-key.json``.
+
+`case_files` and `write_case` go the other way: they make a case folder for a request, so that
+exact expected values can be handed to a signer written elsewhere.
 """
 
 from __future__ import annotations
 
+import errno
 import json
+import os
 import re
+import shutil
+import tempfile
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -418,3 +425,93 @@ def run_suites(paths: Iterable[str | Path]) -> list[VariantResult]:
     if not cases:
         raise InputError("vectors", "no case folder (context.json + request.txt) found")
     return [result for case in cases for result in run_case(case)]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing cases
+
+
+def case_files(request: Request, context: Mapping[str, Any]) -> dict[str, bytes]:
+    """Every file of a case folder for `request` signed as `context` says, by name.
+
+    context.json, request.txt (with a Host header, as the layout wants), and for each variant
+    the canonical request (SigV4 and SigV4A), string to sign, signature and signed request;
+    public-key.json for SigV4A. The expected values come from signing request.txt *as parsed
+    back* with the signers `run_case` uses for this context, so a written case runs exactly as
+    it will be read. Bytes follow vectors/README.md: no trailing newline; a signed request is
+    its head, an empty line, then the body. Nothing is written here.
+    """
+    context = dict(context)
+    algorithm = context.get("algorithm")
+    if algorithm not in ALGORITHMS:
+        raise InputError("context algorithm", f"{algorithm!r} is not one of {ALGORITHMS}")
+    when = _timestamp(context)
+    if when is None:
+        raise InputError("context timestamp", "required to write a case")
+    if request.header("host") is None:
+        request = request.with_headers([("Host", request.host)])
+    request_txt = serialize_request(request)
+    parsed = parse_request_text(request_txt, source="request.txt")
+    credentials = credentials_from(context)
+    files = {
+        "context.json": json.dumps(context, indent=4, sort_keys=True, ensure_ascii=False).encode(),
+        "request.txt": request_txt,
+    }
+    for variant, signer in signers_for(Path(), context, str(algorithm)).items():
+        signed = signer(parsed, credentials, when)
+        for suffix, step in EXACT_FILES:
+            if step in signed:
+                files[f"{variant}-{suffix}.txt"] = signed[step].encode("utf-8")
+        files[f"{variant}-signed-request.txt"] = serialize_request(signed.request)
+    if algorithm == "sigv4a":
+        key = derive_private_key(credentials.access_key_id, credentials.secret_access_key)
+        x, y = public_key_xy(key.public_key())
+        files["public-key.json"] = json.dumps({"X": x, "Y": y}, indent=2).encode()
+    return files
+
+
+def write_case(folder: str | Path, files: Mapping[str, bytes]) -> Path:
+    """Write a case folder whole or not at all, and never over someone's files.
+
+    The files go into a hidden temporary sibling (context.json last, so that an interrupted
+    write never looks like a case), which is then renamed to `folder`. An existing folder must
+    be empty (rename replaces only an empty one, so a folder filled meanwhile is refused too);
+    missing parents are made, and removed again if the write fails.
+    """
+    target = Path(os.path.abspath(folder))
+    if target.is_symlink() or target.exists():
+        if target.is_symlink() or not target.is_dir():
+            raise InputError(str(folder), "exists and is not a folder")
+        if any(target.iterdir()):
+            raise InputError(str(folder), "exists and is not empty; give a new case folder")
+    made: list[Path] = []
+    parent = target.parent
+    while not parent.exists():
+        made.append(parent)
+        parent = parent.parent
+    tmp: Path | None = None
+    try:
+        for path in reversed(made):
+            path.mkdir()
+        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+        for name in sorted(files, key=lambda n: n == "context.json"):
+            (tmp / name).write_bytes(files[name])
+        umask = os.umask(0)
+        os.umask(umask)
+        tmp.chmod(0o777 & ~umask)
+        try:
+            os.rename(tmp, target)
+        except OSError as exc:
+            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                raise InputError(str(folder), "was filled or replaced while writing") from None
+            raise
+    except BaseException:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
+        for path in made:
+            try:
+                path.rmdir()
+            except OSError:
+                break
+        raise
+    return target

@@ -1,39 +1,250 @@
-"""Entry point: builds the Typer app and turns sigkit errors into one stderr line."""
+"""Entry point: a lazily loaded Typer app; sigkit errors become one stderr line and an exit code.
+
+Every command is listed here with its one-line summary and its examples, and its module is
+imported only when that command runs or shows its own help. `sigkit --help` therefore imports
+no command module and none of the heavy dependencies (cryptography, pygments, XML parsers):
+startup is measured by bench/cli_startup.py.
+
+Conventions every command keeps: ``--json`` for programs, colour only on a terminal and never
+with NO_COLOR, exit status 0 ok, 1 a verification or comparison failed, 2 a usage or input error.
+"""
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 import sys
+from dataclasses import dataclass
+from difflib import get_close_matches
+from typing import Any
 
 import typer
+from typer.core import TyperGroup
+from typer.main import get_command_from_info, get_group
+from typer.models import CommandInfo
 
 from sigkit.errors import SigkitError
 
 # Typer bundles its own click in recent releases; reach the classes through its public names.
 _UsageError: type[Exception] = typer.BadParameter.__mro__[1]
 
+
+@dataclass(frozen=True)
+class Entry:
+    """Where a command lives and what `sigkit --help` says about it without importing it.
+
+    `optional` commands belong to modules that may not exist yet: they are listed and run
+    only when the module is there."""
+
+    module: str
+    attr: str
+    summary: str
+    epilog: str | None = None
+    optional: bool = False
+
+
+def _examples(*lines: str) -> str:
+    """An epilog click prints line for line (the ``\\b`` paragraph marker stops re-wrapping)."""
+    return "Examples:\n\n\b\n" + "\n".join(lines)
+
+
+COMMANDS: dict[str, Entry] = {
+    "sign": Entry(
+        "sigkit.cli.sign_cmd",
+        "sign",
+        "Sign one request and print every step.",
+        _examples(
+            "sigkit sign --example",
+            "sigkit sign https://my-bucket.s3.eu-west-1.amazonaws.com/photos/cat.jpg",
+            "sigkit sign -X POST https://sts.amazonaws.com/ \\",
+            "    -H 'Content-Type: application/x-www-form-urlencoded' \\",
+            "    -d 'Action=GetCallerIdentity&Version=2011-06-15'",
+            "sigkit sign --sig v2 https://b.s3.amazonaws.com/k --presign --json",
+        ),
+    ),
+    "presign": Entry(
+        "sigkit.cli.presign_cmd",
+        "presign",
+        "Presigned S3 URL for GET, PUT, DELETE or HEAD (V4 or V2).",
+        _examples(
+            "sigkit presign s3://my-bucket/photos/cat.jpg",
+            "sigkit presign s3://my-bucket/upload.bin --method PUT --expires 600 \\",
+            "    --curl --file ./upload.bin",
+            "sigkit presign s3://my-bucket/k --endpoint-url http://127.0.0.1:9000 --sig v2",
+            "sigkit presign https://b.s3.eu-west-1.amazonaws.com/k --method DELETE --json",
+        ),
+    ),
+    "chunked": Entry(
+        "sigkit.cli.chunked_cmd",
+        "chunked",
+        "Sign an aws-chunked upload: seed and per-chunk signatures.",
+        _examples(
+            "sigkit chunked https://b.s3.amazonaws.com/big.bin --data-file big.bin \\",
+            "    --output big.chunked",
+            "sigkit chunked https://b.s3.amazonaws.com/k --data-file f \\",
+            "    --payload STREAMING-UNSIGNED-PAYLOAD-TRAILER --checksum crc32c --json",
+        ),
+    ),
+    "post-policy": Entry(
+        "sigkit.cli.post_policy_cmd",
+        "post_policy",
+        "Sign a browser upload form (POST policy): fields and curl.",
+        _examples(
+            "sigkit post-policy 's3://my-bucket/uploads/${filename}' --file ./photo.jpg \\",
+            "    --condition '[\"content-length-range\", 1, 10485760]'",
+            "sigkit post-policy s3://my-bucket/k --sig v2 \\",
+            "    --endpoint-url http://127.0.0.1:9000 --file f --json",
+        ),
+    ),
+    "vectors": Entry(
+        "sigkit.cli.vectors_cmd",
+        "vectors",
+        "Run test-vector case folders; exit 1 if any check failed.",
+        _examples(
+            "sigkit vectors vectors/",
+            "sigkit vectors --json vectors/aws-c-auth/v4",
+            "sigkit vectors new my-suite/get-k https://b.s3.amazonaws.com/k",
+        )
+        + "\n\n`sigkit vectors new DIR ...` writes a case (see its --help); a folder named"
+        " `new` is run as ./new.",
+    ),
+    "vectors new": Entry(
+        "sigkit.cli.vectors_cmd",
+        "vectors_new",
+        "Write a new vector case folder for a request (as for sign).",
+        _examples(
+            "sigkit vectors new my-suite/get-range \\",
+            "    https://examplebucket.s3.amazonaws.com/test.txt \\",
+            "    -H 'Range: bytes=0-9' --date 20130524T000000Z",
+            "sigkit vectors new my-suite/put-v2 PUT https://b.s3.amazonaws.com/k -d hello --sig v2",
+            "sigkit vectors my-suite",
+        ),
+    ),
+    "curl": Entry(
+        "sigkit.cli.curl_cmd",
+        "curl_app",
+        "Signed curl commands for S3: mb, put, ls, get, rm, rb and more.",
+        optional=True,
+    ),
+    "config": Entry(
+        "sigkit.cli.config_cmd",
+        "config",
+        "Show the credentials, region and endpoint in use, and why.",
+        _examples("sigkit config", "sigkit config --profile dev --json"),
+        optional=True,
+    ),
+}
+# Two-word commands ("vectors new") are resolved before their first word, see resolve_command.
+_TWO_WORD = {name for name in COMMANDS if " " in name}
+
+
+def _available(name: str) -> bool:
+    """A non-optional command always is; an optional one when its module exists (found, not
+    imported, so that listing commands stays cheap)."""
+    entry = COMMANDS[name]
+    if not entry.optional:
+        return True
+    try:
+        return importlib.util.find_spec(entry.module) is not None
+    except ImportError:
+        return False
+
+
+class LazyGroup(TyperGroup):
+    """A Typer group that imports a command's module only when the command is resolved."""
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [name for name in COMMANDS if _available(name)] + [
+            n for n in self.commands if n not in COMMANDS
+        ]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands:
+            return self.commands[cmd_name]
+        entry = COMMANDS.get(cmd_name)
+        if entry is None:
+            return None
+        try:
+            module = importlib.import_module(entry.module)
+        except ImportError as exc:
+            if entry.optional and exc.name == entry.module:
+                return None
+            raise
+        command = _click_command(cmd_name, getattr(module, entry.attr), entry)
+        self.commands[cmd_name] = command
+        return command
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        if len(args) >= 2 and f"{args[0]} {args[1]}" in _TWO_WORD:
+            name = f"{args[0]} {args[1]}"
+            return name, self.get_command(ctx, name), args[2:]
+        try:
+            return self._click_resolve_command(ctx, args)
+        except _UsageError as exc:
+            names = [n for n in self.list_commands(ctx) if " " not in n]
+            matches = get_close_matches(args[0], names) if args else []
+            if matches:
+                message = exc.message.rstrip(".")  # type: ignore[attr-defined]
+                exc.message = f"{message}. Did you mean {', '.join(map(repr, matches))}?"  # type: ignore[attr-defined]
+            raise
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """The list from the table above, so that `sigkit --help` imports no command module."""
+        rows = [(name, COMMANDS[name].summary) for name in COMMANDS if _available(name)]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        """Command names from the table (completing them imports nothing), then options."""
+        from typer._click.shell_completion import CompletionItem
+
+        items = [
+            CompletionItem(name, help=COMMANDS[name].summary)
+            for name in COMMANDS
+            if " " not in name and name.startswith(incomplete) and _available(name)
+        ]
+        items.extend(super(TyperGroup, self).shell_complete(ctx, incomplete))  # the options
+        return items
+
+
+def _click_command(name: str, target: object, entry: Entry) -> Any:
+    """A click command for a function, or a click group for a Typer sub-app (as add_typer)."""
+    if isinstance(target, typer.Typer):
+        group = get_group(target)
+        group.name = name
+        if entry.epilog and not group.epilog:
+            group.epilog = entry.epilog
+        return group
+    if not callable(target):
+        raise TypeError(f"{entry.module}.{entry.attr} is neither a function nor a Typer app")
+    info = CommandInfo(name=name, callback=target, epilog=entry.epilog)
+    return get_command_from_info(
+        info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=None
+    )
+
+
 app = typer.Typer(
     name="sigkit",
-    help="AWS request signing, step by step: sign, check vectors, debug mismatches.",
+    cls=LazyGroup,
+    help="AWS request signing, step by step: sign, presign, check vectors, debug mismatches.",
+    epilog=(
+        "Every command takes --help (with examples) and --json. Exit status: 0 ok, 1 a check"
+        " failed, 2 a usage or input error."
+    ),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
 
 
-def _register() -> None:
-    from sigkit.cli import chunked_cmd, post_policy_cmd, sign_cmd, vectors_cmd
-
-    app.command("sign")(sign_cmd.sign)
-    app.command("vectors")(vectors_cmd.vectors)
-    app.command("post-policy")(post_policy_cmd.post_policy)
-    app.command("chunked")(chunked_cmd.chunked)
-
-
-_register()
+@app.callback()
+def _root() -> None:
+    """A root callback makes Typer build a group although no command is registered up front."""
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; every failure the user can fix is one stderr line and exit status 2."""
     command = typer.main.get_command(app)
     try:
         result = command.main(args=argv, prog_name="sigkit", standalone_mode=False)
@@ -53,8 +264,15 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     except BrokenPipeError:
         return 1
+    except OSError as exc:
+        # A file the user named could not be read or written: their input, not a bug.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"sigkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:  # --install-completion / --show-completion end with sys.exit
+        return exc.code if isinstance(exc.code, int) else 0
     return result if isinstance(result, int) else 0
 
 

@@ -1,15 +1,46 @@
-"""`sigkit vectors`: run test-vector suites and report per case variant."""
+"""`sigkit vectors`: run test-vector suites; `sigkit vectors new`: write a new case.
+
+`vectors PATH...` takes paths, so `new` cannot be a sub-command of a click group without
+breaking it; the app resolves the two words `vectors new` first (see sigkit.cli.app), and a
+folder named `new` is run as `./new`.
+"""
 
 from __future__ import annotations
 
 import json
+import sys
 from collections import Counter
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from sigkit.vectors import run_suites
+from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.sign_cmd import (
+    EXAMPLE_DATE,
+    EXAMPLE_HEADERS,
+    EXAMPLE_URL,
+    _build_request,
+    _open_body,
+    _scope,
+)
+from sigkit.credentials import Credentials
+from sigkit.errors import InputError
+from sigkit.http import Request
+from sigkit.render import use_colour
+from sigkit.sigv4.canonical import payload_hash
+from sigkit.sigv4.config import EMPTY_SHA256, MAX_EXPIRES, UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.timefmt import parse_time
+from sigkit.vectors import case_files, run_suites, write_case
+
+
+def _paint(text: str, colour: str, enabled: bool) -> str:
+    if not enabled:
+        return text
+    from pygments.console import colorize
+
+    return str(colorize(colour, text))
 
 
 def vectors(
@@ -40,14 +71,227 @@ def vectors(
         }
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
+        colour = use_colour(sys.stdout)
         for r in results:
             for check in r.failures:
-                print(f"FAIL {r.case} [{r.variant}] {check.name}: {check.detail}")
+                fail = _paint("FAIL", "red", colour)
+                print(f"{fail} {r.case} [{r.variant}] {check.name}: {check.detail}")
         reasons = Counter(r.reason for r in results if r.status == "skipped")
         for reason, count in sorted(reasons.items()):
             print(f"SKIP {count}: {reason}")
         line = f"{passed} passed, {failed} failed"
         if skipped:
             line += f", {skipped} skipped"
-        print(line)
+        print(_paint(line, "red" if failed else "green", colour))
     return 1 if failed else 0
+
+
+def _iso(when: datetime) -> str:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def vector_context(
+    request: Request,
+    credentials: Credentials,
+    when: datetime,
+    *,
+    sig: str,
+    region: str | None,
+    service: str | None,
+    region_set: str | None,
+    expires: int,
+    unsigned_payload: bool,
+    payload_hash_value: str | None,
+    bucket: str | None,
+    addressing: str | None,
+    notes: list[str],
+) -> dict[str, Any]:
+    """The context.json keys that make the runner sign as `sigkit sign` would sign `request`
+    with these options (see the key table in vectors/README.md)."""
+    if sig not in ("v4", "v4a", "v2"):
+        raise InputError("--sig", f"{sig!r} is not v4, v4a or v2")
+    if region_set is not None and sig != "v4a":
+        raise InputError("--region-set", "applies only to --sig v4a")
+    if expires < 1 or (sig != "v2" and expires > MAX_EXPIRES):
+        # context.json's 0 means "no X-Amz-Expires", which `sign` never produces
+        limit = "at least 1" if sig == "v2" else f"1..{MAX_EXPIRES}"
+        raise InputError("--expires", f"{expires} is out of range ({limit} seconds)")
+    creds: dict[str, str] = {
+        "access_key_id": credentials.access_key_id,
+        "secret_access_key": credentials.secret_access_key,
+    }
+    if credentials.session_token:
+        creds["token"] = credentials.session_token
+    context: dict[str, Any] = {
+        "credentials": creds,
+        "timestamp": _iso(when),
+        "expiration_in_seconds": expires,
+    }
+    if sig == "v2":
+        for flag, value in (
+            ("--payload-hash", payload_hash_value),
+            ("--unsigned-payload", unsigned_payload),
+        ):
+            if value:
+                raise InputError(flag, "does not apply to --sig v2 (V2 signs no payload hash)")
+        for flag, value in (("--region", region), ("--service", service)):
+            if value:
+                notes.append(f"{flag} is not used by --sig v2")
+        context["algorithm"] = "s3v2"
+        if bucket is not None:
+            context["bucket"] = bucket
+        if addressing is not None:
+            context["addressing"] = addressing
+        return context
+    for flag, value in (("--bucket", bucket), ("--addressing", addressing)):
+        if value:
+            raise InputError(flag, "applies only to --sig v2")
+    if unsigned_payload and payload_hash_value:
+        raise InputError("--payload-hash", "give either --payload-hash or --unsigned-payload")
+    if sig == "v4a" and region_set is not None and region is None:
+        region = "us-east-1"  # SigV4A signs the region set, not a region
+    region, service = _scope(request, region, service, notes)
+    s3 = service == "s3"
+    payload = UNSIGNED_PAYLOAD if unsigned_payload else payload_hash_value
+    if payload is None and not s3:
+        # `sign` hashes the body without sending x-amz-content-sha256; the context says that
+        # as the literal hash (sign_body would add the header).
+        computed = payload_hash(request, SigV4Config.generic(region, service))[0]
+        payload = None if computed == EMPTY_SHA256 else computed
+    if payload is None and s3:
+        notes.append(
+            "the query variant signs the body's hash, but S3 checks presigned URLs with "
+            "UNSIGNED-PAYLOAD (--unsigned-payload writes such a case)"
+        )
+    context.update(
+        algorithm="sigv4a" if sig == "v4a" else "sigv4",
+        region=(region_set or region) if sig == "v4a" else region,
+        service=service,
+        normalize=not s3,
+        double_uri_encode=not s3,
+        sign_body=s3,
+    )
+    if payload is not None:
+        context["signed_body_value"] = payload
+    return context
+
+
+def vectors_new(
+    folder: Annotated[
+        Path,
+        typer.Argument(metavar="DIR", help="new case folder (must not exist, or be empty)"),
+    ],
+    args: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="[METHOD] URL", help="as for `sign`", show_default=False),
+    ] = None,
+    request_method: Annotated[
+        str | None, typer.Option("-X", "--request", help="HTTP method")
+    ] = None,
+    header: Annotated[
+        list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
+    ] = None,
+    data: Annotated[str | None, typer.Option("-d", "--data", help="request body, as given")] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data-file", help="body from a file ('-' = stdin)")
+    ] = None,
+    request_file: Annotated[
+        Path | None, typer.Option("--request-file", help="raw HTTP request text")
+    ] = None,
+    sig: Annotated[str, typer.Option("--sig", help="v4, v4a or v2")] = "v4",
+    region_set: Annotated[
+        str | None, typer.Option("--region-set", help="v4a: regions, e.g. 'us-*,eu-west-1'")
+    ] = None,
+    region: Annotated[str | None, typer.Option("--region", help="signing region")] = None,
+    service: Annotated[
+        str | None, typer.Option("--service", help="signing service, e.g. s3")
+    ] = None,
+    date: Annotated[
+        str | None, typer.Option("--date", help="signing time (default: now, UTC)")
+    ] = None,
+    expires: Annotated[
+        int, typer.Option("--expires", help="query variant lifetime, seconds")
+    ] = 3600,
+    unsigned_payload: Annotated[
+        bool, typer.Option("--unsigned-payload", help="sign UNSIGNED-PAYLOAD")
+    ] = False,
+    payload_hash_value: Annotated[
+        str | None, typer.Option("--payload-hash", help="payload hash to sign")
+    ] = None,
+    bucket: Annotated[
+        str | None, typer.Option("--bucket", help="V2: bucket for the resource")
+    ] = None,
+    addressing: Annotated[
+        str | None, typer.Option("--addressing", help="V2: virtual-hosted|path|service")
+    ] = None,
+    access_key: Annotated[
+        str | None, typer.Option("--access-key", help="access key id [documentation example]")
+    ] = None,
+    secret_key: Annotated[
+        str | None, typer.Option("--secret-key", help="secret access key")
+    ] = None,
+    session_token: Annotated[
+        str | None, typer.Option("--session-token", help="session token")
+    ] = None,
+    example: Annotated[
+        bool, typer.Option("--example", help="the S3 documentation's GET example")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Write a new case folder for a request given as for `sign`: context.json, request.txt
+    and every expected file of both variants (header-* and query-*), so that a signer written
+    elsewhere can be checked against exact bytes. `sigkit vectors FOLDER` passes it.
+
+    The keys are written into context.json, so they come only from --access-key/--secret-key
+    (default: the AWS documentation example pair), never from the environment or ~/.aws.
+    The folder is written whole or not at all, and an existing non-empty one is refused."""
+    headers = list(header or [])
+    positional = list(args or [])
+    if example:
+        if positional or request_file or headers:
+            raise InputError("--example", "the example is a whole request; drop the URL and -H")
+        positional, headers = [EXAMPLE_URL], [f"{n}: {v}" for n, v in EXAMPLE_HEADERS]
+        date = date or EXAMPLE_DATE
+    body = _open_body(data, data_file)
+    request = _build_request(positional, request_method, headers, body, request_file)
+    if not isinstance(request.body, bytes | None):
+        request = request.with_body(request.body_bytes())
+    credentials = resolve_credentials(
+        access_key, secret_key, session_token, {}, read_files=False
+    ).credentials
+    when = parse_time(date, field="--date") if date else datetime.now(UTC)
+    when = when.replace(microsecond=0)  # context.json holds whole seconds
+    remarks: list[str] = []
+    context = vector_context(
+        request,
+        credentials,
+        when,
+        sig=sig,
+        region=region,
+        service=service,
+        region_set=region_set,
+        expires=expires,
+        unsigned_payload=unsigned_payload,
+        payload_hash_value=payload_hash_value,
+        bucket=bucket,
+        addressing=addressing,
+        notes=remarks,
+    )
+    files = case_files(request, context)
+    written = write_case(folder, files)
+    for remark in remarks:
+        note(remark)
+    names = sorted(files)
+    if as_json:
+        document = {
+            "case": str(folder),
+            "path": str(written),
+            "algorithm": context["algorithm"],
+            "files": names,
+        }
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+        return
+    print(f"wrote {folder} ({context['algorithm']}, header and query variants):")
+    for name in names:
+        print(f"  {name}")
+    note(f"check it with: sigkit vectors {folder}")

@@ -1,0 +1,204 @@
+"""`sigkit presign`: a presigned S3 URL for GET, PUT, DELETE or HEAD, or a curl command using it.
+
+The URL is the product, so it is printed whole (with the session token, if any, as any
+presigned URL must carry it). `sigkit sign --presign` shows every step of the same signature.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Annotated
+
+import typer
+
+from sigkit.cli.common import note, resolve_credentials
+from sigkit.curl import quote
+from sigkit.endpoints import infer_scope
+from sigkit.errors import InputError
+from sigkit.http import Request, split_url
+from sigkit.render import render_json
+from sigkit.result import SigningResult
+from sigkit.s3uri import (
+    Addressing,
+    aws_endpoint,
+    dns_compatible,
+    has_dot_segment,
+    object_url,
+    parse_endpoint,
+    parse_s3_uri,
+)
+from sigkit.sigv2.s3 import S3V2Config, sign_v2_query
+from sigkit.sigv4.config import MAX_EXPIRES, UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.signer import sign_v4_query
+from sigkit.timefmt import parse_time
+
+METHODS = ("GET", "PUT", "DELETE", "HEAD")
+DEFAULT_REGION = "us-east-1"
+
+
+def s3_url(target: str, region: str, endpoint_url: str | None) -> str:
+    """The object's URL for ``s3://BUCKET/KEY``: path style under a custom endpoint or for a
+    bucket name that cannot be a single host label (dots), virtual-hosted on AWS otherwise."""
+    uri = parse_s3_uri(target)
+    if uri.key is None:
+        raise InputError("TARGET", f"{target!r} names no key; write s3://BUCKET/KEY")
+    if endpoint_url is not None:
+        return object_url(parse_endpoint(endpoint_url), uri.bucket, uri.key, "path")
+    addressing: Addressing = "virtual" if dns_compatible(uri.bucket) else "path"
+    return object_url(aws_endpoint(region), uri.bucket, uri.key, addressing)
+
+
+def curl_command(method: str, url: str, file: str | None) -> str:
+    """A curl command that sends exactly the presigned request and no header that is not signed.
+
+    ``-g`` and ``--path-as-is`` keep curl from expanding ``[]{}`` or removing dot segments from
+    the URL. A PUT body goes with ``-T`` (curl adds no Content-Type then, which V2 would sign);
+    for a key ending in ``/`` curl would append the file name to the URL, so that upload goes
+    with ``--data-binary`` and curl's default form Content-Type removed.
+    """
+    words = ["curl", "--fail-with-body", "-sS", "-g", "--path-as-is"]
+    if method == "PUT":
+        source = file or "FILE"
+        if split_url(url)[2].endswith("/"):
+            words += ["-X", "PUT", "-H", quote("Content-Type:")]
+            words += ["--data-binary", quote("@" + source)]
+        else:
+            words += ["-T", quote(source)]
+    elif method == "HEAD":
+        words.append("--head")
+    elif method == "DELETE":
+        words += ["-X", "DELETE"]
+    elif file is not None:
+        words += ["-o", quote(file)]
+    return " ".join([*words, quote(url)])
+
+
+def presign(
+    target: Annotated[
+        str, typer.Argument(metavar="TARGET", help="s3://BUCKET/KEY or an object URL")
+    ],
+    method: Annotated[str, typer.Option("--method", "-X", help="GET, PUT, DELETE or HEAD")] = "GET",
+    expires: Annotated[int, typer.Option("--expires", help="lifetime, seconds")] = 3600,
+    sig: Annotated[str, typer.Option("--sig", help="v4 or v2")] = "v4",
+    region: Annotated[
+        str | None, typer.Option("--region", help="signing region [env, profile, us-east-1]")
+    ] = None,
+    endpoint_url: Annotated[
+        str | None,
+        typer.Option("--endpoint-url", help="S3-compatible endpoint for s3:// (path style)"),
+    ] = None,
+    curl: Annotated[
+        bool, typer.Option("--curl", help="print a curl command instead of the URL")
+    ] = False,
+    file: Annotated[
+        str | None,
+        typer.Option("--file", help="--curl: file to upload (PUT) or to save to (GET)"),
+    ] = None,
+    date: Annotated[str | None, typer.Option("--date", help="signing time (default: now)")] = None,
+    access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
+    secret_key: Annotated[
+        str | None, typer.Option("--secret-key", help="secret access key")
+    ] = None,
+    session_token: Annotated[
+        str | None, typer.Option("--session-token", help="session token")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="shared config/credentials profile")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+) -> None:
+    """Print a presigned S3 URL (or, with --curl, a ready-to-run curl command for it).
+
+    V4 signs UNSIGNED-PAYLOAD and only the host header, so the URL works for any body; V2
+    signs the method, Content-MD5, Content-Type and Expires, so a client must send neither
+    Content-MD5 nor Content-Type (the --curl command sends neither)."""
+    verb = method.upper()
+    if verb not in METHODS:
+        raise InputError("--method", f"{method!r} is not one of {', '.join(METHODS)}")
+    if sig not in ("v4", "v2"):
+        raise InputError("--sig", f"{sig!r} is not v4 or v2")
+    if expires < 1 or (sig == "v4" and expires > MAX_EXPIRES):
+        limit = f"1..{MAX_EXPIRES}" if sig == "v4" else "at least 1"
+        raise InputError("--expires", f"{expires} is out of range ({limit} seconds)")
+    if file is not None and not curl:
+        raise InputError("--file", "applies only with --curl")
+    s3_target = target.startswith("s3://")
+    if not s3_target and endpoint_url is not None:
+        raise InputError(
+            "--endpoint-url", "applies only to an s3:// target; the URL names its host"
+        )
+    resolved = resolve_credentials(
+        access_key,
+        secret_key,
+        session_token,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        service="s3" if s3_target else None,
+    )
+    credentials = resolved.credentials
+    remarks: list[str] = []
+    if s3_target:
+        region_ = resolved.region.value if resolved.region else DEFAULT_REGION
+        endpoint = resolved.endpoint_url.value if resolved.endpoint_url else None
+        if resolved.region is None and (sig == "v4" or endpoint is None):
+            remarks.append(f"region {DEFAULT_REGION!r} assumed (--region, AWS_REGION or a profile)")
+        via = resolved.endpoint_url.source if resolved.endpoint_url else "--endpoint-url"
+        if via != "--endpoint-url":
+            remarks.append(f"endpoint {endpoint} from {via}")
+        url = s3_url(target, region_, endpoint)
+    else:
+        url = target
+        host_region, host_service = infer_scope(Request.from_url(verb, url).host)
+        if host_service not in (None, "s3"):
+            raise InputError(
+                "TARGET", f"the host is {host_service!r}, not S3; use `sigkit sign --presign`"
+            )
+        if region is not None:
+            region_ = region
+        elif host_region is not None:
+            region_ = host_region
+        elif resolved.region is not None:
+            region_ = resolved.region.value
+            remarks.append(f"region {region_!r} from {resolved.region.source}")
+        else:
+            region_ = DEFAULT_REGION
+            if sig == "v4":
+                remarks.append(f"region {DEFAULT_REGION!r} assumed (the host names none; --region)")
+    request = Request.from_url(verb, url)
+    if has_dot_segment(request.path):
+        remarks.append(
+            "the path holds a '.' or '..' segment, which browsers and most clients remove "
+            "before sending (curl keeps it with --path-as-is, as the --curl command does)"
+        )
+    when = parse_time(date, field="--date") if date else datetime.now(UTC).replace(microsecond=0)
+    result: SigningResult
+    if sig == "v4":
+        config = SigV4Config.s3(region_, payload_hash=UNSIGNED_PAYLOAD, expires=expires)
+        result = sign_v4_query(request, credentials, when, config)
+    else:
+        result = sign_v2_query(request, credentials, when, S3V2Config(expires_in=expires))
+    signed_url = result["url"]
+    command = curl_command(verb, signed_url, file)
+    expires_at = (when + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for remark in remarks:
+        note(remark)
+    if as_json:
+        print(
+            render_json(
+                result,
+                method=verb,
+                url=signed_url,
+                expires_in=expires,
+                expires_at=expires_at,
+                curl=command,
+                credentials_source=resolved.credentials_source,
+                access_key_id=credentials.access_key_id,
+            )
+        )
+        return
+    if not resolved.from_flags:
+        note(f"credentials: {resolved.credentials_source}")
+    if credentials.session_token:
+        note("the URL carries the session token: anyone holding it can use it until it expires")
+    print(command if curl else signed_url)
