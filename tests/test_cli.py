@@ -408,3 +408,33 @@ def test_chunked_failure_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_
     )
     assert code == 2 and "chunk" in err.lower()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["body"]
+
+
+@pytest.mark.parametrize(
+    ("args", "method", "body"),
+    [
+        (["-d", "a=1&b=2"], "POST", b"a=1&b=2"),
+        (["-d", "@{f}"], "POST", b"line1line2"),  # curl drops CR/LF from -d @file
+        (["--data-binary", "@{f}"], "POST", b"line1\r\nline2\n"),
+        (["-T", "{f}"], "PUT", b"line1\r\nline2\n"),
+        (["-X", "PATCH", "-T", "{f}"], "PATCH", b"line1\r\nline2\n"),
+    ],
+)
+def test_body_options_in_curls_vocabulary(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, args: list[str], method: str, body: bytes
+) -> None:
+    import hashlib
+
+    path = tmp_path / "body.txt"
+    path.write_bytes(b"line1\r\nline2\n")
+    argv = [a.replace("{f}", str(path)) for a in args]
+    code, out, err = run(capsys, "sign", "https://b.s3.amazonaws.com/k", *argv, "--json")
+    assert code == 0, err
+    steps = {s["name"]: s["value"] for s in json.loads(out)["steps"]}
+    assert steps["canonical_request"].startswith(method + "\n")
+    assert steps["payload_hash"] == hashlib.sha256(body).hexdigest()
+
+
+def test_two_body_options_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "sign", "https://b.s3.amazonaws.com/k", "-d", "x", "-T", "y")
+    assert code == 2 and "only one body option" in err

@@ -45,27 +45,58 @@ def parse_header_option(text: str) -> tuple[str, str]:
     return name.strip(), value
 
 
-def _open_body(data: str | None, data_file: Path | None) -> Body:
-    if data is not None and data_file is not None:
-        raise InputError("--data-file", "give either --data or --data-file, not both")
-    if data is not None:
-        try:
-            return data.encode("utf-8")
-        except UnicodeEncodeError:
-            raise InputError("--data", "holds bytes that are not UTF-8; use --data-file") from None
-    if data_file is None:
-        return None
-    if str(data_file) == "-":
+def _read_file(path: str, flag: str) -> Body:
+    """A body file: stdin for ``-``, a seekable stream for a regular file (hashed without
+    loading it), the bytes of anything else (a pipe)."""
+    if path == "-":
         return sys.stdin.buffer.read()
     try:
-        stream: BinaryIO = data_file.open("rb")
+        stream: BinaryIO = Path(path).open("rb")  # noqa: SIM115 - read by the signer
     except OSError as exc:
-        raise InputError("--data-file", f"{data_file}: {exc.strerror}") from None
+        raise InputError(flag, f"{path}: {exc.strerror}") from None
     if not stream.seekable():
-        data_bytes = stream.read()
+        data = stream.read()
         stream.close()
-        return data_bytes
+        return data
     return stream
+
+
+def _open_body(
+    data: str | None, data_binary: str | None, data_file: Path | None, upload_file: str | None
+) -> tuple[Body, str | None]:
+    """The body as curl would send it, and the method curl would then use (POST or PUT).
+
+    ``-d @file`` drops CR and LF as curl does; ``--data-binary @file`` and ``-T file`` send the
+    file's bytes exactly."""
+    given = [
+        name
+        for name, value in (
+            ("--data", data),
+            ("--data-binary", data_binary),
+            ("--data-file", data_file),
+            ("--upload-file", upload_file),
+        )
+        if value is not None
+    ]
+    if len(given) > 1:
+        raise InputError(given[1], f"give only one body option, not {' and '.join(given)}")
+    if upload_file is not None:
+        return _read_file(upload_file, "--upload-file"), "PUT"
+    if data_file is not None:
+        return _read_file(str(data_file), "--data-file"), "POST"
+    text, flag = (data, "--data") if data is not None else (data_binary, "--data-binary")
+    if text is None:
+        return None, None
+    if text.startswith("@"):
+        body = _read_file(text[1:], flag)
+        if flag == "--data":
+            raw = body if isinstance(body, bytes) else body.read()  # type: ignore[union-attr]
+            return raw.replace(b"\r", b"").replace(b"\n", b""), "POST"
+        return body, "POST"
+    try:
+        return text.encode("utf-8"), "POST"
+    except UnicodeEncodeError:
+        raise InputError(flag, "holds bytes that are not UTF-8; use --data-binary @FILE") from None
 
 
 def _build_request(
@@ -74,6 +105,7 @@ def _build_request(
     headers: list[str],
     body: Body,
     request_file: Path | None,
+    default_method: str | None = None,
 ) -> Request:
     if request_file is not None:
         if args:
@@ -98,7 +130,7 @@ def _build_request(
     elif len(args) > 2:
         raise InputError("URL", f"expected [METHOD] URL, got {len(args)} arguments")
     if method is None:
-        method = "POST" if body is not None else "GET"
+        method = default_method or "GET"
     return Request.from_url(method, args[0], [parse_header_option(h) for h in headers], body)
 
 
@@ -214,7 +246,16 @@ def sign(
     header: Annotated[
         list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
     ] = None,
-    data: Annotated[str | None, typer.Option("-d", "--data", help="request body, as given")] = None,
+    data: Annotated[
+        str | None,
+        typer.Option("-d", "--data", help="body as given; @FILE reads it (CR/LF dropped)"),
+    ] = None,
+    data_binary: Annotated[
+        str | None, typer.Option("--data-binary", help="body as given; @FILE sends its bytes")
+    ] = None,
+    upload_file: Annotated[
+        str | None, typer.Option("-T", "--upload-file", help="PUT this file's bytes ('-' = stdin)")
+    ] = None,
     data_file: Annotated[
         Path | None, typer.Option("--data-file", help="body from a file ('-' = stdin)")
     ] = None,
@@ -277,8 +318,10 @@ def sign(
             raise InputError("--example", "the example is a whole request; drop the URL and -H")
         positional, headers = [EXAMPLE_URL], [f"{n}: {v}" for n, v in EXAMPLE_HEADERS]
         date = date or EXAMPLE_DATE
-    body = _open_body(data, data_file)
-    request = _build_request(positional, request_method, headers, body, request_file)
+    body, default_method = _open_body(data, data_binary, data_file, upload_file)
+    request = _build_request(
+        positional, request_method, headers, body, request_file, default_method
+    )
     env: dict[str, str] | None = {} if example else None
     resolved = resolve_credentials(
         access_key, secret_key, session_token, env, profile=profile, read_files=not example

@@ -252,8 +252,10 @@ def vectors_new(
             raise InputError("--example", "the example is a whole request; drop the URL and -H")
         positional, headers = [EXAMPLE_URL], [f"{n}: {v}" for n, v in EXAMPLE_HEADERS]
         date = date or EXAMPLE_DATE
-    body = _open_body(data, data_file)
-    request = _build_request(positional, request_method, headers, body, request_file)
+    body, default_method = _open_body(data, None, data_file, None)
+    request = _build_request(
+        positional, request_method, headers, body, request_file, default_method
+    )
     if not isinstance(request.body, bytes | None):
         request = request.with_body(request.body_bytes())
     credentials = resolve_credentials(
