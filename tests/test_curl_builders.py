@@ -624,3 +624,25 @@ def test_urls() -> None:
     assert (
         has_dot_segment("/b/a/../c") and has_dot_segment("/b/.") and not has_dot_segment("/b/...")
     )
+
+
+def test_profile_gives_keys_region_and_endpoint(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    (home / ".aws" / "config").write_text(
+        "[profile dev]\nregion = eu-west-3\nendpoint_url = http://127.0.0.1:7480\n"
+    )
+    (home / ".aws" / "credentials").write_text(
+        "[dev]\naws_access_key_id = AKIDDEV\naws_secret_access_key = devsecret\n"
+    )
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("HOME", str(home))
+    code, out, err = run(capsys, "ls", "s3://bucket", "--profile", "dev", "--style", "headers")
+    assert code == 0, err
+    assert "Credential=AKIDDEV/" in out and "/eu-west-3/s3/aws4_request" in out
+    assert "'http://127.0.0.1:7480/bucket?list-type=2'" in out
+    assert "devsecret" not in out

@@ -18,7 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
-from sigkit.credentials import Credentials
+from sigkit.credentials import Credentials, Resolved
 from sigkit.curl import (
     STYLES,
     CurlCall,
@@ -76,7 +76,10 @@ EndpointUrl = Annotated[
     str | None,
     typer.Option("--endpoint-url", help="S3-compatible endpoint, scheme://host[:port]"),
 ]
-Region = Annotated[str, typer.Option("--region", help="signing region")]
+Region = Annotated[
+    str | None, typer.Option("--region", help="signing region [profile's, else us-east-1]")
+]
+Profile = Annotated[str | None, typer.Option("--profile", help="shared-file profile")]
 AddressingOpt = Annotated[
     str | None,
     typer.Option("--addressing", help="path | virtual [path with --endpoint-url, virtual on AWS]"),
@@ -110,7 +113,7 @@ class Options:
     style: str | None
     sig: str
     endpoint_url: str | None
-    region: str
+    region: str  # None from the command line: filled in from the resolved configuration
     addressing: str | None
     date: str | None
     access_key: str | None
@@ -119,8 +122,24 @@ class Options:
     inline_secrets: bool
     as_json: bool
     show_secrets: bool
+    profile: str | None = None
+    resolved: Resolved | None = None
 
     def __post_init__(self) -> None:
+        resolved = resolve_credentials(
+            self.access_key,
+            self.secret_key,
+            self.session_token,
+            profile=self.profile,
+            region=self.region or None,
+            endpoint_url=self.endpoint_url,
+            service="s3",
+        )
+        object.__setattr__(self, "resolved", resolved)
+        region = resolved.region.value if resolved.region else DEFAULT_REGION
+        endpoint = resolved.endpoint_url.value if resolved.endpoint_url else None
+        object.__setattr__(self, "region", region)
+        object.__setattr__(self, "endpoint_url", endpoint)
         _style(self)  # refuse bad combinations before any file is looked at
 
 
@@ -367,7 +386,8 @@ def _commented(text: str, *, masked: bool) -> list[str]:
 
 def _emit(options: Options, steps: list[Step], remarks: list[str], *, numbered: bool) -> None:
     style = _style(options)
-    resolved = resolve_credentials(options.access_key, options.secret_key, options.session_token)
+    resolved = options.resolved
+    assert resolved is not None  # set by Options.__post_init__
     credentials: Credentials = resolved.credentials
     token = credentials.session_token
     inline = credentials if options.inline_secrets else None
@@ -445,20 +465,21 @@ def mb(
     style: Style = None,
     sig: Sig = "v4",
     endpoint_url: EndpointUrl = None,
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     addressing: AddressingOpt = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Create a bucket (PUT /BUCKET)."""
     options = Options(
-        style, sig, endpoint_url, region, addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     bucket = _bucket_only(parse_s3_uri(target), "mb")
@@ -482,20 +503,21 @@ def put(
     style: Style = None,
     sig: Sig = "v4",
     endpoint_url: EndpointUrl = None,
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     addressing: AddressingOpt = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Upload a file (PUT /BUCKET/KEY); curl reads the file when the command runs."""
     options = Options(
-        style, sig, endpoint_url, region, addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     uri = parse_s3_uri(target)
@@ -519,20 +541,21 @@ def ls(
     style: Style = None,
     sig: Sig = "v4",
     endpoint_url: EndpointUrl = None,
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     addressing: AddressingOpt = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """List objects (GET /BUCKET?list-type=2&prefix=...); prints the XML S3 returns."""
     options = Options(
-        style, sig, endpoint_url, region, addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     uri = parse_s3_uri(target)
@@ -557,20 +580,21 @@ def get(
     style: Style = None,
     sig: Sig = "v4",
     endpoint_url: EndpointUrl = None,
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     addressing: AddressingOpt = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Download an object (GET /BUCKET/KEY) to a file."""
     options = Options(
-        style, sig, endpoint_url, region, addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     _emit(options, [_get(options, parse_s3_uri(target), file, remarks)], remarks, numbered=False)
@@ -588,20 +612,21 @@ def rm(
     style: Style = None,
     sig: Sig = "v4",
     endpoint_url: EndpointUrl = None,
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     addressing: AddressingOpt = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Delete an object (DELETE /BUCKET/KEY)."""
     options = Options(
-        style, sig, endpoint_url, region, addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     _emit(options, [_rm(options, parse_s3_uri(target), remarks)], remarks, numbered=False)
@@ -619,20 +644,21 @@ def rb(
     style: Style = None,
     sig: Sig = "v4",
     endpoint_url: EndpointUrl = None,
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     addressing: AddressingOpt = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
 ) -> None:
     """Delete an empty bucket (DELETE /BUCKET)."""
     options = Options(
-        style, sig, endpoint_url, region, addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     bucket = _bucket_only(parse_s3_uri(target), "rb")
@@ -659,12 +685,13 @@ def walkthrough(
     style: Style = None,
     sig: Sig = "v4",
     endpoint_url: EndpointUrl = None,
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     addressing: AddressingOpt = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
@@ -672,8 +699,8 @@ def walkthrough(
     """The whole session: create the bucket, upload FILE, list (list-type=2), download,
     delete the object, delete the bucket."""
     options = Options(
-        style, sig, endpoint_url, region, addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     uri = parse_s3_uri(target)
@@ -715,11 +742,12 @@ def request(
     service: Annotated[str, typer.Option("--service", help="signing service")] = "s3",
     style: Style = None,
     sig: Sig = "v4",
-    region: Region = DEFAULT_REGION,
+    region: Region = None,
     date: Date = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
+    profile: Profile = None,
     inline_secrets: InlineSecrets = False,
     as_json: AsJson = False,
     show_secrets: ShowSecrets = False,
@@ -728,8 +756,8 @@ def request(
     from sigkit.cli.sign_cmd import parse_header_option
 
     options = Options(
-        style, sig, None, region, None, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets,
+        style, sig, None, region or "", None, date, access_key, secret_key,
+        session_token, inline_secrets, as_json, show_secrets, profile,
     )  # fmt: skip
     remarks: list[str] = []
     method, url = _method_and_url(args, request_method, data, data_file)
@@ -750,7 +778,7 @@ def request(
         data=data,
         upload=upload,
         output=_writable_target(output, "--output") if output is not None else None,
-        region=region,
+        region=options.region,
         service=service,
     )
     _emit(options, [Step("request", f"{method} {url}", call)], remarks, numbered=False)
