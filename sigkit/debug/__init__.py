@@ -1,0 +1,1 @@
+"""The signature-mismatch debugger: read what clients and servers said, compare, diagnose."""
