@@ -14,6 +14,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.options import (
+    AccessKey,
+    AsJson,
+    Profile,
+    Region,
+    SecretKey,
+    SessionToken,
+    ShowSecrets,
+    SigningDate,
+)
 from sigkit.cli.sign_cmd import _scope, parse_header_option
 from sigkit.errors import InputError
 from sigkit.http import Request
@@ -64,18 +74,16 @@ def chunked(
     header: Annotated[
         list[str] | None, typer.Option("-H", "--header", help="'Name: value'")
     ] = None,
-    region: Annotated[str | None, typer.Option("--region")] = None,
+    region: Region = None,
     service: Annotated[str | None, typer.Option("--service")] = None,
     region_set: Annotated[str | None, typer.Option("--region-set", help="SigV4A payloads")] = None,
-    date: Annotated[str | None, typer.Option("--date", help="signing time (default: now)")] = None,
-    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
-    secret_key: Annotated[str | None, typer.Option("--secret-key")] = None,
-    session_token: Annotated[str | None, typer.Option("--session-token")] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="shared config/credentials profile")
-    ] = None,
-    show_secrets: Annotated[bool, typer.Option("--show-secrets")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    date: SigningDate = None,
+    access_key: AccessKey = None,
+    secret_key: SecretKey = None,
+    session_token: SessionToken = None,
+    profile: Profile = None,
+    show_secrets: ShowSecrets = False,
+    as_json: AsJson = False,
 ) -> None:
     """Sign a PUT whose body is sent aws-chunked: print the seed signature's steps and each
     chunk's string to sign and signature, and with --output write the encoded body."""

@@ -5,11 +5,19 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from sigkit.cli.common import resolve_credentials
+from sigkit.cli.options import (
+    AccessKey,
+    AsJson,
+    EndpointUrl,
+    Profile,
+    Region,
+    SecretKey,
+    SessionToken,
+    ShowSecrets,
+)
 from sigkit.credentials import Resolved, SharedFile, Sourced, mask
 
 NOT_SET = "(not set)"
@@ -64,24 +72,14 @@ def render_config_json(resolved: Resolved, *, show_secrets: bool = False) -> str
 
 
 def config(
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="shared config/credentials profile")
-    ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="signing region")] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option("--endpoint-url", help="S3-compatible endpoint")
-    ] = None,
-    access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
-    secret_key: Annotated[
-        str | None, typer.Option("--secret-key", help="secret access key")
-    ] = None,
-    session_token: Annotated[
-        str | None, typer.Option("--session-token", help="session token")
-    ] = None,
-    show_secrets: Annotated[
-        bool, typer.Option("--show-secrets", help="print the secret key and token in full")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    profile: Profile = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
+    access_key: AccessKey = None,
+    secret_key: SecretKey = None,
+    session_token: SessionToken = None,
+    show_secrets: ShowSecrets = False,
+    as_json: AsJson = False,
 ) -> None:
     """Show the credentials, region, endpoint URL and profile that sigkit resolves from flags,
     environment variables and ~/.aws/{credentials,config}, each with where it came from."""

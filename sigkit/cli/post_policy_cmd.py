@@ -11,6 +11,17 @@ from typing import Annotated
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.options import (
+    AccessKey,
+    AsJson,
+    EndpointUrl,
+    Profile,
+    Region,
+    SecretKey,
+    SessionToken,
+    ShowSecrets,
+    SigningDate,
+)
 from sigkit.curl import form_command
 from sigkit.errors import InputError
 from sigkit.render import redact, render_json, render_text, use_colour
@@ -64,12 +75,8 @@ def post_policy(
     target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY (KEY may end in ${filename})")],
     file: Annotated[str, typer.Option("--file", help="file the curl command uploads")] = "FILE",
     sig: Annotated[str, typer.Option("--sig", help="v4 or v2")] = "v4",
-    region: Annotated[
-        str | None, typer.Option("--region", help="signing region [env, profile, us-east-1]")
-    ] = None,
-    endpoint_url: Annotated[
-        str | None, typer.Option("--endpoint-url", help="S3-compatible endpoint (path style)")
-    ] = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
     starts_with: Annotated[
         str | None, typer.Option("--key-prefix", help="allow any key starting with this")
     ] = None,
@@ -81,20 +88,16 @@ def post_policy(
         list[str] | None, typer.Option("--field", help="NAME=VALUE form field")
     ] = None,
     expires: Annotated[int, typer.Option("--expires", help="policy lifetime, seconds")] = 3600,
-    date: Annotated[str | None, typer.Option("--date", help="signing time (default: now)")] = None,
-    access_key: Annotated[str | None, typer.Option("--access-key")] = None,
-    secret_key: Annotated[str | None, typer.Option("--secret-key")] = None,
-    session_token: Annotated[str | None, typer.Option("--session-token")] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="shared config/credentials profile")
-    ] = None,
-    show_secrets: Annotated[
-        bool, typer.Option("--show-secrets", help="print keys in full")
-    ] = False,
+    date: SigningDate = None,
+    access_key: AccessKey = None,
+    secret_key: SecretKey = None,
+    session_token: SessionToken = None,
+    profile: Profile = None,
+    show_secrets: ShowSecrets = False,
     inline_secrets: Annotated[
         bool, typer.Option("--inline-secrets", help="put the session token in the command")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Sign a POST policy (browser upload) and print every step, the form fields and a
     ready-to-run curl command."""

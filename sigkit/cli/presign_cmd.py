@@ -12,6 +12,16 @@ from typing import Annotated
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.options import (
+    AccessKey,
+    AsJson,
+    EndpointUrl,
+    Profile,
+    Region,
+    SecretKey,
+    SessionToken,
+    SigningDate,
+)
 from sigkit.curl import quote
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
@@ -80,13 +90,8 @@ def presign(
     method: Annotated[str, typer.Option("--method", "-X", help="GET, PUT, DELETE or HEAD")] = "GET",
     expires: Annotated[int, typer.Option("--expires", help="lifetime, seconds")] = 3600,
     sig: Annotated[str, typer.Option("--sig", help="v4 or v2")] = "v4",
-    region: Annotated[
-        str | None, typer.Option("--region", help="signing region [env, profile, us-east-1]")
-    ] = None,
-    endpoint_url: Annotated[
-        str | None,
-        typer.Option("--endpoint-url", help="S3-compatible endpoint for s3:// (path style)"),
-    ] = None,
+    region: Region = None,
+    endpoint_url: EndpointUrl = None,
     curl: Annotated[
         bool, typer.Option("--curl", help="print a curl command instead of the URL")
     ] = False,
@@ -94,18 +99,12 @@ def presign(
         str | None,
         typer.Option("--file", help="--curl: file to upload (PUT) or to save to (GET)"),
     ] = None,
-    date: Annotated[str | None, typer.Option("--date", help="signing time (default: now)")] = None,
-    access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
-    secret_key: Annotated[
-        str | None, typer.Option("--secret-key", help="secret access key")
-    ] = None,
-    session_token: Annotated[
-        str | None, typer.Option("--session-token", help="session token")
-    ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="shared config/credentials profile")
-    ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    date: SigningDate = None,
+    access_key: AccessKey = None,
+    secret_key: SecretKey = None,
+    session_token: SessionToken = None,
+    profile: Profile = None,
+    as_json: AsJson = False,
 ) -> None:
     """Print a presigned S3 URL (or, with --curl, a ready-to-run curl command for it).
 

@@ -11,6 +11,16 @@ from typing import Annotated, BinaryIO
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.options import (, Addressing, Bucket, PayloadHash, UnsignedPayload
+    AccessKey,
+    AsJson,
+    Profile,
+    Region,
+    SecretKey,
+    SessionToken,
+    ShowSecrets,
+    SigningDate,
+)
 from sigkit.credentials import Credentials, Sourced
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
@@ -266,45 +276,27 @@ def sign(
     region_set: Annotated[
         str | None, typer.Option("--region-set", help="v4a: regions, e.g. 'us-*,eu-west-1'")
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="signing region")] = None,
+    region: Region = None,
     service: Annotated[
         str | None, typer.Option("--service", help="signing service, e.g. s3")
     ] = None,
-    date: Annotated[
-        str | None, typer.Option("--date", help="signing time (default: now, UTC)")
-    ] = None,
+    date: SigningDate = None,
     presign: Annotated[
         bool, typer.Option("--presign", help="query (presigned URL) variant")
     ] = False,
     expires: Annotated[
         int | None, typer.Option("--expires", help="presigned URL lifetime, seconds [3600]")
     ] = None,
-    unsigned_payload: Annotated[
-        bool, typer.Option("--unsigned-payload", help="sign UNSIGNED-PAYLOAD")
-    ] = False,
-    payload_hash: Annotated[
-        str | None, typer.Option("--payload-hash", help="payload hash to sign")
-    ] = None,
-    bucket: Annotated[
-        str | None, typer.Option("--bucket", help="V2: bucket for the resource")
-    ] = None,
-    addressing: Annotated[
-        str | None, typer.Option("--addressing", help="V2: virtual-hosted|path|service")
-    ] = None,
-    access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
-    secret_key: Annotated[
-        str | None, typer.Option("--secret-key", help="secret access key")
-    ] = None,
-    session_token: Annotated[
-        str | None, typer.Option("--session-token", help="session token")
-    ] = None,
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="shared config/credentials profile")
-    ] = None,
-    show_secrets: Annotated[
-        bool, typer.Option("--show-secrets", help="print key material in full")
-    ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    unsigned_payload: UnsignedPayload = False,
+    payload_hash: PayloadHash = None,
+    bucket: Bucket = None,
+    addressing: Addressing = None,
+    access_key: AccessKey = None,
+    secret_key: SecretKey = None,
+    session_token: SessionToken = None,
+    profile: Profile = None,
+    show_secrets: ShowSecrets = False,
+    as_json: AsJson = False,
     example: Annotated[
         bool, typer.Option("--example", help="sign the S3 documentation's GET example")
     ] = False,

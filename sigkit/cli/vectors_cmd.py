@@ -17,6 +17,18 @@ from typing import Annotated, Any
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.options import (
+    AccessKey,
+    Addressing,
+    AsJson,
+    Bucket,
+    PayloadHash,
+    Region,
+    SecretKey,
+    SessionToken,
+    SigningDate,
+    UnsignedPayload,
+)
 from sigkit.cli.sign_cmd import (
     EXAMPLE_DATE,
     EXAMPLE_HEADERS,
@@ -45,7 +57,7 @@ def _paint(text: str, colour: str, enabled: bool) -> str:
 
 def vectors(
     paths: Annotated[list[Path], typer.Argument(help="suite folders or case folders")],
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: AsJson = False,
 ) -> int:
     """Run every case folder (context.json + request.txt) under PATHS; exit 1 if any failed."""
     results = run_suites(paths)
@@ -202,41 +214,25 @@ def vectors_new(
     region_set: Annotated[
         str | None, typer.Option("--region-set", help="v4a: regions, e.g. 'us-*,eu-west-1'")
     ] = None,
-    region: Annotated[str | None, typer.Option("--region", help="signing region")] = None,
+    region: Region = None,
     service: Annotated[
         str | None, typer.Option("--service", help="signing service, e.g. s3")
     ] = None,
-    date: Annotated[
-        str | None, typer.Option("--date", help="signing time (default: now, UTC)")
-    ] = None,
+    date: SigningDate = None,
     expires: Annotated[
         int, typer.Option("--expires", help="query variant lifetime, seconds")
     ] = 3600,
-    unsigned_payload: Annotated[
-        bool, typer.Option("--unsigned-payload", help="sign UNSIGNED-PAYLOAD")
-    ] = False,
-    payload_hash_value: Annotated[
-        str | None, typer.Option("--payload-hash", help="payload hash to sign")
-    ] = None,
-    bucket: Annotated[
-        str | None, typer.Option("--bucket", help="V2: bucket for the resource")
-    ] = None,
-    addressing: Annotated[
-        str | None, typer.Option("--addressing", help="V2: virtual-hosted|path|service")
-    ] = None,
-    access_key: Annotated[
-        str | None, typer.Option("--access-key", help="access key id [documentation example]")
-    ] = None,
-    secret_key: Annotated[
-        str | None, typer.Option("--secret-key", help="secret access key")
-    ] = None,
-    session_token: Annotated[
-        str | None, typer.Option("--session-token", help="session token")
-    ] = None,
+    unsigned_payload: UnsignedPayload = False,
+    payload_hash_value: PayloadHash = None,
+    bucket: Bucket = None,
+    addressing: Addressing = None,
+    access_key: AccessKey = None,
+    secret_key: SecretKey = None,
+    session_token: SessionToken = None,
     example: Annotated[
         bool, typer.Option("--example", help="the S3 documentation's GET example")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Write a new case folder for a request given as for `sign`: context.json, request.txt
     and every expected file of both variants (header-* and query-*), so that a signer written
