@@ -11,15 +11,19 @@ from typing import Annotated, BinaryIO
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
-from sigkit.cli.options import (, Addressing, Bucket, PayloadHash, UnsignedPayload
+from sigkit.cli.options import (
     AccessKey,
+    Addressing,
     AsJson,
+    Bucket,
+    PayloadHash,
     Profile,
     Region,
     SecretKey,
     SessionToken,
     ShowSecrets,
     SigningDate,
+    UnsignedPayload,
 )
 from sigkit.credentials import Credentials, Sourced
 from sigkit.endpoints import infer_scope
