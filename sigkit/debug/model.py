@@ -31,6 +31,8 @@ CAUSES = (
     "v2-subresource",
     "signature-version",
     "body-changed",
+    "method",
+    "v2-date",
 )
 
 
