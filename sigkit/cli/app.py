@@ -120,6 +120,35 @@ COMMANDS: dict[str, Entry] = {
             "sigkit vectors my-suite",
         ),
     ),
+    "verify": Entry(
+        "sigkit.cli.verify_cmd",
+        "verify",
+        "Check a received request's signature with the secret; say why it fails.",
+        _examples("sigkit verify --example", "sigkit verify --example --json")
+        + "\n\n\b\n"
+        + "\n".join(
+            (
+                "sigkit verify request.txt --access-key AKIA... --secret-key ...",
+                "sigkit verify 'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=...' --json",
+                "sigkit verify curl-trace.txt --format curl --now 20240101T120000Z",
+            )
+        ),
+    ),
+    "serve": Entry(
+        "sigkit.cli.serve_cmd",
+        "serve",
+        "Local endpoint that verifies every request and answers with the verdict.",
+        _examples("sigkit serve --help")
+        + "\n\n\b\n"
+        + "\n".join(
+            (
+                "sigkit serve --port 8400 --access-key AKIA... --secret-key ...",
+                "aws s3 ls s3://bucket --endpoint-url http://127.0.0.1:8400",
+                "curl -H 'Accept: application/json' 'http://127.0.0.1:8400/b/k?X-Amz-...'",
+                "sigkit serve --host 0.0.0.0 --json   # reachable from other hosts",
+            )
+        ),
+    ),
     "curl": Entry(
         "sigkit.cli.curl_cmd",
         "curl_app",

@@ -1,0 +1,85 @@
+"""`sigkit serve`: a local endpoint that verifies every request it receives."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import timedelta
+from typing import Annotated
+
+import typer
+
+from sigkit.cli.common import note, resolve_credentials
+from sigkit.errors import InputError
+from sigkit.serve import DEFAULT_MAX_BODY, FORMAT_PARAM, VerifyingServer, is_loopback
+from sigkit.verify import default_diagnose
+
+
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="address to bind [127.0.0.1]")] = None,
+    port: Annotated[int, typer.Option("--port", help="port (0: any free)", min=0)] = 8400,
+    access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
+    secret_key: Annotated[
+        str | None, typer.Option("--secret-key", help="secret access key")
+    ] = None,
+    session_token: Annotated[
+        str | None, typer.Option("--session-token", help="expected session token")
+    ] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", help="shared config/credentials profile")
+    ] = None,
+    skew: Annotated[int, typer.Option("--skew", help="allowed clock skew, seconds", min=0)] = 900,
+    max_body: Annotated[
+        int, typer.Option("--max-body", help="largest body accepted, bytes", min=0)
+    ] = DEFAULT_MAX_BODY,
+    diagnose: Annotated[
+        bool,
+        typer.Option("--diagnose/--no-diagnose", help="search what slip explains a mismatch"),
+    ] = True,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="log one JSON object per line (start-up line too)")
+    ] = False,
+) -> None:
+    """Answer every request with its verdict: 200 when the signature matches, else the S3
+    error (403 SignatureDoesNotMatch with StringToSign and CanonicalRequest, 403
+    RequestTimeTooSkewed / AccessDenied, 400 for malformed requests). JSON instead of XML with
+    'Accept: application/json' or the query parameter x-sigkit-format=json."""
+    bind = host or "127.0.0.1"
+    if host is None and not is_loopback(bind):  # pragma: no cover - default is loopback
+        raise InputError("--host", "refusing a non-loopback default")
+    resolved = resolve_credentials(access_key, secret_key, session_token, profile=profile)
+    creds = resolved.credentials
+    try:
+        server = VerifyingServer(
+            (bind, port),
+            {creds.access_key_id: creds},
+            skew=timedelta(seconds=skew),
+            max_body=max_body,
+            log_json=as_json,
+            diagnose=default_diagnose() if diagnose else None,
+        )
+    except OSError as exc:
+        raise InputError("--port", f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+    actual = server.server_address[1]
+    if not is_loopback(bind):
+        note(f"listening on {bind}, reachable from other hosts")
+    if as_json:
+        print(
+            json.dumps(
+                {
+                    "listening": f"http://{bind}:{actual}",
+                    "access_key_id": creds.access_key_id,
+                    "format_param": FORMAT_PARAM,
+                }
+            ),
+            flush=True,
+        )
+    else:
+        note(f"verifying requests for {creds.access_key_id} at http://{bind}:{actual}/")
+    try:
+        server.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    sys.stdout.flush()

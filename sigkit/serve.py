@@ -1,0 +1,316 @@
+"""`sigkit serve`: a local endpoint that verifies every request it receives and says why.
+
+Point any S3 client at it: a good signature gets 200, a bad one the S3-style XML error AWS
+sends (SignatureDoesNotMatch with StringToSign, CanonicalRequest and their bytes), so the
+client shows it. JSON instead when the request has ``Accept: application/json`` or the query
+parameter ``x-sigkit-format=json`` (which the client signs like any other parameter).
+
+Robustness first: every request is bounded (request line 8 KiB, header lines 64 KiB and
+100 headers as the stdlib reads them, body `max_body`), every failure becomes a 4xx/5xx
+answer, and the server thread never dies of a request.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.server
+import json
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any, TextIO
+from xml.sax.saxutils import escape
+
+from sigkit.credentials import Credentials
+from sigkit.errors import SigkitError
+from sigkit.http import Request
+from sigkit.verify import DEFAULT_SKEW, DiagnoseHook, VerifyResult, verify_request
+
+MAX_LINE = 8192  # request line and each header line
+MAX_HEADERS = 100
+DEFAULT_MAX_BODY = 16 << 20
+FORMAT_PARAM = "x-sigkit-format"
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+_SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your key and signing method."
+)
+
+
+def _hex_bytes(text: str) -> str:
+    """AWS's ``…Bytes`` elements: space-separated lower-case hex pairs of the UTF-8 text."""
+    return " ".join(f"{b:02x}" for b in text.encode("utf-8"))
+
+
+def _xml(code: str, elements: list[tuple[str, str]]) -> bytes:
+    body = "".join(f"<{n}>{escape(v)}</{n}>" for n, v in elements)
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>{body}</Error>'
+    ).encode()
+
+
+def error_xml(outcome: VerifyResult, request_id: str) -> bytes:
+    """The S3 error body for a refused request, in AWS's element order."""
+    host_id = "sigkit-serve"
+    problem = outcome.problems[0]
+    diagnosis = "\n".join(f"{p.code}: {p.message}" for p in outcome.problems)
+    if problem.code != "SignatureDoesNotMatch":
+        elements = [("Message", problem.message), *problem.details]
+        if outcome.access_key_id:
+            elements.insert(1, ("AWSAccessKeyId", outcome.access_key_id))
+    else:
+        elements = [("Message", _SIGNATURE_MESSAGE)]
+        elements.append(("AWSAccessKeyId", outcome.access_key_id or ""))
+        result = outcome.result
+        sts = result["string_to_sign"] if result is not None else ""
+        elements += [
+            ("StringToSign", sts),
+            ("SignatureProvided", outcome.signature_provided or ""),
+            ("StringToSignBytes", _hex_bytes(sts)),
+        ]
+        if result is not None and "canonical_request" in result:
+            canonical = result["canonical_request"]
+            elements += [
+                ("CanonicalRequest", canonical),
+                ("CanonicalRequestBytes", _hex_bytes(canonical)),
+            ]
+    elements += [("RequestId", request_id), ("HostId", host_id), ("Diagnosis", diagnosis)]
+    return _xml(problem.code, elements)
+
+
+def ok_xml(outcome: VerifyResult, request_id: str) -> bytes:
+    result = outcome.result
+    elements = [
+        ("Verdict", outcome.verdict),
+        ("Algorithm", outcome.algorithm or ""),
+        ("Variant", outcome.variant or ""),
+        ("AWSAccessKeyId", outcome.access_key_id or ""),
+        ("StringToSign", result["string_to_sign"] if result is not None else ""),
+        ("CanonicalRequest", result.get("canonical_request", "") if result is not None else ""),
+        ("RequestId", request_id),
+    ]
+    body = "".join(f"<{n}>{escape(v)}</{n}>" for n, v in elements)
+    return f'<?xml version="1.0" encoding="UTF-8"?>\n<VerifyResult>{body}</VerifyResult>'.encode()
+
+
+class VerifyingHandler(http.server.BaseHTTPRequestHandler):
+    """One connection; each request on it is read within bounds, verified and answered."""
+
+    server: VerifyingServer
+    protocol_version = "HTTP/1.1"
+    server_version = "sigkit-serve"
+    sys_version = ""
+    timeout = 10  # a client that stops sending mid-request is dropped, not waited for
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    # -- reading, bounded -------------------------------------------------------------
+    def handle_one_request(self) -> None:
+        """As the stdlib's, with tighter bounds and every failure answered, never raised."""
+        self._request_id = uuid.uuid4().hex[:16].upper()
+        self._json = False
+        try:
+            line = self.rfile.readline(MAX_LINE + 1)
+            if not line:
+                self.close_connection = True
+                return
+            if len(line) > MAX_LINE:
+                self.requestline, self.request_version, self.command = "", "HTTP/1.1", ""
+                self._refuse(414, "RequestURITooLong", "The request line is too long.")
+                return
+            self.raw_requestline = line
+            if not self.parse_request():  # answered 400/431/505 through send_error
+                return
+            self._serve()
+        except TimeoutError:
+            self.close_connection = True
+        except (ConnectionError, OSError):
+            self.close_connection = True
+        except Exception as exc:
+            self._safe_500(exc)
+
+    def _safe_500(self, exc: Exception) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self._refuse(500, "InternalError", f"sigkit serve failed: {type(exc).__name__}")
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The stdlib's parse errors, as S3-style XML (or JSON) instead of HTML."""
+        names = {400: "BadRequest", 431: "RequestHeaderFieldsTooLarge", 505: "BadRequest"}
+        if not hasattr(self, "command") or self.command is None:
+            self.command = ""
+        # 505 too is the client's fault: every malformed request is answered with a 4xx.
+        status = 400 if code >= 500 else code
+        self._refuse(status, names.get(code, "BadRequest"), message or "malformed request")
+
+    def _read_body(self) -> bytes | None:
+        """The body by Content-Length, or None when the request was answered (refused)."""
+        if self.headers.get("Transfer-Encoding"):
+            self._refuse(411, "MissingContentLength", "Send Content-Length (no chunked encoding).")
+            return None
+        lengths = self.headers.get_all("Content-Length") or []
+        if not lengths:
+            return b""
+        if len(set(lengths)) != 1 or not lengths[0].strip().isdigit():
+            self._refuse(400, "BadRequest", "Content-Length is not a single decimal number.")
+            return None
+        length = int(lengths[0].strip())
+        if length > self.server.max_body:
+            self._refuse(413, "EntityTooLarge", f"The body exceeds {self.server.max_body} bytes.")
+            return None
+        data = self.rfile.read(length)
+        if len(data) != length:
+            self._refuse(400, "IncompleteBody", "The body ended before Content-Length bytes.")
+            return None
+        return data
+
+    # -- verifying --------------------------------------------------------------------
+    def _serve(self) -> None:
+        if len(self.headers) > MAX_HEADERS:
+            self._refuse(431, "RequestHeaderFieldsTooLarge", "Too many headers.")
+            return
+        body = self._read_body()
+        if body is None:
+            return
+        target = self.path
+        path, sep, query = target.partition("?")
+        self._json = "application/json" in (self.headers.get("Accept") or "") or (
+            f"{FORMAT_PARAM}=json" in query.split("&")
+        )
+        try:
+            request = Request(
+                self.command,
+                path,
+                query if sep else None,
+                tuple((n, v) for n, v in self.headers.items()),
+                body or None,
+                scheme="http",
+            )
+        except SigkitError as exc:
+            self._refuse(400, "InvalidRequest", str(exc))
+            return
+        outcome = verify_request(
+            request,
+            self.server.credentials,
+            self.server.clock(),
+            skew=self.server.skew,
+            diagnose=self.server.diagnose,
+        )
+        self._answer(outcome)
+
+    def _answer(self, outcome: VerifyResult) -> None:
+        status = outcome.status
+        if self._json:
+            payload = {"request_id": self._request_id, **outcome.to_dict()}
+            data = json.dumps(payload, indent=2).encode() + b"\n"
+            ctype = "application/json"
+        elif status == 200:
+            data, ctype = ok_xml(outcome, self._request_id), "application/xml"
+        else:
+            data, ctype = error_xml(outcome, self._request_id), "application/xml"
+        self._send(status, data, ctype)
+        self._log(outcome)
+
+    def _refuse(self, status: int, code: str, message: str) -> None:
+        """Answer a request that could not be read or verified, and close the connection."""
+        self.close_connection = True
+        if getattr(self, "request_version", "HTTP/0.9") == "HTTP/0.9":
+            self.request_version = "HTTP/1.1"  # else the stdlib would omit the status line
+        if self._json:
+            data = json.dumps({"error_code": code, "message": message, "status": status})
+            body, ctype = data.encode() + b"\n", "application/json"
+        else:
+            elements = [("Message", message), ("RequestId", self._request_id)]
+            body, ctype = _xml(code, elements), "application/xml"
+        self._send(status, body, ctype)
+        self._log(None, status, code)
+
+    def _send(self, status: int, data: bytes, ctype: str) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", ctype)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("x-amz-request-id", self._request_id)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if getattr(self, "command", "") != "HEAD":
+            self.wfile.write(data)
+        self.wfile.flush()
+
+    # -- logging: one line per request, never a secret --------------------------------
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Silenced: `_log` writes the one line per request."""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced (the stdlib would print the raw request line of malformed requests)."""
+
+    def _log(self, outcome: VerifyResult | None, status: int = 0, code: str = "") -> None:
+        if outcome is not None:
+            status, code = outcome.status, outcome.error_code or "match"
+            who = outcome.access_key_id or "-"
+        else:
+            who = "-"
+        line = getattr(self, "requestline", "")[:200].encode("ascii", "backslashreplace").decode()
+        if self.server.log_json:
+            entry = {
+                "client": self.client_address[0],
+                "request_id": self._request_id,
+                "status": status,
+                "code": code or None,
+                "access_key_id": None if who == "-" else who,
+                "request_line": line,
+            }
+            self.server.log(json.dumps(entry))
+            return
+        self.server.log(
+            f'{self.client_address[0]} {self._request_id} {status} {code or "-"} {who} "{line}"'
+        )
+
+
+class VerifyingServer(http.server.ThreadingHTTPServer):
+    """Threads per connection, daemon threads; credentials and clock fixed at start."""
+
+    daemon_threads = True
+    request_queue_size = 128
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        credentials: Credentials | Mapping[str, Credentials],
+        *,
+        skew: timedelta = DEFAULT_SKEW,
+        max_body: int = DEFAULT_MAX_BODY,
+        clock: Callable[[], datetime] | None = None,
+        log: TextIO | None = sys.stderr,
+        log_json: bool = False,
+        diagnose: DiagnoseHook | None = None,
+    ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, VerifyingHandler)
+        self.credentials = credentials
+        self.skew = skew
+        self.max_body = max_body
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self._stream = log
+        self.log_json = log_json
+        self.diagnose = diagnose
+        self._lock = threading.Lock()
+
+    def log(self, line: str) -> None:
+        if self._stream is None:
+            return
+        with self._lock, contextlib.suppress(OSError, ValueError):
+            print(line, file=self._stream, flush=True)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A connection that failed outside a request: one line, no traceback, serve on."""
+        self.log(f"{client_address[0]} - connection error: {sys.exc_info()[1]!r}")
+
+
+def is_loopback(host: str) -> bool:
+    return host in LOOPBACK or host.startswith("127.")

@@ -1,0 +1,694 @@
+"""Server side: is the signature of a received request valid?
+
+The request is taken as received. The signature is removed (``Authorization`` or the
+``X-Amz-Signature`` / ``Signature`` parameter), everything else is kept, and the core signers
+recompute it over the headers the client says it signed, at the time it says it signed. The
+two signatures are compared in constant time; time window, expiry, scope date and session
+token are checked apart, so each failure has its own problem. Pure: the clock is `now`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+from typing import Literal
+
+from sigkit.credentials import Credentials
+from sigkit.debug.model import Finding
+from sigkit.encoding import parse_query, percent_decode
+from sigkit.errors import InputError, SigkitError
+from sigkit.http import Request
+from sigkit.result import SigningResult
+from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
+from sigkit.sigv4.config import MAX_EXPIRES, STREAMING_PAYLOADS, SigV4Config
+from sigkit.sigv4.signer import ALGORITHM, PRESIGN_PARAMS, sign_v4, sign_v4_query
+from sigkit.timefmt import EPOCH, check_utc, epoch_seconds, parse_time
+
+DEFAULT_SKEW = timedelta(minutes=15)  # what AWS allows between X-Amz-Date and its clock
+S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts", "s3express"})
+V2_QUERY_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token"})
+_V4_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+(?P<rest>.*)\Z", re.S)
+_V2_AUTH = re.compile(r"AWS\s+(?P<key>[^:\s]+):(?P<sig>\S+)\s*\Z")
+_STAMP = re.compile(r"\d{8}T\d{6}Z\Z")
+
+Verdict = Literal["match", "mismatch"]
+CredentialSource = Credentials | Mapping[str, Credentials]
+# More findings for a bare signature mismatch: given the request as received, our outcome,
+# the credentials and config used, and the server's time (see `default_diagnose`).
+DiagnoseHook = Callable[
+    [Request, "VerifyResult", Credentials, "SigV4Config | S3V2Config", datetime],
+    Sequence[Finding],
+]
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One reason the request is refused: the S3 error `code` a server would answer, the
+    stable cause id of `sigkit.debug.model.CAUSES` where one fits, and a sentence."""
+
+    code: str
+    message: str
+    cause: str | None = None
+    details: tuple[tuple[str, str], ...] = ()  # extra S3 error elements, e.g. ServerTime
+
+    @property
+    def status(self) -> int:
+        return STATUS.get(self.code, 403)
+
+
+# HTTP status S3 answers with each code.
+STATUS = {
+    "AuthorizationHeaderMalformed": 400,
+    "AuthorizationQueryParametersError": 400,
+    "InvalidRequest": 400,
+    "MissingSecurityHeader": 400,
+    "XAmzContentSHA256Mismatch": 400,
+    "IncompleteBody": 400,
+    "SignatureDoesNotMatch": 403,
+    "RequestTimeTooSkewed": 403,
+    "AccessDenied": 403,
+    "InvalidAccessKeyId": 403,
+    "InvalidToken": 400,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyResult:
+    """The verdict, what we computed (`result`, None when it could not be computed) and why a
+    request is refused (`problems`, empty on a match)."""
+
+    verdict: Verdict
+    algorithm: str | None  # "AWS4-HMAC-SHA256", "AWS" (V2) or None when unsigned/unreadable
+    variant: str | None  # "header" or "query"
+    access_key_id: str | None
+    signature_provided: str | None
+    result: SigningResult | None
+    problems: tuple[Problem, ...] = ()
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def signature_matches(self) -> bool:
+        return (
+            self.result is not None
+            and self.signature_provided is not None
+            and _same(self.signature_provided, self.result.signature)
+        )
+
+    @property
+    def error_code(self) -> str | None:
+        return self.problems[0].code if self.problems else None
+
+    @property
+    def status(self) -> int:
+        """The HTTP status an S3 server would answer with."""
+        return self.problems[0].status if self.problems else 200
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready; holds no key material (the signing-key steps are left out)."""
+        steps: dict[str, str] = {}
+        if self.result is not None:
+            for name in ("canonical_request", "string_to_sign", "signature", "credential_scope"):
+                if name in self.result:
+                    steps[name] = self.result[name]
+        return {
+            "verdict": self.verdict,
+            "algorithm": self.algorithm,
+            "variant": self.variant,
+            "access_key_id": self.access_key_id,
+            "signature_provided": self.signature_provided,
+            "signature_computed": steps.get("signature"),
+            "canonical_request": steps.get("canonical_request"),
+            "string_to_sign": steps.get("string_to_sign"),
+            "credential_scope": steps.get("credential_scope"),
+            "error_code": self.error_code,
+            "status": self.status,
+            "problems": [
+                {"code": p.code, "cause": p.cause, "message": p.message, **dict(p.details)}
+                for p in self.problems
+            ],
+            "findings": [
+                {"cause": f.cause, "evidence": f.evidence, "fix": f.fix, "certain": f.certain}
+                for f in self.findings
+            ],
+        }
+
+
+def _same(provided: str, computed: str) -> bool:
+    """Constant-time: how long a comparison takes must not tell how much of a guess was right."""
+    return hmac.compare_digest(provided.encode("utf-8"), computed.encode("utf-8"))
+
+
+@dataclass(frozen=True, slots=True)
+class _Auth:
+    """What the request says about its own signature."""
+
+    algorithm: str
+    variant: str
+    access_key_id: str
+    signature: str
+    scope: tuple[str, str, str] | None = None  # (date, region, service), SigV4 only
+    signed_headers: tuple[str, ...] = ()
+    stamp: str | None = None
+    expires: str | None = None  # X-Amz-Expires (V4) or Expires (V2 query)
+    token: str | None = None
+
+
+class _Refused(Exception):
+    """A request we cannot even recompute: the problem to answer with."""
+
+    def __init__(self, problem: Problem, auth: _Auth | None = None) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+        self.auth = auth
+
+
+def _query_params(request: Request) -> list[tuple[str, str]]:
+    """Decoded (name, value) pairs; a parameter without ``=`` has the value ``""``."""
+    out = []
+    for name, value in parse_query(request.query or ""):
+        decoded = percent_decode(value or "", plus_as_space=True).decode("utf-8", "replace")
+        out.append((percent_decode(name).decode("utf-8", "replace"), decoded))
+    return out
+
+
+def _malformed(code: str, message: str) -> _Refused:
+    return _Refused(Problem(code, message))
+
+
+def _parse_v4_header(value: str, request: Request) -> _Auth:
+    match = _V4_AUTH.match(value.strip())
+    if match is None:
+        raise _malformed("AuthorizationHeaderMalformed", "Authorization is not AWS4-HMAC-SHA256")
+    parts: dict[str, str] = {}
+    for item in match.group("rest").split(","):
+        name, sep, val = item.strip().partition("=")
+        if not sep:
+            raise _malformed("AuthorizationHeaderMalformed", f"{item.strip()!r} is not Name=value")
+        parts[name] = val
+    missing = [n for n in ("Credential", "SignedHeaders", "Signature") if n not in parts]
+    if missing:
+        raise _malformed(
+            "AuthorizationHeaderMalformed", f"Authorization lacks {', '.join(missing)}"
+        )
+    key, scope = _credential(parts["Credential"], "AuthorizationHeaderMalformed")
+    stamp = request.header("x-amz-date")
+    if stamp is None:
+        date = request.header("date")
+        if date is None:
+            raise _Refused(
+                Problem("AccessDenied", "AWS authentication requires a valid Date or x-amz-date")
+            )
+        try:
+            stamp = parse_time(date, field="Date").strftime("%Y%m%dT%H%M%SZ")
+        except InputError:
+            raise _malformed("AccessDenied", f"Date {date!r} cannot be read") from None
+    return _Auth(
+        ALGORITHM,
+        "header",
+        key,
+        parts["Signature"].strip(),
+        scope,
+        tuple(parts["SignedHeaders"].strip().split(";")),
+        stamp.strip(),
+        token=request.header("x-amz-security-token"),
+    )
+
+
+def _credential(value: str, code: str) -> tuple[str, tuple[str, str, str]]:
+    pieces = value.strip().split("/")
+    if len(pieces) != 5 or pieces[4] != "aws4_request" or not all(pieces):
+        raise _malformed(
+            code, f"Credential {value!r} is not KEY/YYYYMMDD/region/service/aws4_request"
+        )
+    return pieces[0], (pieces[1], pieces[2], pieces[3])
+
+
+def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
+    code = "AuthorizationQueryParametersError"
+    if params.get("X-Amz-Algorithm") != ALGORITHM:
+        raise _malformed(
+            code, f"X-Amz-Algorithm {params.get('X-Amz-Algorithm')!r} is not supported"
+        )
+    missing = [
+        n
+        for n in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature")
+        if n not in params
+    ]
+    if missing:
+        raise _malformed(code, f"the query lacks {', '.join(missing)}")
+    key, scope = _credential(params["X-Amz-Credential"], code)
+    return _Auth(
+        ALGORITHM,
+        "query",
+        key,
+        params["X-Amz-Signature"],
+        scope,
+        tuple(params["X-Amz-SignedHeaders"].split(";")),
+        params["X-Amz-Date"],
+        params.get("X-Amz-Expires"),
+        params.get("X-Amz-Security-Token"),
+    )
+
+
+def read_auth(request: Request) -> _Auth | None:
+    """Which algorithm and variant the request uses, and its parameters; None when unsigned."""
+    authorization = request.header("authorization")
+    params = dict(_query_params(request))
+    if authorization is not None:
+        value = authorization.strip()
+        if value.startswith("AWS4-"):
+            return _parse_v4_header(value, request)
+        match = _V2_AUTH.match(value)
+        if match is None:
+            raise _malformed(
+                "InvalidRequest",
+                "Authorization is neither 'AWS4-HMAC-SHA256 ...' nor 'AWS key:sig'",
+            )
+        return _Auth(
+            "AWS",
+            "header",
+            match.group("key"),
+            match.group("sig"),
+            token=request.header("x-amz-security-token"),
+        )
+    if "X-Amz-Algorithm" in params or "X-Amz-Signature" in params:
+        return _parse_v4_query(params)
+    if "AWSAccessKeyId" in params or "Signature" in params:
+        missing = [n for n in ("AWSAccessKeyId", "Signature", "Expires") if n not in params]
+        if missing:
+            raise _malformed("AccessDenied", f"the query lacks {', '.join(missing)}")
+        return _Auth(
+            "AWS",
+            "query",
+            params["AWSAccessKeyId"],
+            params["Signature"],
+            expires=params["Expires"],
+            token=params.get("x-amz-security-token") or request.header("x-amz-security-token"),
+        )
+    return None
+
+
+def _strip_query(request: Request, names: frozenset[str]) -> Request:
+    """The query as received, without the signer's own parameters (raw segments kept)."""
+    if request.query is None:
+        return request
+    kept = [
+        segment
+        for segment in request.query.split("&")
+        if segment
+        and percent_decode(segment.partition("=")[0]).decode("utf-8", "replace") not in names
+    ]
+    return request.with_query("&".join(kept) if kept or request.query == "" else None)
+
+
+def _without_authorization(request: Request) -> Request:
+    headers = tuple((n, v) for n, v in request.headers if n.lower() != "authorization")
+    return Request(
+        request.method,
+        request.path,
+        request.query,
+        headers,
+        request.body,
+        request.scheme,
+        request.authority,
+    )
+
+
+def _lookup(credentials: CredentialSource, key: str) -> Credentials | None:
+    if isinstance(credentials, Credentials):
+        return credentials if _same(credentials.access_key_id, key) else None
+    return credentials.get(key)
+
+
+def _stamp_time(stamp: str, name: str) -> datetime:
+    if not _STAMP.match(stamp):
+        raise _malformed("AccessDenied", f"{name} {stamp!r} is not YYYYMMDDTHHMMSSZ")
+    return parse_time(stamp, field=name)
+
+
+def _recompute_v4(
+    request: Request, auth: _Auth, creds: Credentials, v4_changes: Mapping[str, object]
+) -> tuple[SigningResult, SigV4Config]:
+    assert auth.scope is not None and auth.stamp is not None
+    _, region, service = auth.scope
+    names = {n.lower() for n, _ in request.headers} | {
+        "x-amz-date",
+        "x-amz-security-token",
+        "x-amz-content-sha256",
+    }
+    unsigned = frozenset(names - set(auth.signed_headers))
+    options: dict[str, object] = {"unsigned_headers": unsigned, "content_sha256_header": False}
+    options.update(v4_changes)
+    s3 = service in S3_SERVICES
+    if auth.variant == "query":
+        options["expires"] = int(auth.expires) if auth.expires is not None else None
+        if s3 and request.header("x-amz-content-sha256") is None:
+            options.setdefault("payload_hash", "UNSIGNED-PAYLOAD")  # what S3 presigning signs
+    if s3:
+        options.setdefault("normalize_path", False)
+        options.setdefault("double_uri_encode", False)
+    config = SigV4Config(region, service, **options)  # type: ignore[arg-type]
+    when = _stamp_time(auth.stamp, "X-Amz-Date")
+    if auth.variant == "header":
+        # The token, if sent, is a header of the request already: sign it as sent.
+        bare = Credentials(creds.access_key_id, creds.secret_access_key)
+        return sign_v4(_without_authorization(request), bare, when, config), config
+    signer_creds = Credentials(creds.access_key_id, creds.secret_access_key, auth.token)
+    stripped = _strip_query(request, PRESIGN_PARAMS)
+    return sign_v4_query(stripped, signer_creds, when, config), config
+
+
+def _recompute_v2(
+    request: Request, auth: _Auth, creds: Credentials, v2: S3V2Config | None
+) -> SigningResult:
+    if auth.variant == "header":
+        if request.header("date") is None and request.header("x-amz-date") is None:
+            raise _Refused(
+                Problem("AccessDenied", "AWS authentication requires a valid Date or x-amz-date")
+            )
+        bare = Credentials(creds.access_key_id, creds.secret_access_key)
+        # The request's own Date is signed; `when` is not used then.
+        return sign_v2(_without_authorization(request), bare, _v2_time(request), v2)
+    assert auth.expires is not None
+    if not auth.expires.isdigit():
+        raise _malformed("AccessDenied", f"Expires {auth.expires!r} is not epoch seconds")
+    base = v2 or S3V2Config()
+    config = S3V2Config(
+        bucket=base.bucket,
+        addressing=base.addressing,
+        endpoint_bases=base.endpoint_bases,
+        expires_at=int(auth.expires),
+        plus_as_space=base.plus_as_space,
+    )
+    # A token sent as a header (botocore sends it both ways) is signed from there already.
+    in_header = request.header("x-amz-security-token") is not None
+    token = None if in_header else auth.token
+    signer_creds = Credentials(creds.access_key_id, creds.secret_access_key, token)
+    stripped = _strip_query(request, V2_QUERY_PARAMS)
+    return sign_v2_query(stripped, signer_creds, EPOCH, config)
+
+
+def _v2_time(request: Request) -> datetime:
+    text = request.header("x-amz-date") or request.header("date") or ""
+    try:
+        return parse_time(text, field="Date")
+    except InputError:
+        raise _malformed("AccessDenied", f"Date {text.strip()!r} cannot be read") from None
+
+
+def _time_problems(request: Request, auth: _Auth, now: datetime, skew: timedelta) -> list[Problem]:
+    """RequestTimeTooSkewed, expiry and scope date, as S3 reports them."""
+    problems: list[Problem] = []
+    server_time = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if auth.algorithm == "AWS" and auth.variant == "query":
+        assert auth.expires is not None
+        if auth.expires.isdigit() and int(auth.expires) < epoch_seconds(now):
+            problems.append(
+                Problem(
+                    "AccessDenied",
+                    "Request has expired",
+                    "expired",
+                    (("Expires", auth.expires), ("ServerTime", server_time)),
+                )
+            )
+        return problems
+    if auth.algorithm == "AWS":
+        signed_at = _v2_time(request)
+    else:
+        assert auth.stamp is not None and auth.scope is not None
+        signed_at = _stamp_time(auth.stamp, "X-Amz-Date")
+        if auth.scope[0] != auth.stamp[:8]:
+            problems.append(
+                Problem(
+                    "SignatureDoesNotMatch",
+                    f"the credential scope date {auth.scope[0]} is not the date of "
+                    f"X-Amz-Date {auth.stamp}",
+                    "scope-date",
+                )
+            )
+    if auth.variant == "query":
+        expires = auth.expires
+        if expires is None or not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES:
+            problems.append(
+                Problem(
+                    "AuthorizationQueryParametersError",
+                    f"X-Amz-Expires must be 1..{MAX_EXPIRES} seconds, got {expires!r}",
+                    "expired",
+                )
+            )
+        elif signed_at + timedelta(seconds=int(expires)) < now:
+            problems.append(
+                Problem(
+                    "AccessDenied",
+                    "Request has expired",
+                    "expired",
+                    (
+                        ("X-Amz-Expires", expires),
+                        ("Expires", (signed_at + timedelta(seconds=int(expires))).isoformat()),
+                        ("ServerTime", server_time),
+                    ),
+                )
+            )
+        if signed_at - now > skew:
+            problems.append(_skewed(signed_at, now, skew))
+        return problems
+    if abs(signed_at - now) > skew:
+        problems.append(_skewed(signed_at, now, skew))
+    return problems
+
+
+def _skewed(signed_at: datetime, now: datetime, skew: timedelta) -> Problem:
+    return Problem(
+        "RequestTimeTooSkewed",
+        "The difference between the request time and the current time is too large.",
+        "clock-skew",
+        (
+            ("RequestTime", signed_at.strftime("%Y%m%dT%H%M%SZ")),
+            ("ServerTime", now.strftime("%Y-%m-%dT%H:%M:%SZ")),
+            ("MaxAllowedSkewMilliseconds", str(int(skew.total_seconds() * 1000))),
+        ),
+    )
+
+
+def _token_problems(auth: _Auth, creds: Credentials) -> list[Problem]:
+    expected, sent = creds.session_token, auth.token
+    if expected is None and sent is None:
+        return []
+    if expected is not None and sent is None:
+        return [Problem("InvalidToken", "the session token is missing", "session-token")]
+    if expected is None or sent is None or not _same(sent.strip(), expected):
+        return [
+            Problem(
+                "InvalidToken",
+                "the provided token is malformed or otherwise invalid",
+                "session-token",
+            )
+        ]
+    if (
+        auth.algorithm == ALGORITHM
+        and auth.variant == "header"
+        and "x-amz-security-token" not in auth.signed_headers
+    ):
+        return [
+            Problem(
+                "AccessDenied",
+                "There were headers present in the request which were not signed",
+                "session-token",
+                (("HeadersNotSigned", "x-amz-security-token"),),
+            )
+        ]
+    return []
+
+
+def _payload_problems(request: Request, result: SigningResult) -> list[Problem]:
+    """The body must be the one whose hash was signed; aws-chunked bodies chunk by chunk."""
+    sent = result.get("payload_hash")
+    body = request.body
+    if sent is None or not isinstance(body, bytes | None):
+        return []
+    data = body or b""
+    if sent in STREAMING_PAYLOADS and sent.startswith("STREAMING-AWS4-HMAC-SHA256"):
+        return _chunk_problems(request, result, data)
+    if len(sent) == 64 and sent != hashlib.sha256(data).hexdigest():
+        return [
+            Problem(
+                "XAmzContentSHA256Mismatch",
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                "body-changed",
+                (
+                    ("ClientComputedContentSHA256", sent),
+                    ("S3ComputedContentSHA256", hashlib.sha256(data).hexdigest()),
+                ),
+            )
+        ]
+    return []
+
+
+def _chunk_problems(request: Request, result: SigningResult, data: bytes) -> list[Problem]:
+    from sigkit.sigv4.chunked import ChunkedDecoder, ChunkSigner
+
+    length = request.header("x-amz-decoded-content-length")
+    trailer = request.header("x-amz-trailer")
+    try:
+        decoder = ChunkedDecoder(
+            data,
+            payload=result["payload_hash"],
+            signer=ChunkSigner.from_result(result),
+            decoded_length=int(length) if length and length.strip().isdigit() else None,
+            trailer_names=trailer.split(",") if trailer else None,
+        )
+        decoder.read()
+    except InputError as exc:
+        return [Problem("IncompleteBody", f"aws-chunked body: {exc.message}", "body-changed")]
+    except SigkitError as exc:
+        return [Problem("SignatureDoesNotMatch", f"aws-chunked body: {exc}", "body-changed")]
+    return []
+
+
+def verify_request(
+    request: Request,
+    credentials: CredentialSource,
+    now: datetime,
+    *,
+    skew: timedelta = DEFAULT_SKEW,
+    v4: Mapping[str, object] | None = None,
+    v2: S3V2Config | None = None,
+    diagnose: DiagnoseHook | None = None,
+) -> VerifyResult:
+    """Verify one received request against `credentials` (one pair, or a mapping from access
+    key id to credentials) at `now` (aware).
+
+    `v4` overrides SigV4Config fields (e.g. ``{"plus_as_space": False}``); S3 rules apply when
+    the scope's service is S3. `v2` says where the bucket is for V2 (else inferred from the
+    host). `diagnose` may add findings to a mismatch (see `sigkit.debug.diagnose`).
+    """
+    now = check_utc(now, "now")
+    auth: _Auth | None = None
+    try:
+        auth = read_auth(request)
+        if auth is None:
+            raise _Refused(Problem("AccessDenied", "the request is not signed (anonymous)"))
+        creds = _lookup(credentials, auth.access_key_id)
+        if creds is None:
+            raise _Refused(
+                Problem(
+                    "InvalidAccessKeyId",
+                    "The AWS Access Key Id you provided does not exist in our records.",
+                ),
+                auth,
+            )
+        config: SigV4Config | S3V2Config
+        if auth.algorithm == ALGORITHM:
+            result, config = _recompute_v4(request, auth, creds, v4 or {})
+        else:
+            config = v2 or S3V2Config()
+            result = _recompute_v2(request, auth, creds, v2)
+        problems = _time_problems(request, auth, now, skew) + _token_problems(auth, creds)
+    except _Refused as refused:
+        auth = refused.auth or auth
+        return VerifyResult(
+            "mismatch",
+            auth.algorithm if auth else None,
+            auth.variant if auth else None,
+            auth.access_key_id if auth else None,
+            auth.signature if auth else None,
+            None,
+            (refused.problem,),
+        )
+    except (InputError, ValueError) as exc:
+        problem = Problem("InvalidRequest", f"the request cannot be verified: {exc}")
+        return (
+            VerifyResult(
+                "mismatch",
+                auth.algorithm,
+                auth.variant,
+                auth.access_key_id,
+                auth.signature,
+                None,
+                (problem,),
+            )
+            if auth
+            else VerifyResult("mismatch", None, None, None, None, None, (problem,))
+        )
+    if not _same(auth.signature, result.signature):
+        problems.insert(
+            0,
+            Problem(
+                "SignatureDoesNotMatch",
+                "The request signature we calculated does not match the signature you "
+                "provided. Check your key and signing method.",
+            ),
+        )
+    else:
+        problems.extend(_payload_problems(request, result))
+    # The most telling refusal first: time and token before a bare signature mismatch.
+    problems.sort(key=lambda p: p.code == "SignatureDoesNotMatch" and p.cause is None)
+    verdict: Verdict = "match" if not problems else "mismatch"
+    outcome = VerifyResult(
+        verdict,
+        auth.algorithm,
+        auth.variant,
+        auth.access_key_id,
+        auth.signature,
+        result,
+        tuple(problems),
+        _findings(problems),
+    )
+    bare_mismatch = [p.code for p in problems] == ["SignatureDoesNotMatch"]
+    if bare_mismatch and diagnose is not None:
+        extra = tuple(diagnose(request, outcome, creds, config, now))
+        outcome = replace(outcome, findings=outcome.findings + extra)
+    return outcome
+
+
+_FIXES = {
+    "clock-skew": "sync the client's clock (NTP); requests are accepted within the skew window",
+    "expired": "presign again with a longer expiry, or use the URL sooner",
+    "scope-date": "sign with the credential scope date of X-Amz-Date (same UTC day)",
+    "session-token": "send the session token that belongs to these credentials, and sign it",
+    "body-changed": "send the body whose hash was signed, unchanged",
+}
+
+
+def _findings(problems: Sequence[Problem]) -> tuple[Finding, ...]:
+    return tuple(
+        Finding(p.cause, p.message, _FIXES.get(p.cause, ""), certain=True)
+        for p in problems
+        if p.cause is not None
+    )
+
+
+def default_diagnose() -> DiagnoseHook | None:
+    """The variant search of `sigkit.debug.variants` (it names the slip that reproduces the
+    client's signature) when that module is installed, else None."""
+    try:
+        from sigkit.debug.variants import find_variant, find_variant_v2
+    except ImportError:
+        return None
+
+    def hook(
+        request: Request,
+        outcome: VerifyResult,
+        creds: Credentials,
+        config: SigV4Config | S3V2Config,
+        now: datetime,
+    ) -> list[Finding]:
+        provided = outcome.signature_provided
+        if provided is None:
+            return []
+        try:
+            if isinstance(config, SigV4Config):
+                found = find_variant(request, creds, now, config, provided)
+            elif outcome.variant == "header":
+                found = find_variant_v2(request, creds, now, config, provided)
+            else:
+                return []
+        except SigkitError:
+            return []
+        return [found] if found is not None else []
+
+    return hook
