@@ -163,16 +163,32 @@ class Request:
         return [v for n, v in self.headers if n.lower() == lname]
 
     def with_headers(self, added: Sequence[tuple[str, str]]) -> Request:
-        """Append headers; a Host header the signer supplies goes first, where clients send it."""
+        """Append headers; a Host header the signer supplies goes first, where clients send it.
+
+        Only the new headers are checked: the rest was checked when this request was made,
+        which keeps signing (which adds headers to every request) cheap."""
+        if not added:
+            return self
         front = tuple(h for h in added if h[0] == "Host")
         back = tuple(h for h in added if h[0] != "Host")
-        return replace(self, headers=front + self.headers + back)
+        for name, value in added:
+            check_header(name, value)
+        if front and self.header("host") is not None:
+            raise InputError("header Host", "sent more than once")
+        return self._unchecked(headers=front + self.headers + back)
 
     def with_body(self, body: Body) -> Request:
         return replace(self, body=body)
 
     def with_query(self, query: str | None) -> Request:
         return replace(self, query=query)
+
+    def _unchecked(self, **changes: object) -> Request:
+        """A copy with `changes` whose values the caller has already checked."""
+        new = object.__new__(Request)
+        for name in ("method", "path", "query", "headers", "body", "scheme", "authority"):
+            object.__setattr__(new, name, changes.get(name, getattr(self, name)))
+        return new
 
     def body_bytes(self) -> bytes:
         """The body as bytes (reads a stream and rewinds it when it can)."""
