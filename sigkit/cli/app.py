@@ -138,23 +138,31 @@ COMMANDS: dict[str, Entry] = {
         "sigkit.cli.diff_cmd",
         "diff",
         "Compare two views of a signed request step by step; first difference.",
-        _examples(
-            "sigkit diff client.debug.log server-error.xml",
-            "sigkit diff aws.debug.log --ours http://127.0.0.1:8400/b/k \\",
-            "    -H 'x-amz-checksum-mode: ENABLED' --region us-east-1 --service s3",
-            "sigkit diff aws.debug.log --ours --secret-key ...   # the request in the log",
-            "sigkit diff a.log b.log --json",
+        _examples("sigkit diff --help")
+        + "\n\n\b\n"
+        + "\n".join(
+            (
+                "sigkit diff client.debug.log server-error.xml",
+                "sigkit diff aws.debug.log --ours http://127.0.0.1:8400/b/k \\",
+                "    -H 'x-amz-checksum-mode: ENABLED' --region us-east-1 --service s3",
+                "sigkit diff aws.debug.log --ours --secret-key ...   # the request in the log",
+                "sigkit diff a.log b.log --json",
+            )
         ),
     ),
     "explain": Entry(
         "sigkit.cli.explain_cmd",
         "explain",
         "Diagnose a SignatureDoesNotMatch from an error body or a client log.",
-        _examples(
-            "sigkit explain error.xml --request-file request.txt --secret-key ...",
-            "sigkit explain error.xml https://b.s3.amazonaws.com/k --secret-key ...",
-            "sigkit explain error.xml --also aws.debug.log",
-            "sigkit explain aws.debug.log --secret-key ... --json",
+        _examples("sigkit explain --help")
+        + "\n\n\b\n"
+        + "\n".join(
+            (
+                "sigkit explain error.xml --request-file request.txt --secret-key ...",
+                "sigkit explain error.xml https://b.s3.amazonaws.com/k --secret-key ...",
+                "sigkit explain error.xml --also aws.debug.log",
+                "sigkit explain aws.debug.log --secret-key ... --json",
+            )
         ),
     ),
     "serve": Entry(

@@ -1,0 +1,293 @@
+"""`sigkit diff A B`: compare two views of one signed request step by step (canonical request,
+string to sign, signature); `sigkit diff A --ours [METHOD] URL ...` compares A with what sigkit
+computes for the request (the same options as `sign`)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.options import (
+    AccessKey,
+    AsJson,
+    PayloadHash,
+    Profile,
+    Region,
+    SecretKey,
+    SessionToken,
+    SigningDate,
+    UnsignedPayload,
+)
+from sigkit.cli.sign_cmd import SignOptions, _build_request, _open_body, _sign
+from sigkit.credentials import Credentials
+from sigkit.debug.diagnose import diagnose, observation_of
+from sigkit.debug.model import Observation
+from sigkit.debug.report import Report, compare_views, load, pick
+from sigkit.errors import InputError
+from sigkit.http import Request
+from sigkit.render import use_colour
+from sigkit.result import SigningResult
+from sigkit.timefmt import parse_time
+from sigkit.verify import read_auth, verify_request
+
+EXIT_HELP = (
+    "Exit status: 0 every step compared is identical (verdict match), 1 a step differs "
+    "(mismatch), 2 an input error, or nothing to compare (verdict no-data: the sources hold "
+    "no common signing step)."
+)
+
+Hint = Annotated[
+    str | None,
+    typer.Option(
+        "--format", help="source format (default: detected): awscli, s3-error, curl, http, url"
+    ),
+]
+
+
+@dataclass(frozen=True)
+class RequestOptions:
+    """The `sign` options that describe a request and how to sign it."""
+
+    args: list[str]
+    method: str | None
+    headers: list[str]
+    data: str | None
+    data_binary: str | None
+    upload_file: str | None
+    data_file: Path | None
+    request_file: Path | None
+    region: str | None
+    service: str | None
+    date: str | None
+    unsigned_payload: bool
+    payload_hash: str | None
+
+    @property
+    def given(self) -> bool:
+        return bool(
+            self.args
+            or self.request_file
+            or self.headers
+            or self.method
+            or any(v is not None for v in (self.data, self.data_binary, self.upload_file))
+            or self.data_file is not None
+        )
+
+    def build(self) -> Request:
+        body, default_method = _open_body(
+            self.data, self.data_binary, self.data_file, self.upload_file
+        )
+        return _build_request(
+            list(self.args),
+            self.method,
+            list(self.headers),
+            body,
+            self.request_file,
+            default_method,
+        )
+
+
+def signing_time(date: str | None, theirs: Observation | None) -> datetime:
+    """--date, else the time the other side signed at (X-Amz-Date, the string to sign's date
+    line), else now."""
+    if date:
+        return parse_time(date, field="--date")
+    stamp = theirs.amz_date if theirs is not None else None
+    if not stamp and theirs is not None and theirs.string_to_sign:
+        lines = theirs.string_to_sign.split("\n")
+        stamp = lines[1] if len(lines) == 4 and lines[0].startswith("AWS4") else None
+    if stamp:
+        try:
+            when = parse_time(stamp, field="X-Amz-Date")
+        except InputError:
+            pass
+        else:
+            note(f"signing time {stamp} taken from {theirs.source if theirs else 'the source'}")
+            return when
+    return datetime.now(UTC)
+
+
+def recompute(
+    request: Request,
+    credentials: Credentials,
+    when: datetime,
+    opts: RequestOptions,
+    scope: str | None = None,
+) -> SigningResult:
+    """Our signing of `request`: a request that is signed already is recomputed as a server
+    would (its SignedHeaders, scope and time); an unsigned one is signed as `sign` does, in
+    --region/--service, else the region and service of the other side's `scope`."""
+    if read_auth(request) is not None:
+        outcome = verify_request(request, credentials, when)
+        if outcome.result is None:
+            problem = outcome.problems[0].message if outcome.problems else "cannot recompute"
+            raise InputError("request", problem)
+        return outcome.result
+    parts = (scope or "").split("/")
+    region, service = opts.region, opts.service
+    if len(parts) >= 3:
+        region, service = region or parts[1], service or parts[2]
+    options = SignOptions(
+        "v4", False, None, opts.unsigned_payload, opts.payload_hash, region, service, None, None
+    )
+    notes: list[str] = []
+    result = _sign(request, credentials, when, options, notes)
+    for remark in notes:
+        note(remark)
+    return result
+
+
+def emit(report: Report, as_json: bool) -> None:
+    if as_json:
+        print(report.render_json())
+    else:
+        sys.stdout.write(report.render_text(colour=use_colour(sys.stdout)))
+    if report.exit_code:
+        raise typer.Exit(report.exit_code)
+
+
+def diff(
+    sources: Annotated[
+        list[str],
+        typer.Argument(help="A B (files, '-' for stdin, or URLs); with --ours: A [METHOD] [URL]"),
+    ],
+    ours: Annotated[
+        bool,
+        typer.Option(
+            "--ours",
+            help="compare A with sigkit's own computation for the request (given as for sign, "
+            "else the request A holds) and the credentials",
+        ),
+    ] = False,
+    request_method: Annotated[
+        str | None, typer.Option("-X", "--request", help="--ours: HTTP method")
+    ] = None,
+    header: Annotated[
+        list[str] | None,
+        typer.Option("-H", "--header", help="--ours: 'Name: value'; repeatable"),
+    ] = None,
+    data: Annotated[str | None, typer.Option("-d", "--data", help="--ours: body")] = None,
+    data_binary: Annotated[
+        str | None, typer.Option("--data-binary", help="--ours: body; @FILE sends its bytes")
+    ] = None,
+    upload_file: Annotated[
+        str | None, typer.Option("-T", "--upload-file", help="--ours: PUT this file's bytes")
+    ] = None,
+    data_file: Annotated[
+        Path | None, typer.Option("--data-file", help="--ours: body from a file")
+    ] = None,
+    request_file: Annotated[
+        Path | None, typer.Option("--request-file", help="--ours: raw HTTP request text")
+    ] = None,
+    region: Region = None,
+    service: Annotated[
+        str | None, typer.Option("--service", help="signing service, e.g. s3")
+    ] = None,
+    date: SigningDate = None,
+    unsigned_payload: UnsignedPayload = False,
+    payload_hash: PayloadHash = None,
+    access_key: AccessKey = None,
+    secret_key: SecretKey = None,
+    session_token: SessionToken = None,
+    profile: Profile = None,
+    hint: Hint = None,
+    as_json: AsJson = False,
+) -> None:
+    """Compare two views of one signed request step by step: the first differing line of the
+    canonical request, string to sign and signature (invisible characters shown), findings and
+    a one-line verdict. The first source is shown as "ours" (or sigkit's computation, with
+    --ours) and the other as "theirs". Exit status: 0 every step compared is identical, 1 a
+    step differs, 2 an input error or nothing to compare (verdict no-data)."""
+    opts = RequestOptions(
+        sources[1:] if ours else [],
+        request_method,
+        list(header or []),
+        data,
+        data_binary,
+        upload_file,
+        data_file,
+        request_file,
+        region,
+        service,
+        date,
+        unsigned_payload,
+        payload_hash,
+    )
+    if not ours:
+        if len(sources) != 2:
+            raise InputError(
+                "SOURCES", f"expected two sources A B (or A --ours), got {len(sources)}"
+            )
+        if opts.given or date or region or service:
+            raise InputError("--ours", "request options apply only with --ours")
+        a_obs = pick(load(sources[0], hint=hint))
+        b_obs = pick(load(sources[1], hint=hint))
+        report = build_report(a_obs, b_obs, message_a=sources[0], message_b=sources[1])
+        emit(report, as_json)
+        return
+    theirs = pick(load(sources[0], hint=hint))
+    if opts.given:
+        request = opts.build()
+    elif theirs is not None and theirs.request is not None:
+        request = theirs.request
+    else:
+        raise InputError(sources[0], "holds no request; give the request as for sign (URL, -H ...)")
+    resolved = resolve_credentials(access_key, secret_key, session_token, profile=profile)
+    when = signing_time(date, theirs)
+    scope = theirs.credential_scope if theirs else None
+    result = recompute(request, resolved.credentials, when, opts, scope)
+    mine = observation_of(result)
+    report = build_report(
+        mine,
+        theirs,
+        secret=resolved.credentials.secret_access_key,
+        request=result.request,
+        message_b=sources[0],
+    )
+    emit(report, as_json)
+
+
+def build_report(
+    ours: Observation | None,
+    theirs: Observation | None,
+    *,
+    secret: str | None = None,
+    request: Request | None = None,
+    when: datetime | None = None,
+    message_a: str = "A",
+    message_b: str = "B",
+    notes: tuple[str, ...] = (),
+) -> Report:
+    """Compare, and diagnose a mismatch."""
+    missing = [name for name, obs in ((message_a, ours), (message_b, theirs)) if obs is None]
+    if missing:
+        return Report(
+            "no-data",
+            ours,
+            theirs,
+            notes=notes,
+            message=f"{' and '.join(missing)} holds no signing step",
+        )
+    assert ours is not None and theirs is not None
+    verdict, compared, differences = compare_views(ours, theirs)
+    if verdict == "no-data":
+        return Report(
+            verdict,
+            ours,
+            theirs,
+            notes=notes,
+            message="the two sources share no step (canonical request, string to sign or "
+            "signature)",
+        )
+    findings = diagnose(ours, theirs, secret=secret, request=request, when=when)
+    if verdict == "match":
+        findings = [f for f in findings if f.certain]
+    return Report(
+        verdict, ours, theirs, tuple(compared), tuple(differences), tuple(findings), notes
+    )

@@ -1,0 +1,224 @@
+"""One comparison of two views of a signed request, as `sigkit diff` and `sigkit explain`
+print it: the first difference of each step, the findings (most likely first) and a verdict.
+
+The text ends with a one-line verdict; the JSON carries ``verdict`` ("match", "mismatch",
+"no-data"), ``findings`` (cause, evidence, fix, certain) and ``differences``."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sigkit.debug.compare import Difference, compare_steps
+from sigkit.debug.diagnose import Verdict
+from sigkit.debug.model import Finding, Observation
+from sigkit.debug.sources import read_bounded, read_source
+from sigkit.errors import InputError
+
+STEPS = (
+    ("canonical_request", "canonical request"),
+    ("string_to_sign", "string to sign"),
+    ("signature", "signature"),
+)
+
+
+def load(source: str, *, hint: str | None = None) -> list[Observation]:
+    """Every observation in a file (``-`` for stdin) or a URL given as the argument itself;
+    read size-bounded."""
+    if source.startswith(("http://", "https://")) and not Path(source).exists():
+        return read_source(source.encode("utf-8", "surrogateescape"), hint=hint, name="URL")
+    if source == "-":
+        data = read_bounded(sys.stdin.buffer, name="stdin")
+        return read_source(data, hint=hint, name="stdin")
+    try:
+        with Path(source).open("rb") as stream:
+            data = read_bounded(stream, name=source)
+    except OSError as exc:
+        raise InputError(source, exc.strerror or str(exc)) from None
+    return read_source(data, hint=hint, name=source)
+
+
+def _richness(obs: Observation) -> int:
+    return (
+        4 * bool(obs.canonical_request)
+        + 2 * bool(obs.string_to_sign)
+        + bool(obs.signature or obs.signature_provided)
+    )
+
+
+def pick(observations: list[Observation], *, party: str | None = None) -> Observation | None:
+    """The first observation (of `party`, when given) showing the most signing steps."""
+    pool = [o for o in observations if party is None or o.party == party]
+    best: Observation | None = None
+    for obs in pool:
+        if best is None or _richness(obs) > _richness(best):
+            best = obs
+    return best
+
+
+def signature_of(obs: Observation) -> str | None:
+    """The signature this view holds: what the client sent, for a server's error body."""
+    return obs.signature_provided or obs.signature
+
+
+def _step(obs: Observation, name: str) -> str | None:
+    if name == "signature":
+        sig = signature_of(obs)
+        return sig.strip() if sig else None
+    value = getattr(obs, name)
+    return value if isinstance(value, str) else None
+
+
+@dataclass(frozen=True)
+class Report:
+    verdict: Verdict
+    ours: Observation | None
+    theirs: Observation | None
+    compared: tuple[str, ...] = ()
+    differences: tuple[Difference, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    notes: tuple[str, ...] = ()
+    message: str = ""  # why there is no data, for a no-data verdict
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 match, 1 mismatch, 2 nothing to compare (the input lacks what a comparison needs)."""
+        return {"match": 0, "mismatch": 1}.get(self.verdict, 2)
+
+    def summary(self) -> str:
+        """The one-line verdict printed last."""
+        if self.verdict == "no-data":
+            return f"verdict: no-data: nothing to compare ({self.message or 'no signing steps'})"
+        if self.verdict == "match":
+            return f"verdict: match: {', '.join(self.compared)} identical"
+        where = ""
+        if self.differences:
+            first = self.differences[0]
+            kind = first.kind.replace("_", " ")
+            where = f" in the {kind}" + (f", {first.part}" if first.part != first.kind else "")
+        cause = f"; most likely {self.findings[0].cause}" if self.findings else ""
+        return f"verdict: mismatch: first difference{where}{cause}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "findings": [
+                {"cause": f.cause, "evidence": f.evidence, "fix": f.fix, "certain": f.certain}
+                for f in self.findings
+            ],
+            "differences": [
+                {
+                    "kind": d.kind,
+                    "part": d.part,
+                    "line": d.line,
+                    "column": d.column,
+                    "byte": d.byte,
+                    "ours": d.ours,
+                    "theirs": d.theirs,
+                    "note": d.note,
+                }
+                for d in self.differences
+            ],
+            "compared": list(self.compared),
+            "ours": _obs_dict(self.ours),
+            "theirs": _obs_dict(self.theirs),
+            "notes": list(self.notes),
+            "message": self.message or None,
+            "summary": self.summary(),
+            **self.extra,
+        }
+
+    def render_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+
+    def render_text(self, *, colour: bool = False) -> str:
+        def paint(text: str, *styles: str) -> str:
+            if not colour:
+                return text
+            from pygments.console import colorize
+
+            for style in styles:
+                text = colorize(style, text)
+            return text
+
+        lines: list[str] = []
+        for label, obs in (("ours", self.ours), ("theirs", self.theirs)):
+            if obs is not None:
+                where = f", {obs.where}" if obs.where else ""
+                lines.append(f"{label}: {obs.source} ({obs.party}{where})")
+        if self.compared:
+            lines.append(f"compared: {', '.join(self.compared)}")
+        if self.differences:
+            first = self.differences[0]
+            lines.append("")
+            lines.append(paint(first.describe(), "yellow") if colour else first.describe())
+            later = [d.kind.replace("_", " ") for d in self.differences[1:]]
+            if later:
+                lines.append(f"  (then the {' and '.join(later)} differ as a consequence)")
+        elif self.compared:
+            lines.append(paint("no difference", "green"))
+        if self.findings:
+            lines.append("")
+            lines.append(paint("findings (most likely first):", "bold"))
+            for f in self.findings:
+                mark = " (certain)" if f.certain else ""
+                lines.append(f"  [{paint(f.cause, 'bold')}]{mark} {f.evidence}")
+                lines.append(f"    fix: {f.fix}")
+        if self.notes:
+            lines.append("")
+            lines.extend(f"note: {n}" for n in self.notes)
+        lines.append("")
+        style = {"match": "green", "mismatch": "red"}.get(self.verdict, "yellow")
+        lines.append(paint(self.summary(), "bold", style))
+        return "\n".join(lines) + "\n"
+
+
+def _obs_dict(obs: Observation | None) -> dict[str, Any] | None:
+    if obs is None:
+        return None
+    return {
+        "source": obs.source,
+        "party": obs.party,
+        "where": obs.where,
+        "algorithm": obs.algorithm,
+        "access_key_id": obs.access_key_id,
+        "credential_scope": obs.credential_scope,
+        "signed_headers": obs.signed_headers,
+        "canonical_request": obs.canonical_request,
+        "string_to_sign": obs.string_to_sign,
+        "signature": signature_of(obs),
+        "error_code": obs.error_code,
+    }
+
+
+def compare_views(
+    ours: Observation, theirs: Observation
+) -> tuple[Verdict, list[str], list[Difference]]:
+    """Compare every step both views hold: the verdict, the steps compared and the first
+    difference of each differing step (signatures in constant time)."""
+    compared: list[str] = []
+    differences: list[Difference] = []
+    for name, label in STEPS:
+        a, b = _step(ours, name), _step(theirs, name)
+        if a is None or b is None:
+            continue
+        compared.append(label)
+        if name == "signature":
+            if not hmac.compare_digest(a.encode(), b.encode()):
+                diff = compare_steps(a, b, "text")
+                if diff is not None:
+                    differences.append(
+                        Difference("signature", "signature", 1, diff.column, diff.byte, a, b)
+                    )
+            continue
+        diff = compare_steps(a, b, name)
+        if diff is not None:
+            differences.append(diff)
+    if not compared:
+        return "no-data", compared, differences
+    return ("mismatch" if differences else "match"), compared, differences
