@@ -26,7 +26,7 @@ from sigkit.cli.options import (
 )
 from sigkit.cli.sign_cmd import SignOptions, _build_request, _open_body, _sign
 from sigkit.credentials import Credentials
-from sigkit.debug.diagnose import diagnose, observation_of
+from sigkit.debug.diagnose import diagnose, findings_from_error, observation_of
 from sigkit.debug.model import Observation
 from sigkit.debug.report import Report, compare_views, load, pick
 from sigkit.errors import InputError
@@ -276,6 +276,9 @@ def build_report(
         )
     assert ours is not None and theirs is not None
     verdict, compared, differences = compare_views(ours, theirs)
+    from_error = findings_from_error(theirs)
+    if verdict == "no-data" and from_error:  # refused for a stated reason, no step to compare
+        return Report("mismatch", ours, theirs, findings=tuple(from_error), notes=notes)
     if verdict == "no-data":
         return Report(
             verdict,

@@ -30,7 +30,7 @@ from sigkit.cli.options import (
     UnsignedPayload,
 )
 from sigkit.credentials import Credentials
-from sigkit.debug.diagnose import observation_of
+from sigkit.debug.diagnose import findings_from_error, observation_of
 from sigkit.debug.model import Observation
 from sigkit.debug.report import Report, load, pick
 from sigkit.http import Request
@@ -154,7 +154,12 @@ def explain(
             notes=tuple(notes),
             message=f"nothing to compare {theirs.source} with",
         )
-        if theirs.error_code:
+        from_error = findings_from_error(theirs)
+        if from_error:
+            report = Report(
+                "mismatch", None, theirs, findings=tuple(from_error), notes=tuple(notes)
+            )
+        elif theirs.error_code:
             report = Report(
                 "no-data",
                 None,

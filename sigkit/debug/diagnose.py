@@ -542,7 +542,39 @@ def _variant_rules(ctx: Context) -> list[Finding]:
     return [found] if found is not None and found.certain else []
 
 
+def findings_from_error(theirs: Observation) -> list[Finding]:
+    """What a server's error code alone says, without any step to compare (S3 answers these
+    without a StringToSign)."""
+    code = theirs.error_code or ""
+    message = (theirs.error_message or "").lower()
+    details = theirs.details
+    said = f"the server answered {code}" + (f": {theirs.error_message}" if message else "")
+    if code == "RequestTimeTooSkewed":
+        times = ", ".join(
+            f"{k} {details[k]}" for k in ("RequestTime", "ServerTime") if k in details
+        )
+        return [_f("clock-skew", said + (f" ({times})" if times else ""))]
+    if code == "AccessDenied" and "expired" in message:
+        return [_f("expired", said)]
+    if code == "XAmzContentSHA256Mismatch":
+        return [_f("body-changed", said), _f("payload-hash", said)]
+    if code == "InvalidToken" or "security token" in message:
+        return [_f("session-token", said)]
+    unsigned = details.get("HeadersNotSigned")
+    if unsigned:
+        cause = "session-token" if "x-amz-security-token" in unsigned.lower() else "unsigned-header"
+        return [_f(cause, f"{said}; HeadersNotSigned: {unsigned}")]
+    if code == "AuthorizationHeaderMalformed" and "region" in message:
+        return [_f("region", said)]
+    return []
+
+
+def _error_rules(ctx: Context) -> list[Finding]:
+    return findings_from_error(ctx.theirs)
+
+
 RULES: tuple[Callable[[Context], list[Finding]], ...] = (
+    _error_rules,
     _sts_rules,
     _canonical_rules,
     _secret_rules,
