@@ -368,7 +368,11 @@ def _recompute_v2(
     if auth.variant == "header":
         if request.header("date") is None and request.header("x-amz-date") is None:
             raise _Refused(
-                Problem("AccessDenied", "AWS authentication requires a valid Date or x-amz-date")
+                Problem(
+                    "AccessDenied",
+                    "AWS authentication requires a valid Date or x-amz-date",
+                    "v2-date",
+                )
             )
         bare = Credentials(creds.access_key_id, creds.secret_access_key)
         # The request's own Date is signed; `when` is not used then.

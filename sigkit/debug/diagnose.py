@@ -556,6 +556,9 @@ def findings_from_error(theirs: Observation) -> list[Finding]:
         return [_f("clock-skew", said + (f" ({times})" if times else ""))]
     if code == "AccessDenied" and "expired" in message:
         return [_f("expired", said)]
+    if code == "AccessDenied" and "valid date" in message:
+        cause = "v2-date" if (theirs.algorithm or "AWS") == "AWS" else "scope-date"
+        return [_f(cause, said)]
     if code == "XAmzContentSHA256Mismatch":
         return [_f("body-changed", said), _f("payload-hash", said)]
     if code == "InvalidToken" or "security token" in message:

@@ -456,8 +456,8 @@ SIG_VERSION = (
     "Authorization header is named wrong-secret (both strings to sign are V4)"
 )
 V2_DATE_REFUSED = (
-    "serve refuses a V2 request without Date/x-amz-date with AccessDenied whose Problem has no "
-    "cause id (verify._recompute_v2) and no StringToSign: nothing names v2-date"
+    "serve and the library name v2-date from serve's AccessDenied answer, but explain with "
+    "--also the botocore V2 log does not yet (open: explain's V2 path)"
 )
 V2_DATE_NO_VARIANT = (
     "find_variant_v2 has no 'Date line filled although x-amz-date is sent' variant, so serve's "
@@ -596,7 +596,7 @@ CASES = [
         "v2-date",
         "botocore-v2-no-date",
         s_v2_date,
-        {"explain": V2_DATE_REFUSED, "lib": V2_DATE_REFUSED, "serve-json": V2_DATE_REFUSED},
+        {"explain": V2_DATE_REFUSED, "lib": None, "serve-json": None},
     ),
     Case(
         "v2-date",
