@@ -199,6 +199,8 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             self.server.clock(),
             skew=self.server.skew,
             diagnose=self.server.diagnose,
+            region=self.server.region,
+            service=self.server.service,
         )
         self._answer(outcome)
 
@@ -288,6 +290,8 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         log: TextIO | None = sys.stderr,
         log_json: bool = False,
         diagnose: DiagnoseHook | None = None,
+        region: str | None = None,
+        service: str | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -299,6 +303,8 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         self._stream = log
         self.log_json = log_json
         self.diagnose = diagnose
+        self.region = region  # the scope answered for; None accepts the client's
+        self.service = service
         self._lock = threading.Lock()
 
     def log(self, line: str) -> None:

@@ -404,6 +404,34 @@ def _v2_time(request: Request) -> datetime:
         raise _malformed("AccessDenied", f"Date {text.strip()!r} cannot be read") from None
 
 
+def _check_scope(auth: _Auth, region: str | None, service: str | None) -> None:
+    """Refuse a SigV4 scope for another region or service, with S3's wording."""
+    if auth.algorithm != ALGORITHM or auth.scope is None:
+        return
+    _, signed_region, signed_service = auth.scope
+    if region is not None and signed_region != region:
+        raise _Refused(
+            Problem(
+                "AuthorizationHeaderMalformed",
+                f"The authorization header is malformed; the region '{signed_region}' is "
+                f"wrong; expecting '{region}'",
+                "region",
+                (("Region", region),),
+            ),
+            auth,
+        )
+    if service is not None and signed_service != service:
+        raise _Refused(
+            Problem(
+                "AuthorizationHeaderMalformed",
+                f'The authorization header is malformed; incorrect service "{signed_service}". '
+                f'This endpoint belongs to "{service}".',
+                "service",
+            ),
+            auth,
+        )
+
+
 def _time_problems(request: Request, auth: _Auth, now: datetime, skew: timedelta) -> list[Problem]:
     """RequestTimeTooSkewed, expiry and scope date, as S3 reports them."""
     problems: list[Problem] = []
@@ -562,6 +590,8 @@ def verify_request(
     v4: Mapping[str, object] | None = None,
     v2: S3V2Config | None = None,
     diagnose: DiagnoseHook | None = None,
+    region: str | None = None,
+    service: str | None = None,
 ) -> VerifyResult:
     """Verify one received request against `credentials` (one pair, or a mapping from access
     key id to credentials) at `now` (aware).
@@ -569,6 +599,8 @@ def verify_request(
     `v4` overrides SigV4Config fields (e.g. ``{"plus_as_space": False}``); S3 rules apply when
     the scope's service is S3. `v2` says where the bucket is for V2 (else inferred from the
     host). `diagnose` may add findings to a mismatch (see `sigkit.debug.diagnose`).
+    `region` / `service`, when given, are the scope this server answers for: a SigV4 scope
+    naming another is refused as S3 refuses it (AuthorizationHeaderMalformed).
     """
     now = check_utc(now, "now")
     auth: _Auth | None = None
@@ -585,6 +617,7 @@ def verify_request(
                 ),
                 auth,
             )
+        _check_scope(auth, region, service)
         config: SigV4Config | S3V2Config
         if auth.algorithm == ALGORITHM:
             result, config = _recompute_v4(request, auth, creds, v4 or {})

@@ -29,6 +29,12 @@ def serve(
         str | None, typer.Option("--profile", help="shared config/credentials profile")
     ] = None,
     skew: Annotated[int, typer.Option("--skew", help="allowed clock skew, seconds", min=0)] = 900,
+    scope_region: Annotated[
+        str | None, typer.Option("--region", help="refuse SigV4 scopes for other regions")
+    ] = None,
+    scope_service: Annotated[
+        str | None, typer.Option("--service", help="refuse SigV4 scopes for other services")
+    ] = None,
     max_body: Annotated[
         int, typer.Option("--max-body", help="largest body accepted, bytes", min=0)
     ] = DEFAULT_MAX_BODY,
@@ -57,6 +63,8 @@ def serve(
             max_body=max_body,
             log_json=as_json,
             diagnose=default_diagnose() if diagnose else None,
+            region=scope_region,
+            service=scope_service,
         )
     except OSError as exc:
         raise InputError("--port", f"cannot listen on {bind}:{port}: {exc.strerror}") from None

@@ -569,6 +569,8 @@ def findings_from_error(theirs: Observation) -> list[Finding]:
         return [_f(cause, f"{said}; HeadersNotSigned: {unsigned}")]
     if code == "AuthorizationHeaderMalformed" and "region" in message:
         return [_f("region", said)]
+    if code == "AuthorizationHeaderMalformed" and "service" in message:
+        return [_f("service", said)]
     return []
 
 

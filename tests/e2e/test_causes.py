@@ -75,15 +75,22 @@ class Endpoint:
 
 @pytest.fixture(scope="module")
 def endpoints() -> Iterator[dict[str, Endpoint]]:
-    """Two `sigkit serve` endpoints: plain credentials, and credentials with a session token."""
+    """`sigkit serve` endpoints: plain credentials, credentials with a session token, and one
+    answering for a fixed scope (us-east-1/s3, as a regional S3 endpoint does)."""
     servers = []
     out: dict[str, Endpoint] = {}
-    for name, token in (("plain", None), ("token", TOKEN)):
+    for name, token, scope in (
+        ("plain", None, (None, None)),
+        ("token", TOKEN, (None, None)),
+        ("scoped", None, (REGION, "s3")),
+    ):
         srv = VerifyingServer(
             ("127.0.0.1", 0),
             {KEY: Credentials(KEY, SECRET, token)},
             log=None,
             diagnose=default_diagnose(),
+            region=scope[0],
+            service=scope[1],
         )
         threading.Thread(target=srv.serve_forever, args=(0.05,), daemon=True).start()
         servers.append(srv)
@@ -436,10 +443,6 @@ def s_curl_region(ep: Endpoint) -> Exchange:
 # endpoint's region/service), "serve-json" (the causes in serve's own JSON answer, same bytes
 # plus an unsigned Accept header). Each maps to None (must name the cause) or an xfail reason.
 LIB = {"explain": None, "lib": None}
-SERVE_ACCEPTS_SCOPE = (
-    "sigkit serve verifies under the client's own scope (any region/service), so it answers "
-    "200: no error body to explain"
-)
 SAME_STEPS = (
     "serve's XML has no computed signature and the client's view ({view}) shows the same "
     "steps, so diagnose sees no difference; its variant search drops the uncertain "
@@ -523,14 +526,16 @@ CASES = [
         "region",
         "botocore",
         s_region,
-        {"explain": SERVE_ACCEPTS_SCOPE, "lib": SERVE_ACCEPTS_SCOPE, "variant": None},
+        {"explain": None, "lib": None, "variant": None, "serve-json": None},
+        endpoint="scoped",
     ),
     Case("region", "curl", s_curl_region, {"variant": None}),
     Case(
         "service",
         "botocore",
         s_service,
-        {"explain": SERVE_ACCEPTS_SCOPE, "lib": SERVE_ACCEPTS_SCOPE, "variant": None},
+        {"explain": None, "lib": None, "variant": None, "serve-json": None},
+        endpoint="scoped",
     ),
     Case(
         "clock-skew",
