@@ -9,6 +9,7 @@ certain findings come first, then the rest in the order of the parts they concer
 from __future__ import annotations
 
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -575,7 +576,27 @@ def findings_from_error(theirs: Observation) -> list[Finding]:
 
 
 def _error_rules(ctx: Context) -> list[Finding]:
-    return findings_from_error(ctx.theirs)
+    return findings_from_error(ctx.theirs) + _signature_shape_rules(ctx)
+
+
+_HEX64 = re.compile(r"[0-9a-f]{64}\Z")
+_BASE64_SHA1 = re.compile(r"[A-Za-z0-9+/]{27}=\Z")
+
+
+def _signature_shape_rules(ctx: Context) -> list[Finding]:
+    """A signature of the other algorithm's shape: SigV4 sends 64 hex digits, S3 V2 the base64
+    of an HMAC-SHA1 (28 characters)."""
+    sent = ctx.theirs.signature_provided
+    if not sent:
+        return []
+    sts = ctx.theirs.string_to_sign or ctx.ours.string_to_sign or ""
+    v4 = (ctx.theirs.algorithm or "").startswith("AWS4-HMAC") or sts.startswith("AWS4-HMAC")
+    if v4 and not _HEX64.match(sent) and _BASE64_SHA1.match(sent):
+        return [_f("signature-version", f"a SigV4 request carries the V2-shaped signature {sent}")]
+    v2 = ctx.theirs.algorithm == "AWS" or (bool(sts) and not sts.startswith("AWS4"))
+    if v2 and _HEX64.match(sent):
+        return [_f("signature-version", f"a V2 request carries the SigV4-shaped signature {sent}")]
+    return []
 
 
 RULES: tuple[Callable[[Context], list[Finding]], ...] = (
