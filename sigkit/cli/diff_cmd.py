@@ -16,13 +16,21 @@ from sigkit.cli.common import note, resolve_credentials
 from sigkit.cli.options import (
     AccessKey,
     AsJson,
+    Data,
+    DataBinary,
+    DataFile,
+    Header,
+    Method,
     PayloadHash,
     Profile,
     Region,
+    RequestFile,
     SecretKey,
+    Service,
     SessionToken,
     SigningDate,
     UnsignedPayload,
+    UploadFile,
 )
 from sigkit.cli.sign_cmd import SignOptions, _build_request, _open_body, _sign
 from sigkit.credentials import Credentials
@@ -165,30 +173,15 @@ def diff(
             "else the request A holds) and the credentials",
         ),
     ] = False,
-    request_method: Annotated[
-        str | None, typer.Option("-X", "--request", help="--ours: HTTP method")
-    ] = None,
-    header: Annotated[
-        list[str] | None,
-        typer.Option("-H", "--header", help="--ours: 'Name: value'; repeatable"),
-    ] = None,
-    data: Annotated[str | None, typer.Option("-d", "--data", help="--ours: body")] = None,
-    data_binary: Annotated[
-        str | None, typer.Option("--data-binary", help="--ours: body; @FILE sends its bytes")
-    ] = None,
-    upload_file: Annotated[
-        str | None, typer.Option("-T", "--upload-file", help="--ours: PUT this file's bytes")
-    ] = None,
-    data_file: Annotated[
-        Path | None, typer.Option("--data-file", help="--ours: body from a file")
-    ] = None,
-    request_file: Annotated[
-        Path | None, typer.Option("--request-file", help="--ours: raw HTTP request text")
-    ] = None,
+    request_method: Method = None,
+    header: Header = None,
+    data: Data = None,
+    data_binary: DataBinary = None,
+    upload_file: UploadFile = None,
+    data_file: DataFile = None,
+    request_file: RequestFile = None,
     region: Region = None,
-    service: Annotated[
-        str | None, typer.Option("--service", help="signing service, e.g. s3")
-    ] = None,
+    service: Service = None,
     date: SigningDate = None,
     unsigned_payload: UnsignedPayload = False,
     payload_hash: PayloadHash = None,

@@ -4,7 +4,6 @@ name the cause of a signature mismatch, ending with a one-line verdict."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -21,13 +20,21 @@ from sigkit.cli.diff_cmd import (
 from sigkit.cli.options import (
     AccessKey,
     AsJson,
+    Data,
+    DataBinary,
+    DataFile,
+    Header,
+    Method,
     PayloadHash,
     Profile,
     Region,
+    RequestFile,
     SecretKey,
+    Service,
     SessionToken,
     SigningDate,
     UnsignedPayload,
+    UploadFile,
 )
 from sigkit.credentials import Credentials
 from sigkit.debug.diagnose import findings_from_error, observation_of
@@ -53,27 +60,15 @@ def explain(
             "CLI --debug log next to the server's error body)",
         ),
     ] = None,
-    request_method: Annotated[
-        str | None, typer.Option("-X", "--request", help="HTTP method")
-    ] = None,
-    header: Annotated[
-        list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
-    ] = None,
-    data: Annotated[str | None, typer.Option("-d", "--data", help="body")] = None,
-    data_binary: Annotated[
-        str | None, typer.Option("--data-binary", help="body; @FILE sends its bytes")
-    ] = None,
-    upload_file: Annotated[
-        str | None, typer.Option("-T", "--upload-file", help="PUT this file's bytes")
-    ] = None,
-    data_file: Annotated[Path | None, typer.Option("--data-file", help="body from a file")] = None,
-    request_file: Annotated[
-        Path | None, typer.Option("--request-file", help="raw HTTP request text")
-    ] = None,
+    request_method: Method = None,
+    header: Header = None,
+    data: Data = None,
+    data_binary: DataBinary = None,
+    upload_file: UploadFile = None,
+    data_file: DataFile = None,
+    request_file: RequestFile = None,
     region: Region = None,
-    service: Annotated[
-        str | None, typer.Option("--service", help="signing service, e.g. s3")
-    ] = None,
+    service: Service = None,
     date: SigningDate = None,
     now: Annotated[
         str | None,

@@ -3,6 +3,7 @@ everywhere (name, type, help)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -26,3 +27,23 @@ Bucket = Annotated[str | None, typer.Option("--bucket", help="V2: bucket for the
 Addressing = Annotated[
     str | None, typer.Option("--addressing", help="V2: virtual-hosted|path|service")
 ]
+
+# The request, in curl's vocabulary (sign, diff --ours, explain, vectors new).
+Method = Annotated[str | None, typer.Option("-X", "--request", help="HTTP method")]
+Header = Annotated[
+    list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
+]
+Data = Annotated[
+    str | None, typer.Option("-d", "--data", help="body as given; @FILE reads it (CR/LF dropped)")
+]
+DataBinary = Annotated[
+    str | None, typer.Option("--data-binary", help="body as given; @FILE sends its bytes")
+]
+UploadFile = Annotated[
+    str | None, typer.Option("-T", "--upload-file", help="PUT this file's bytes ('-' = stdin)")
+]
+DataFile = Annotated[
+    Path | None, typer.Option("--data-file", help="body from a file ('-' = stdin)")
+]
+RequestFile = Annotated[Path | None, typer.Option("--request-file", help="raw HTTP request text")]
+Service = Annotated[str | None, typer.Option("--service", help="signing service, e.g. s3")]

@@ -16,14 +16,22 @@ from sigkit.cli.options import (
     Addressing,
     AsJson,
     Bucket,
+    Data,
+    DataBinary,
+    DataFile,
+    Header,
+    Method,
     PayloadHash,
     Profile,
     Region,
+    RequestFile,
     SecretKey,
+    Service,
     SessionToken,
     ShowSecrets,
     SigningDate,
     UnsignedPayload,
+    UploadFile,
 )
 from sigkit.credentials import Credentials, Sourced
 from sigkit.endpoints import infer_scope
@@ -254,36 +262,19 @@ def sign(
     args: Annotated[
         list[str] | None, typer.Argument(help="[METHOD] URL", show_default=False)
     ] = None,
-    request_method: Annotated[
-        str | None, typer.Option("-X", "--request", help="HTTP method")
-    ] = None,
-    header: Annotated[
-        list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
-    ] = None,
-    data: Annotated[
-        str | None,
-        typer.Option("-d", "--data", help="body as given; @FILE reads it (CR/LF dropped)"),
-    ] = None,
-    data_binary: Annotated[
-        str | None, typer.Option("--data-binary", help="body as given; @FILE sends its bytes")
-    ] = None,
-    upload_file: Annotated[
-        str | None, typer.Option("-T", "--upload-file", help="PUT this file's bytes ('-' = stdin)")
-    ] = None,
-    data_file: Annotated[
-        Path | None, typer.Option("--data-file", help="body from a file ('-' = stdin)")
-    ] = None,
-    request_file: Annotated[
-        Path | None, typer.Option("--request-file", help="raw HTTP request text")
-    ] = None,
+    request_method: Method = None,
+    header: Header = None,
+    data: Data = None,
+    data_binary: DataBinary = None,
+    upload_file: UploadFile = None,
+    data_file: DataFile = None,
+    request_file: RequestFile = None,
     sig: Annotated[str, typer.Option("--sig", help="v4, v4a or v2")] = "v4",
     region_set: Annotated[
         str | None, typer.Option("--region-set", help="v4a: regions, e.g. 'us-*,eu-west-1'")
     ] = None,
     region: Region = None,
-    service: Annotated[
-        str | None, typer.Option("--service", help="signing service, e.g. s3")
-    ] = None,
+    service: Service = None,
     date: SigningDate = None,
     presign: Annotated[
         bool, typer.Option("--presign", help="query (presigned URL) variant")

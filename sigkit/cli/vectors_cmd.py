@@ -22,9 +22,15 @@ from sigkit.cli.options import (
     Addressing,
     AsJson,
     Bucket,
+    Data,
+    DataFile,
+    Header,
+    Method,
     PayloadHash,
     Region,
+    RequestFile,
     SecretKey,
+    Service,
     SessionToken,
     SigningDate,
     UnsignedPayload,
@@ -197,27 +203,17 @@ def vectors_new(
         list[str] | None,
         typer.Argument(metavar="[METHOD] URL", help="as for `sign`", show_default=False),
     ] = None,
-    request_method: Annotated[
-        str | None, typer.Option("-X", "--request", help="HTTP method")
-    ] = None,
-    header: Annotated[
-        list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
-    ] = None,
-    data: Annotated[str | None, typer.Option("-d", "--data", help="request body, as given")] = None,
-    data_file: Annotated[
-        Path | None, typer.Option("--data-file", help="body from a file ('-' = stdin)")
-    ] = None,
-    request_file: Annotated[
-        Path | None, typer.Option("--request-file", help="raw HTTP request text")
-    ] = None,
+    request_method: Method = None,
+    header: Header = None,
+    data: Data = None,
+    data_file: DataFile = None,
+    request_file: RequestFile = None,
     sig: Annotated[str, typer.Option("--sig", help="v4, v4a or v2")] = "v4",
     region_set: Annotated[
         str | None, typer.Option("--region-set", help="v4a: regions, e.g. 'us-*,eu-west-1'")
     ] = None,
     region: Region = None,
-    service: Annotated[
-        str | None, typer.Option("--service", help="signing service, e.g. s3")
-    ] = None,
+    service: Service = None,
     date: SigningDate = None,
     expires: Annotated[
         int, typer.Option("--expires", help="query variant lifetime, seconds")
