@@ -31,7 +31,7 @@ from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config
 from sigkit.sigv4.canonical import hash_body
 from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Config
-from sigkit.sigv4.signer import signing_key
+from sigkit.sigv4.signer import hmac_signature, signing_key
 from sigkit.textdiff import visible
 from sigkit.timefmt import epoch_seconds, parse_time
 
@@ -382,7 +382,7 @@ def _secret_rules(ctx: Context) -> list[Finding]:
             if variant == ctx.secret or "scope_date" not in parts:
                 continue
             key = signing_key(variant, parts["scope_date"], parts["region"], parts["service"])[3]
-            signature = hmac.new(key, sts.encode(), "sha256").hexdigest()
+            signature = hmac_signature(key, sts)
             if hmac.compare_digest(signature, theirs.strip()):
                 return [
                     Finding(

@@ -10,7 +10,6 @@ Single changes only, bounded in count and time.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import time
 from collections.abc import Callable, Iterator
@@ -25,7 +24,12 @@ from sigkit.http import DEFAULT_PORTS, Request
 from sigkit.sigv2.s3 import Addressing, S3V2Config, sign_v2
 from sigkit.sigv4.canonical import hash_body, payload_hash
 from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Config
-from sigkit.sigv4.signer import ALGORITHM, canonical_steps, signing_key
+from sigkit.sigv4.signer import (
+    canonical_steps,
+    hmac_signature,
+    signing_key,
+    string_to_sign,
+)
 from sigkit.timefmt import EPOCH, amz_date, check_utc, parse_time
 
 BUDGET_SECONDS = 0.8  # the whole search answers within a second
@@ -133,9 +137,8 @@ def _signature(c: Candidate) -> tuple[str, str]:
     values, _ = canonical_steps(c.request, headers, c.config, c.unsigned, (c.payload, "variant"))
     date, region, service = c.scope
     scope = f"{date}/{region}/{service}/aws4_request"
-    string_to_sign = f"{ALGORITHM}\n{c.stamp}\n{scope}\n{values['canonical_request_hash']}"
-    key = signing_key(c.secret, date, region, service)[3]
-    signature = hmac.new(key, string_to_sign.encode(), hashlib.sha256).hexdigest()
+    text = string_to_sign(c.stamp, scope, values["canonical_request_hash"])
+    signature = hmac_signature(signing_key(c.secret, date, region, service)[3], text)
     return signature, values["canonical_request"]
 
 

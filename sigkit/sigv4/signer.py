@@ -87,6 +87,16 @@ def canonical_steps(
     return values, notes
 
 
+def string_to_sign(stamp: str, scope: str, canonical_request_hash: str) -> str:
+    """``AWS4-HMAC-SHA256``, the timestamp, the credential scope and the canonical hash."""
+    return f"{ALGORITHM}\n{stamp}\n{scope}\n{canonical_request_hash}"
+
+
+def hmac_signature(signing_key_bytes: bytes, text: str) -> str:
+    """The final SigV4 step: hex HMAC-SHA256 of a string to sign with kSigning."""
+    return hmac.new(signing_key_bytes, text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
 def _sign(
     request: Request,
     headers: Sequence[tuple[str, str]],
@@ -100,15 +110,15 @@ def _sign(
     """Every step from the canonical request to the HMAC signature, for either variant."""
     values, notes = canonical_steps(request, headers, config, unsigned, payload, query_params)
     scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
-    string_to_sign = f"{ALGORITHM}\n{stamp}\n{scope}\n{values['canonical_request_hash']}"
+    text = string_to_sign(stamp, scope, values["canonical_request_hash"])
     keys = signing_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
     values["credential_scope"] = scope
-    values["string_to_sign"] = string_to_sign
+    values["string_to_sign"] = text
     values["k_date"] = keys[0].hex()
     values["k_region"] = keys[1].hex()
     values["k_service"] = keys[2].hex()
     values["signing_key"] = keys[3].hex()
-    values["signature"] = hmac.new(keys[3], string_to_sign.encode(), hashlib.sha256).hexdigest()
+    values["signature"] = hmac_signature(keys[3], text)
     return values, notes
 
 
