@@ -6,7 +6,7 @@ signing logic. Steps are built on first access so the hot path pays only for the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sigkit.encoding import parse_query
@@ -15,9 +15,21 @@ from sigkit.http import Request, serialize_request
 BODY_PREVIEW_LIMIT = 4096
 
 
-def sensitive_values(request: Request, session_token: str | None) -> tuple[str, ...]:
+def sensitive_values(
+    request: Request, session_token: str | None, index: Mapping[str, str] | None = None
+) -> tuple[str, ...]:
     """Session tokens a result may show: the credentials', and any the request carries as a
-    header or query parameter. Renderers mask them unless asked not to."""
+    header or query parameter. Renderers mask them unless asked not to.
+
+    `index` (the request's `first_values()`) lets a request with no token anywhere skip the
+    search."""
+    if (
+        session_token is None
+        and index is not None
+        and "x-amz-security-token" not in index
+        and not request.query
+    ):
+        return ()
     tokens = {session_token or ""}
     tokens.update(v.strip() for v in request.header_values("x-amz-security-token"))
     tokens.update(
@@ -92,10 +104,12 @@ class SigningResult(Mapping[str, str]):
     """Ordered, read-only steps of one signature plus the signed request.
 
     Behaves as a mapping from step name to value; `steps` gives labels, notes and whether a
-    value is key material (renderers mask those unless asked).
+    value is key material (renderers mask those unless asked). The last steps (the headers
+    added, the URL, the signed request) are written out from the request only when read: a
+    loop that keeps only the signed request never pays for them.
     """
 
-    __slots__ = ("_notes", "_values", "algorithm", "request", "sensitive", "variant")
+    __slots__ = ("_added", "_notes", "_values", "algorithm", "request", "sensitive", "variant")
 
     def __init__(
         self,
@@ -105,6 +119,7 @@ class SigningResult(Mapping[str, str]):
         request: Request,
         notes: dict[str, list[str]] | None = None,
         sensitive: tuple[str, ...] = (),
+        added: Sequence[tuple[str, str]] = (),
     ) -> None:
         self.algorithm = algorithm
         self.sensitive = sensitive  # values shown only on request (session tokens)
@@ -112,18 +127,32 @@ class SigningResult(Mapping[str, str]):
         self.request = request
         self._values = values
         self._notes = notes or {}
+        self._added = added  # headers the signer added, for "headers_added"
 
     def __getitem__(self, name: str) -> str:
+        value = self._values.get(name)
+        if value is not None:
+            return value
+        if name == "headers_added" and self._added:
+            return "".join([f"{n}: {v}\n" for n, v in self._added])
+        if name == "url" and self.variant == "query":
+            return self.request.url
         if name == "signed_request":
             return describe_request(self.request)
-        return self._values[name]
+        raise KeyError(name)
+
+    def _derived(self) -> tuple[str, ...]:
+        names: tuple[str, ...] = ("headers_added",) if self._added else ()
+        if self.variant == "query":
+            names += ("url",)
+        return (*names, "signed_request")
 
     def __iter__(self) -> Iterator[str]:
         yield from self._values
-        yield "signed_request"
+        yield from self._derived()
 
     def __len__(self) -> int:
-        return len(self._values) + 1
+        return len(self._values) + len(self._derived())
 
     @property
     def signature(self) -> str:

@@ -160,3 +160,29 @@ def test_bare_cr_in_a_header_is_refused_not_dropped() -> None:
     assert info.value.field == "req line 3"
     with pytest.raises(InputError):
         parse_request_text(b"GET / HTTP/1.1\r\nX-A: a\r\n \x00b\r\n\r\n")
+
+
+def test_unchecked_copies_keep_every_field() -> None:
+    """Signers copy requests slot by slot; a field added to Request must not be dropped."""
+    import dataclasses
+    import io
+
+    body = io.BytesIO(b"x")
+    req = Request("PUT", "/k", "a=1", (("Host", "h"),), body, "http", "h:8080")
+    assert req._unchecked() == req
+    assert req._unchecked(query=None) == dataclasses.replace(req, query=None)
+    added = req.with_signer_headers([("X-A", "1")])
+    assert [f.name for f in dataclasses.fields(Request)] == [
+        "method", "path", "query", "headers", "body", "scheme", "authority"
+    ]
+    assert added == dataclasses.replace(req, headers=(("Host", "h"), ("X-A", "1")))
+    assert added.body is body
+
+
+def test_with_headers_puts_an_added_host_first_and_refuses_a_second() -> None:
+    req = Request("GET", "/", None, (("X-A", "1"),), authority="h")
+    assert req.with_headers([("X-B", "2"), ("Host", "h")]).headers == (
+        ("Host", "h"), ("X-A", "1"), ("X-B", "2")
+    )
+    with pytest.raises(InputError, match="Host"):
+        req.with_headers([("Host", "h"), ("Host", "h")])

@@ -298,9 +298,14 @@ def sign_v2_query(
         f"{request.query}&{encoded}" if request.query else encoded
     ).with_headers(host_added)
     values["query_added"] = encoded
-    values["url"] = signed.url
     return SigningResult(
-        "s3v2", "query", values, signed, notes, sensitive_values(request, credentials.session_token)
+        "s3v2",
+        "query",
+        values,
+        signed,
+        notes,
+        sensitive_values(request, credentials.session_token),
+        host_added,
     )
 
 

@@ -7,7 +7,8 @@ read as a space, a path re-encoded), a note saying so: those are the surprises p
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Mapping
 
 from sigkit.encoding import (
     canonical_query_pairs,
@@ -21,9 +22,14 @@ from sigkit.http import Body, Request
 from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
 
 _BUFFER_SIZE = 1 << 20
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*\Z")
 
 
 def canonical_uri(path: str, config: SigV4Config) -> tuple[str, list[str]]:
+    if _PLAIN_PATH.match(path) and (
+        not config.normalize_path or ("//" not in path and "/." not in path)
+    ):
+        return path, []  # every rule leaves a path of unreserved characters as it is
     notes: list[str] = []
     if config.normalize_path:
         path = normalize_path(path)
@@ -47,6 +53,8 @@ def canonical_uri(path: str, config: SigV4Config) -> tuple[str, list[str]]:
 def canonical_query(
     raw: str | None, config: SigV4Config, added: Iterable[tuple[str, str]] = ()
 ) -> tuple[str, list[str]]:
+    if not raw and not added:
+        return "", []
     notes: list[str] = []
     pairs = canonical_query_pairs(raw or "", plus_as_space=config.plus_as_space)
     if raw and "+" in raw:
@@ -72,22 +80,26 @@ def fold_value(value: str) -> str:
 
 def canonical_headers(
     headers: Iterable[tuple[str, str]], unsigned: frozenset[str]
-) -> tuple[str, str]:
-    """Return (canonical header lines, signed header list). ``host`` is always signed."""
-    groups: dict[str, list[str]] = {}
+) -> tuple[str, str, list[str]]:
+    """Return (canonical header lines, signed header list, names left out, sorted).
+
+    ``host`` is always signed. Repeated names join their values with commas, in order."""
+    groups: dict[str, str] = {}
     for name, value in headers:
         lname = name.lower()
-        if lname in unsigned and lname != "host":
-            continue
-        folded = fold_value(value)
-        group = groups.get(lname)
-        if group is None:
-            groups[lname] = [folded]
+        value = " ".join(value.split())  # trim, and fold inner whitespace runs to one space
+        if lname in groups:
+            groups[lname] = f"{groups[lname]},{value}"
         else:
-            group.append(folded)
+            groups[lname] = value
+    left_out = groups.keys() & unsigned
+    if left_out:
+        left_out.discard("host")
+        for lname in left_out:
+            del groups[lname]
     names = sorted(groups)
-    lines = "".join(f"{name}:{','.join(groups[name])}\n" for name in names)
-    return lines, ";".join(names)
+    lines = "".join([f"{lname}:{groups[lname]}\n" for lname in names])
+    return lines, ";".join(names), sorted(left_out)
 
 
 def hash_body(body: Body) -> str:
@@ -119,13 +131,18 @@ def hash_body(body: Body) -> str:
     return digest.hexdigest()
 
 
-def payload_hash(request: Request, config: SigV4Config) -> tuple[str, str]:
+def payload_hash(
+    request: Request, config: SigV4Config, index: Mapping[str, str] | None = None
+) -> tuple[str, str]:
     """The payload line and where it came from.
 
     An explicit config value wins; else the request's own ``x-amz-content-sha256`` (what S3
-    servers and curl use); else the SHA-256 of the body.
+    servers and curl use); else the SHA-256 of the body. `index` is the request's
+    `first_values()` when the caller has it already.
     """
-    sent = request.header("x-amz-content-sha256")
+    if index is None:
+        index = request.first_values()
+    sent = index.get("x-amz-content-sha256")
     if config.payload_hash is not None:
         if sent is not None and sent.strip() != config.payload_hash:
             raise InputError(

@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
-from functools import lru_cache
 
 from sigkit.credentials import Credentials
 from sigkit.encoding import parse_query, uri_encode
@@ -18,7 +17,8 @@ from sigkit.http import Request
 from sigkit.result import SigningResult, sensitive_values
 from sigkit.sigv4.canonical import canonical_headers, canonical_query, canonical_uri, payload_hash
 from sigkit.sigv4.config import SigV4Config
-from sigkit.timefmt import amz_date, check_utc
+from sigkit.sigv4.keys import scope_key
+from sigkit.timefmt import signing_stamp
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 # Parameters the query variant adds: a URL already holding one is presigned already.
@@ -35,17 +35,12 @@ PRESIGN_PARAMS = frozenset(
 )
 
 
-@lru_cache(maxsize=64)
 def signing_key(secret: str, date: str, region: str, service: str) -> tuple[bytes, ...]:
-    """kDate, kRegion, kService, kSigning: valid for one day, so cached per scope.
+    """kDate, kRegion, kService, kSigning: valid for one day, so remembered per scope.
 
-    `signing_key.cache_clear()` forgets every cached key.
+    `sigkit.sigv4.keys.scope_key.cache_clear()` forgets every remembered key.
     """
-    k_date = hmac.digest(("AWS4" + secret).encode("utf-8"), date.encode(), "sha256")
-    k_region = hmac.digest(k_date, region.encode(), "sha256")
-    k_service = hmac.digest(k_region, service.encode(), "sha256")
-    k_signing = hmac.digest(k_service, b"aws4_request", "sha256")
-    return k_date, k_region, k_service, k_signing
+    return scope_key(secret, date, region, service).chain
 
 
 def canonical_steps(
@@ -62,16 +57,16 @@ def canonical_steps(
     ``X-Amz-SignedHeaders`` value is filled in here, since it needs the signed header list.
     """
     payload_value, payload_source = payload
-    header_lines, signed = canonical_headers(headers, unsigned)
-    params = [(n, signed if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
+    header_lines, signed, left_out = canonical_headers(headers, unsigned)
+    if query_params:
+        query_params = [(n, signed if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
     uri, uri_notes = canonical_uri(request.path, config)
-    query, query_notes = canonical_query(request.query, config, params)
-    notes: dict[str, list[str]] = {"payload_hash": [f"from {payload_source}"]}
+    query, query_notes = canonical_query(request.query, config, query_params)
+    notes: dict[str, list[str]] = {"payload_hash": ["from " + payload_source]}
     if uri_notes:
         notes["canonical_uri"] = uri_notes
     if query_notes:
         notes["canonical_query"] = query_notes
-    left_out = sorted({n.lower() for n, _ in headers} - set(signed.split(";")))
     if left_out:
         notes["signed_headers"] = [f"sent but not signed: {', '.join(left_out)}"]
     canonical = f"{request.method}\n{uri}\n{query}\n{header_lines}\n{signed}\n{payload_value}"
@@ -109,32 +104,38 @@ def _sign(
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Every step from the canonical request to the HMAC signature, for either variant."""
     values, notes = canonical_steps(request, headers, config, unsigned, payload, query_params)
-    scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
+    date = stamp[:8]
+    scope = f"{date}/{config.region}/{config.service}/aws4_request"
     text = string_to_sign(stamp, scope, values["canonical_request_hash"])
-    keys = signing_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
+    key = scope_key(credentials.secret_access_key, date, config.region, config.service)
     values["credential_scope"] = scope
     values["string_to_sign"] = text
-    values["k_date"] = keys[0].hex()
-    values["k_region"] = keys[1].hex()
-    values["k_service"] = keys[2].hex()
-    values["signing_key"] = keys[3].hex()
-    values["signature"] = hmac_signature(keys[3], text)
+    (
+        values["k_date"],
+        values["k_region"],
+        values["k_service"],
+        values["signing_key"],
+    ) = key.hex_chain
+    values["signature"] = key.sign(text)
     return values, notes
 
 
-def _check_unsigned(request: Request, params: frozenset[str] = PRESIGN_PARAMS) -> None:
-    if request.header("authorization") is not None:
+def _check_unsigned(
+    request: Request, index: Mapping[str, str], params: frozenset[str] = PRESIGN_PARAMS
+) -> None:
+    if "authorization" in index:
         raise InputError(
             "header Authorization", "the request is already signed; remove Authorization first"
         )
-    for name, _ in parse_query(request.query or ""):
-        if name in params:
-            raise InputError("query", f"the URL already holds {name}; remove it before signing")
+    if request.query:
+        for name, _ in parse_query(request.query):
+            if name in params:
+                raise InputError("query", f"the URL already holds {name}; remove it before signing")
 
 
-def _host_header(request: Request) -> list[tuple[str, str]]:
+def _host_header(request: Request, index: Mapping[str, str]) -> list[tuple[str, str]]:
     """The Host header every client sends, when the request does not carry one yet."""
-    return [("Host", request.host)] if request.header("host") is None else []
+    return [] if "host" in index else [("Host", request.host)]
 
 
 def header_additions(
@@ -142,6 +143,7 @@ def header_additions(
     credentials: Credentials,
     stamp: str,
     config: SigV4Config,
+    index: Mapping[str, str],
     extra: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[tuple[str, str]], tuple[str, str], frozenset[str]]:
     """Headers the header variant adds, the payload line and the unsigned header names.
@@ -149,17 +151,17 @@ def header_additions(
     Added in this order, each only when the request does not carry it already: Host,
     X-Amz-Security-Token, X-Amz-Date, the `extra` headers (SigV4A's X-Amz-Region-Set), then
     x-amz-content-sha256 if configured. A header the request carries with another value than
-    the one to sign is an input error.
+    the one to sign is an input error. `index` is the request's `first_values()`.
     """
-    added = _host_header(request)
+    added = _host_header(request, index)
     token = credentials.session_token
     if token is not None:
-        sent = request.header("x-amz-security-token")
+        sent = index.get("x-amz-security-token")
         if sent is None:
             added.append(("X-Amz-Security-Token", token))
         elif sent.strip() != token:
             raise InputError("header X-Amz-Security-Token", "differs from the session token given")
-    sent_date = request.header("x-amz-date")
+    sent_date = index.get("x-amz-date")
     if sent_date is None:
         added.append(("X-Amz-Date", stamp))
     elif sent_date.strip() != stamp:
@@ -169,7 +171,7 @@ def header_additions(
             "sign at that time or remove the header",
         )
     for name, value in extra:
-        sent = request.header(name)
+        sent = index.get(name.lower())
         if sent is None:
             added.append((name, value))
         elif sent.strip() != value:
@@ -178,8 +180,8 @@ def header_additions(
                 f"the request carries {sent.strip()!r} but {value!r} is to be signed; "
                 "remove the header",
             )
-    payload = payload_hash(request, config)
-    if config.content_sha256_header and request.header("x-amz-content-sha256") is None:
+    payload = payload_hash(request, config, index)
+    if config.content_sha256_header and "x-amz-content-sha256" not in index:
         added.append(("x-amz-content-sha256", payload[0]))
     unsigned = config.unsigned_headers
     if config.omit_session_token and token is not None:
@@ -226,16 +228,16 @@ def finish_query(
     params: Sequence[tuple[str, str]],
     values: dict[str, str],
 ) -> Request:
-    """Append the parameters and ``X-Amz-Signature`` to the URL; record the added steps."""
+    """Append the parameters and ``X-Amz-Signature`` to the URL; record what was appended.
+
+    Every appended name and value is percent-encoded, so the new query needs no new checks.
+    """
     params = [(n, values["signed_headers"] if n == "X-Amz-SignedHeaders" else v) for n, v in params]
     params.append(("X-Amz-Signature", values["signature"]))
-    encoded = "&".join(f"{uri_encode(n)}={uri_encode(v)}" for n, v in params)
+    encoded = "&".join([f"{uri_encode(n)}={uri_encode(v)}" for n, v in params])
     new_query = f"{request.query}&{encoded}" if request.query else encoded
-    signed_request = request.with_query(new_query).with_headers(host_added)
+    signed_request = request._unchecked(query=new_query).with_signer_headers(host_added)
     values["query_added"] = encoded
-    if host_added:
-        values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in host_added)
-    values["url"] = signed_request.url
     return signed_request
 
 
@@ -244,9 +246,10 @@ def sign_v4(
 ) -> SigningResult:
     """Header variant: adds the token, X-Amz-Date and (if configured) x-amz-content-sha256
     headers, then ``Authorization``."""
-    _check_unsigned(request)
-    stamp = amz_date(check_utc(when))
-    added, payload, unsigned = header_additions(request, credentials, stamp, config)
+    stamp = signing_stamp(when)
+    index = request.first_values()
+    _check_unsigned(request, index)
+    added, payload, unsigned = header_additions(request, credentials, stamp, config, index)
     values, notes = _sign(
         request, request.headers + tuple(added), credentials, stamp, config, unsigned, payload
     )
@@ -256,14 +259,14 @@ def sign_v4(
     )
     added.append(("Authorization", authorization))
     values["authorization"] = authorization
-    values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in added)
     return SigningResult(
         "sigv4",
         "header",
         values,
-        request.with_headers(added),
+        request.with_signer_headers(added),
         notes,
-        sensitive_values(request, credentials.session_token),
+        sensitive_values(request, credentials.session_token, index),
+        added,
     )
 
 
@@ -274,9 +277,10 @@ def sign_v4_query(
 
     Parameters are appended in the order the S3 documentation shows them.
     """
-    _check_unsigned(request)
-    stamp = amz_date(check_utc(when))
-    host_added = _host_header(request)
+    stamp = signing_stamp(when)
+    index = request.first_values()
+    _check_unsigned(request, index)
+    host_added = _host_header(request, index)
     scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
     params, signed_params = query_additions(ALGORITHM, credentials, stamp, scope, config)
     values, notes = _sign(
@@ -286,7 +290,7 @@ def sign_v4_query(
         stamp,
         config,
         config.unsigned_headers,
-        payload_hash(request, config),
+        payload_hash(request, config, index),
         signed_params,
     )
     signed_request = finish_query(request, host_added, params, values)
@@ -296,7 +300,8 @@ def sign_v4_query(
         values,
         signed_request,
         notes,
-        sensitive_values(request, credentials.session_token),
+        sensitive_values(request, credentials.session_token, index),
+        host_added,
     )
 
 

@@ -44,7 +44,7 @@ from sigkit.sigv4.signer import (
     header_additions,
     query_additions,
 )
-from sigkit.timefmt import amz_date, check_utc
+from sigkit.timefmt import signing_stamp
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -61,6 +61,7 @@ _KDF_MAX_COUNTER = 254
 _REGION_ENTRY = re.compile(r"[A-Za-z0-9._*-]+\Z")
 
 
+@lru_cache(maxsize=1)
 def _ecdsa() -> ec.ECDSA:
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -144,6 +145,14 @@ def derive_private_key(access_key_id: str, secret: str) -> ec.EllipticCurvePriva
     return ec.derive_private_key(d, ec.SECP256R1())
 
 
+@lru_cache(maxsize=64)
+def _key_steps(access_key_id: str, secret: str) -> tuple[ec.EllipticCurvePrivateKey, str, str]:
+    """The key with its step values (private d, public X and Y): computed once per key."""
+    key = derive_private_key(access_key_id, secret)
+    x, y = public_key_xy(key)
+    return key, f"{key.private_numbers().private_value:064x}", f"X={x}\nY={y}"
+
+
 def public_key_xy(
     key: ec.EllipticCurvePrivateKey | ec.EllipticCurvePublicKey,
 ) -> tuple[str, str]:
@@ -205,13 +214,14 @@ def _sign(
     values, notes = canonical_steps(request, headers, config, unsigned, payload, query_params)
     scope = f"{stamp[:8]}/{config.service}/aws4_request"
     string_to_sign = f"{ALGORITHM_V4A}\n{stamp}\n{scope}\n{values['canonical_request_hash']}"
-    key = derive_private_key(credentials.access_key_id, credentials.secret_access_key)
-    x, y = public_key_xy(key)
+    key, private_hex, public_text = _key_steps(
+        credentials.access_key_id, credentials.secret_access_key
+    )
     values["region_set"] = region_set
     values["credential_scope"] = scope
     values["string_to_sign"] = string_to_sign
-    values["private_key"] = f"{key.private_numbers().private_value:064x}"
-    values["public_key"] = f"X={x}\nY={y}"
+    values["private_key"] = private_hex
+    values["public_key"] = public_text
     values["signature"] = key.sign(string_to_sign.encode("utf-8"), _ecdsa()).hex()
     notes["credential_scope"] = [
         f"SigV4A: no region in the scope; the region set is signed as {REGION_SET_HEADER}"
@@ -239,10 +249,11 @@ def sign_v4a(
     `region_set` defaults to ``config.region``.
     """
     regions = region_set_value(config.region if region_set is None else region_set)
-    _check_unsigned(request, PRESIGN_PARAMS_V4A)
-    stamp = amz_date(check_utc(when))
+    stamp = signing_stamp(when)
+    index = request.first_values()
+    _check_unsigned(request, index, PRESIGN_PARAMS_V4A)
     added, payload, unsigned = header_additions(
-        request, credentials, stamp, config, [(REGION_SET_HEADER, regions)]
+        request, credentials, stamp, config, index, [(REGION_SET_HEADER, regions)]
     )
     values, notes = _sign(
         request,
@@ -260,14 +271,14 @@ def sign_v4a(
     )
     added.append(("Authorization", authorization))
     values["authorization"] = authorization
-    values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in added)
     return SigningResult(
         "sigv4a",
         "header",
         values,
-        request.with_headers(added),
+        request.with_signer_headers(added),
         notes,
-        sensitive_values(request, credentials.session_token),
+        sensitive_values(request, credentials.session_token, index),
+        added,
     )
 
 
@@ -281,9 +292,10 @@ def sign_v4a_query(
     """Query (presigned URL) variant: SigV4's query parameters, then ``X-Amz-Region-Set``
     (signed), then ``X-Amz-Signature``. `region_set` defaults to ``config.region``."""
     regions = region_set_value(config.region if region_set is None else region_set)
-    _check_unsigned(request, PRESIGN_PARAMS_V4A)
-    stamp = amz_date(check_utc(when))
-    host_added = _host_header(request)
+    stamp = signing_stamp(when)
+    index = request.first_values()
+    _check_unsigned(request, index, PRESIGN_PARAMS_V4A)
+    host_added = _host_header(request, index)
     scope = f"{stamp[:8]}/{config.service}/aws4_request"
     params, signed_params = query_additions(
         ALGORITHM_V4A, credentials, stamp, scope, config, [(REGION_SET_PARAM, regions)]
@@ -296,7 +308,7 @@ def sign_v4a_query(
         config,
         regions,
         config.unsigned_headers,
-        payload_hash(request, config),
+        payload_hash(request, config, index),
         signed_params,
     )
     signed_request = finish_query(request, host_added, params, values)
@@ -306,7 +318,8 @@ def sign_v4a_query(
         values,
         signed_request,
         notes,
-        sensitive_values(request, credentials.session_token),
+        sensitive_values(request, credentials.session_token, index),
+        host_added,
     )
 
 

@@ -1,0 +1,38 @@
+"""The SigV4 timestamp, formatted by hand and remembered, against the standard library's."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sigkit.errors import InputError
+from sigkit.timefmt import amz_date, signing_stamp
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 30)))
+def test_amz_date_matches_strftime(moment: datetime) -> None:
+    assert amz_date(moment) == moment.strftime("%Y%m%dT%H%M%SZ")
+
+
+@given(
+    st.datetimes(min_value=datetime(1971, 1, 1), max_value=datetime(9998, 12, 30)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_signing_stamp_is_the_utc_instant_whatever_the_offset(
+    moment: datetime, minutes: int
+) -> None:
+    local = moment.replace(tzinfo=timezone(timedelta(minutes=minutes)))
+    expected = local.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    assert signing_stamp(local) == expected
+    assert signing_stamp(local) == expected  # remembered
+    assert signing_stamp(local.astimezone(UTC)) == expected
+
+
+def test_a_naive_time_is_refused_even_after_an_equal_aware_one() -> None:
+    aware = datetime(2015, 8, 30, 12, 36, tzinfo=UTC)
+    assert signing_stamp(aware) == "20150830T123600Z"
+    with pytest.raises(InputError, match="timezone-aware"):
+        signing_stamp(aware.replace(tzinfo=None))
