@@ -8,14 +8,23 @@ decide what to canonicalise and the debugger can show what was sent.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote, unquote_to_bytes
 
 # quote() always keeps A-Z a-z 0-9 and "_.-~"; nothing else is safe unless we say so.
 _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
+# Text that encoding and decoding both leave as it is (most names, values and keys): a match
+# costs a fifth of quote(), which signers call a dozen times per request.
+UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*\Z")
+_UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9\-._~/]*\Z")
 
 
 def uri_encode(value: str | bytes, *, keep_slash: bool = False) -> str:
     """Encode every byte outside the RFC 3986 unreserved set (and ``/`` when asked)."""
+    if isinstance(value, str) and (_UNRESERVED_OR_SLASH if keep_slash else UNRESERVED).match(
+        value
+    ):
+        return value
     return quote(value, safe="/" if keep_slash else "")
 
 
@@ -43,9 +52,17 @@ def parse_query(raw: str) -> list[tuple[str, str | None]]:
 def canonical_query_pairs(raw: str, *, plus_as_space: bool) -> list[tuple[str, str]]:
     """Decode then re-encode every name and value, sorted by encoded name then value."""
     out = []
+    plain = UNRESERVED.match
     for name, value in parse_query(raw):
-        enc_name = uri_encode(percent_decode(name, plus_as_space=plus_as_space))
-        enc_value = uri_encode(percent_decode(value, plus_as_space=plus_as_space)) if value else ""
+        enc_name = (
+            name if plain(name) else uri_encode(percent_decode(name, plus_as_space=plus_as_space))
+        )
+        if not value:
+            enc_value = ""
+        elif plain(value):
+            enc_value = value
+        else:
+            enc_value = uri_encode(percent_decode(value, plus_as_space=plus_as_space))
         out.append((enc_name, enc_value))
     out.sort()
     return out

@@ -165,6 +165,18 @@ class Request:
             index.setdefault(name.lower(), value)
         return index
 
+    def header_groups(self) -> dict[str, list[str]]:
+        """Every value of every header, by lower-case name, in the order sent: one pass."""
+        groups: dict[str, list[str]] = {}
+        for name, value in self.headers:
+            lname = name.lower()
+            group = groups.get(lname)
+            if group is None:
+                groups[lname] = [value]
+            else:
+                group.append(value)
+        return groups
+
     def header_values(self, name: str) -> list[str]:
         lname = name.lower()
         return [v for n, v in self.headers if n.lower() == lname]

@@ -6,7 +6,7 @@ signing logic. Steps are built on first access so the hot path pays only for the
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Container, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from sigkit.encoding import parse_query
@@ -16,13 +16,13 @@ BODY_PREVIEW_LIMIT = 4096
 
 
 def sensitive_values(
-    request: Request, session_token: str | None, index: Mapping[str, str] | None = None
+    request: Request, session_token: str | None, index: Container[str] | None = None
 ) -> tuple[str, ...]:
     """Session tokens a result may show: the credentials', and any the request carries as a
     header or query parameter. Renderers mask them unless asked not to.
 
-    `index` (the request's `first_values()`) lets a request with no token anywhere skip the
-    search."""
+    `index` (the request's lower-case header names, as `first_values()` or `header_groups()`
+    give them) lets a request with no token anywhere skip the search."""
     if (
         session_token is None
         and index is not None

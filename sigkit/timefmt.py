@@ -6,12 +6,14 @@ The core never reads the clock; callers pass a timezone-aware UTC datetime.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from email.utils import format_datetime, parsedate_to_datetime
+from typing import TypeVar
 
 from sigkit.errors import InputError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+T = TypeVar("T")
 _AMZ = re.compile(r"(\d{8})T(\d{6})Z\Z")
 
 
@@ -34,6 +36,8 @@ def parse_time(text: str, *, field: str = "date") -> datetime:
             if parsed.tzinfo is None:
                 raise InputError(field, f"{text!r} has no time zone; add Z for UTC")
             return check_utc(parsed, field)
+        from email.utils import parsedate_to_datetime  # only for pasted HTTP dates
+
         parsed = parsedate_to_datetime(value)
         if parsed.tzinfo is None:  # RFC 5322 "-0000": UTC, origin unknown
             parsed = parsed.replace(tzinfo=UTC)
@@ -73,28 +77,52 @@ def amz_date(when: datetime) -> str:
     )
 
 
-_STAMPS: dict[datetime, str] = {}
-_STAMPS_KEPT = 64
+_KEPT = 64  # times remembered per format
 
 
-def signing_stamp(when: datetime) -> str:
-    """``amz_date(check_utc(when))``, remembered for recent times.
+def _remembered(format_utc: Callable[[datetime], T]) -> Callable[[datetime], T]:
+    """``format_utc(check_utc(when))``, remembered for recent times.
 
-    Loops sign many requests at one time; aware datetimes of the same instant are equal and
-    give the same UTC stamp, and a naive one is never stored, so the lookup cannot be wrong.
+    Loops sign many requests at one time. Aware datetimes of the same instant are equal and
+    give the same UTC value, and a naive one is never stored, so a lookup cannot be wrong.
     """
-    if type(when) is datetime:
-        stamp = _STAMPS.get(when)
-        if stamp is not None:
-            return stamp
-    stamp = amz_date(check_utc(when))
-    if type(when) is datetime:
-        if len(_STAMPS) >= _STAMPS_KEPT:
-            _STAMPS.clear()
-        _STAMPS[when] = stamp
-    return stamp
+    seen: dict[datetime, T] = {}
+
+    def lookup(when: datetime) -> T:
+        exact = type(when) is datetime
+        if exact:
+            value = seen.get(when)
+            if value is not None:
+                return value
+        value = format_utc(check_utc(when))
+        if exact:
+            if len(seen) >= _KEPT:
+                seen.clear()
+            seen[when] = value
+        return value
+
+    lookup.__doc__ = format_utc.__doc__
+    return lookup
+
+
+_DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def http_date(when: datetime) -> str:
-    """RFC 7231 IMF-fixdate, e.g. ``Sun, 30 Aug 2015 12:36:00 GMT`` (S3 V2 Date header)."""
-    return format_datetime(when.astimezone(UTC), usegmt=True)
+    """RFC 7231 IMF-fixdate, e.g. ``Sun, 30 Aug 2015 12:36:00 GMT`` (S3 V2 Date header).
+
+    Formatted by hand: English names whatever the locale, and no email package to import."""
+    utc = when.astimezone(UTC)
+    return (
+        f"{_DAYS[utc.weekday()]}, {utc.day:02d} {_MONTHS[utc.month - 1]} {utc.year:04d} "
+        f"{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d} GMT"
+    )
+
+
+signing_stamp = _remembered(amz_date)
+"""The SigV4 timestamp of a signing time (checked aware and in range)."""
+signing_http_date = _remembered(http_date)
+"""The S3 V2 Date of a signing time (checked aware and in range)."""
+signing_epoch = _remembered(lambda utc: (utc - EPOCH) // timedelta(seconds=1))
+"""Whole seconds since 1970 of a signing time (checked aware and in range)."""

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sigkit.errors import InputError
-from sigkit.timefmt import amz_date, signing_stamp
+from sigkit.timefmt import amz_date, http_date, signing_stamp
 
 
 @given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 30)))
@@ -36,3 +36,11 @@ def test_a_naive_time_is_refused_even_after_an_equal_aware_one() -> None:
     assert signing_stamp(aware) == "20150830T123600Z"
     with pytest.raises(InputError, match="timezone-aware"):
         signing_stamp(aware.replace(tzinfo=None))
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 2), max_value=datetime(9999, 12, 30)))
+def test_http_date_matches_the_email_package(moment: datetime) -> None:
+    from email.utils import format_datetime
+
+    aware = moment.replace(tzinfo=UTC)
+    assert http_date(aware) == format_datetime(aware, usegmt=True)

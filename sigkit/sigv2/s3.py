@@ -7,19 +7,19 @@ documentation; see docs/s3-sigv2.md. Nothing here reads a clock or the environme
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import Literal
 
 from sigkit.credentials import Credentials
 from sigkit.encoding import parse_query, percent_decode, uri_encode
 from sigkit.errors import InputError
+from sigkit.hmackey import HmacKey
 from sigkit.http import Request
 from sigkit.result import SigningResult, sensitive_values
-from sigkit.timefmt import check_utc, epoch_seconds, http_date
+from sigkit.timefmt import signing_epoch, signing_http_date
 
 Addressing = Literal["virtual-hosted", "path", "service"]
 ADDRESSING_STYLES = ("virtual-hosted", "path", "service")
@@ -104,9 +104,14 @@ class S3V2Config:
             raise InputError("expires", f"{self.expires_in} must be at least 1 second")
 
 
-def locate_bucket(request: Request, config: S3V2Config) -> tuple[str | None, Addressing, str]:
-    """(bucket, addressing, how it was found)."""
-    host = request.host.lower()
+_DEFAULT_CONFIG = S3V2Config()
+
+
+def locate_bucket(
+    request: Request, config: S3V2Config, host: str | None = None
+) -> tuple[str | None, Addressing, str]:
+    """(bucket, addressing, how it was found); `host` is the request's, when known already."""
+    host = (host or request.host).lower()
     host_only = host.rsplit(":", 1)[0] if not host.endswith("]") else host
     if config.addressing is not None:
         if config.addressing == "virtual-hosted" and config.bucket is None:
@@ -137,8 +142,10 @@ def locate_bucket(request: Request, config: S3V2Config) -> tuple[str | None, Add
     return None, "path", "path style (the bucket, if any, is the first path segment)"
 
 
-def canonical_resource(request: Request, config: S3V2Config) -> tuple[str, list[str]]:
-    bucket, addressing, how = locate_bucket(request, config)
+def canonical_resource(
+    request: Request, config: S3V2Config, host: str | None = None
+) -> tuple[str, list[str]]:
+    bucket, addressing, how = locate_bucket(request, config, host)
     notes = [f"bucket {bucket!r}, {addressing} addressing: {how}"]
     path = request.path or "/"
     if addressing == "virtual-hosted" and bucket is not None:
@@ -149,7 +156,7 @@ def canonical_resource(request: Request, config: S3V2Config) -> tuple[str, list[
         resource = path
     subresources: list[tuple[str, str | None]] = []
     left_out: list[str] = []
-    for name, value in parse_query(request.query or ""):
+    for name, value in parse_query(request.query) if request.query else ():
         if name in SUBRESOURCES:
             decoded = None
             if value is not None:
@@ -167,17 +174,19 @@ def canonical_resource(request: Request, config: S3V2Config) -> tuple[str, list[
     return resource, notes
 
 
-def _amz_header_lines(headers: tuple[tuple[str, str], ...]) -> str:
-    groups: dict[str, list[str]] = {}
-    for name, value in headers:
-        lname = name.lower()
-        if lname.startswith("x-amz-"):
-            groups.setdefault(lname, []).append(value.strip())
-    return "".join(f"{n}:{','.join(groups[n])}\n" for n in sorted(groups))
+def _amz_header_lines(groups: dict[str, list[str]]) -> str:
+    names = sorted(name for name in groups if name.startswith("x-amz-"))
+    return "".join([f"{n}:{','.join([v.strip() for v in groups[n]])}\n" for n in names])
 
 
-def _line(request: Request, name: str) -> str:
-    return ",".join(v.strip() for v in request.header_values(name))
+def _line(groups: dict[str, list[str]], name: str) -> str:
+    values = groups.get(name)
+    return ",".join([v.strip() for v in values]) if values else ""
+
+
+@lru_cache(maxsize=16)
+def _secret_key(secret: str) -> HmacKey:
+    return HmacKey(secret.encode("utf-8"), "sha1")
 
 
 def _sign(secret: str, string_to_sign: str) -> str:
@@ -185,24 +194,28 @@ def _sign(secret: str, string_to_sign: str) -> str:
         message = string_to_sign.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError("request", "holds text that is not valid UTF-8") from None
-    digest = hmac.digest(secret.encode("utf-8"), message, hashlib.sha1)
-    return base64.b64encode(digest).decode("ascii")
+    return base64.b64encode(_secret_key(secret).digest(message)).decode("ascii")
 
 
 def _string_to_sign(
-    request: Request, date_line: str, config: S3V2Config, values: dict[str, str]
+    request: Request,
+    groups: dict[str, list[str]],
+    date_line: str,
+    config: S3V2Config,
+    values: dict[str, str],
 ) -> tuple[str, list[str]]:
-    resource, notes = canonical_resource(request, config)
-    values["content_md5"] = _line(request, "content-md5")
-    values["content_type"] = _line(request, "content-type")
+    """Fill in the V2 steps from the headers as sent (`groups`: lower-case name -> values)."""
+    host = groups["host"][0].strip() if "host" in groups else None
+    resource, notes = canonical_resource(request, config, host)
+    values["content_md5"] = md5 = _line(groups, "content-md5")
+    values["content_type"] = content_type = _line(groups, "content-type")
     values["date_line"] = date_line
-    values["amz_headers"] = _amz_header_lines(request.headers)
+    values["amz_headers"] = amz = _amz_header_lines(groups)
     values["canonical_resource"] = resource
-    values["string_to_sign"] = (
-        f"{request.method}\n{values['content_md5']}\n{values['content_type']}\n{date_line}\n"
-        f"{values['amz_headers']}{resource}"
+    values["string_to_sign"] = text = (
+        f"{request.method}\n{md5}\n{content_type}\n{date_line}\n{amz}{resource}"
     )
-    return values["string_to_sign"], notes
+    return text, notes
 
 
 def sign_v2(
@@ -214,49 +227,49 @@ def sign_v2(
     `when` is added. With ``x-amz-date`` the Date line is empty and the date is signed
     among the x-amz-* headers, as the S3 documentation states.
     """
-    config = config or S3V2Config()
-    if request.header("authorization") is not None:
+    config = config or _DEFAULT_CONFIG
+    groups = request.header_groups()
+    if "authorization" in groups:
         raise InputError("header Authorization", "the request is already signed; remove it first")
     added: list[tuple[str, str]] = []
-    if request.header("host") is None:
+    if "host" not in groups:
         added.append(("Host", request.host))
     token = credentials.session_token
     if token is not None:
-        sent = request.header("x-amz-security-token")
+        sent = groups.get("x-amz-security-token")
         if sent is None:
             added.append(("x-amz-security-token", token))
-        elif sent.strip() != token:
+            groups["x-amz-security-token"] = [token]
+        elif sent[0].strip() != token:
             raise InputError("header x-amz-security-token", "differs from the session token given")
     notes: dict[str, list[str]] = {}
-    if request.header("x-amz-date") is not None:
+    if "x-amz-date" in groups:
         date_line = ""
         notes["date_line"] = ["empty because x-amz-date is sent (it is signed with x-amz-*)"]
+    elif "date" in groups:
+        date_line = groups["date"][0].strip()
+        notes["date_line"] = ["the request's own Date header"]
     else:
-        sent_date = request.header("date")
-        if sent_date is None:
-            date_line = http_date(check_utc(when))
-            added.append(("Date", date_line))
-            notes["date_line"] = ["Date header added at the signing time"]
-        else:
-            date_line = sent_date.strip()
-            notes["date_line"] = ["the request's own Date header"]
-    full = request.with_headers(added)
+        date_line = signing_http_date(when)
+        added.append(("Date", date_line))
+        notes["date_line"] = ["Date header added at the signing time"]
+    if added and added[0][0] == "Host":
+        groups["host"] = [added[0][1]]
     values: dict[str, str] = {}
-    _, resource_notes = _string_to_sign(full, date_line, config, values)
-    notes["canonical_resource"] = resource_notes
-    signature = _sign(credentials.secret_access_key, values["string_to_sign"])
+    text, notes["canonical_resource"] = _string_to_sign(request, groups, date_line, config, values)
+    signature = _sign(credentials.secret_access_key, text)
     authorization = f"AWS {credentials.access_key_id}:{signature}"
     values["signature"] = signature
     values["authorization"] = authorization
     added.append(("Authorization", authorization))
-    values["headers_added"] = "".join(f"{n}: {v}\n" for n, v in added)
     return SigningResult(
         "s3v2",
         "header",
         values,
-        request.with_headers(added),
+        request.with_signer_headers(added),
         notes,
-        sensitive_values(request, credentials.session_token),
+        sensitive_values(request, token, groups),
+        added,
     )
 
 
@@ -264,7 +277,7 @@ def sign_v2_query(
     request: Request, credentials: Credentials, when: datetime, config: S3V2Config | None = None
 ) -> SigningResult:
     """Query variant: ``AWSAccessKeyId``, ``Signature`` and ``Expires`` appended to the URL."""
-    config = config or S3V2Config()
+    config = config or _DEFAULT_CONFIG
     if request.query:
         for name, _ in parse_query(request.query):
             if name in ("Signature", "AWSAccessKeyId", "Expires"):
@@ -272,18 +285,22 @@ def sign_v2_query(
     if config.expires_at is not None:
         expires = config.expires_at
     else:
-        expires = epoch_seconds(when) + config.expires_in
+        expires = signing_epoch(when) + config.expires_in
+    groups = request.header_groups()
+    sensitive = sensitive_values(request, credentials.session_token, groups)
     token = credentials.session_token
-    signing_view = request
-    if token is not None:
-        signing_view = request.with_headers([("x-amz-security-token", token)])
+    if token is not None:  # signed as if sent as a header
+        groups.setdefault("x-amz-security-token", []).append(token)
+    host_added = [] if "host" in groups else [("Host", request.host)]
+    if host_added:
+        groups["host"] = [host_added[0][1]]
     values: dict[str, str] = {}
-    _, resource_notes = _string_to_sign(signing_view, str(expires), config, values)
+    text, resource_notes = _string_to_sign(request, groups, str(expires), config, values)
     notes = {
         "canonical_resource": resource_notes,
         "date_line": ["the Expires value (seconds since the epoch)"],
     }
-    signature = _sign(credentials.secret_access_key, values["string_to_sign"])
+    signature = _sign(credentials.secret_access_key, text)
     values["signature"] = signature
     params = [
         ("AWSAccessKeyId", credentials.access_key_id),
@@ -292,21 +309,13 @@ def sign_v2_query(
     ]
     if token is not None:
         params.append(("x-amz-security-token", token))
-    encoded = "&".join(f"{n}={uri_encode(v)}" for n, v in params)
-    host_added = [] if request.header("host") is not None else [("Host", request.host)]
-    signed = request.with_query(
-        f"{request.query}&{encoded}" if request.query else encoded
-    ).with_headers(host_added)
-    values["query_added"] = encoded
-    return SigningResult(
-        "s3v2",
-        "query",
-        values,
-        signed,
-        notes,
-        sensitive_values(request, credentials.session_token),
-        host_added,
+    encoded = "&".join([f"{n}={uri_encode(v)}" for n, v in params])
+    signed = request._unchecked(
+        query=f"{request.query}&{encoded}" if request.query else encoded,
+        headers=(*host_added, *request.headers),
     )
+    values["query_added"] = encoded
+    return SigningResult("s3v2", "query", values, signed, notes, sensitive, host_added)
 
 
 presign_v2 = sign_v2_query

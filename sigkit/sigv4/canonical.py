@@ -53,6 +53,7 @@ def canonical_uri(path: str, config: SigV4Config) -> tuple[str, list[str]]:
 def canonical_query(
     raw: str | None, config: SigV4Config, added: Iterable[tuple[str, str]] = ()
 ) -> tuple[str, list[str]]:
+    """The canonical query line; `added` are the signer's own parameters, percent-encoded."""
     if not raw and not added:
         return "", []
     notes: list[str] = []
@@ -67,8 +68,8 @@ def canonical_query(
             notes.append("a raw '+' in the query is signed as a literal plus (%2B)")
     if raw and has_malformed_escape(raw):
         notes.append("the query holds a '%' not followed by two hex digits; it is signed as %25")
-    if added:
-        pairs.extend((uri_encode(name), uri_encode(value)) for name, value in added)
+    if added:  # percent-encoded already
+        pairs.extend(added)
         pairs.sort()
     return "&".join(f"{name}={value}" for name, value in pairs), notes
 

@@ -1,41 +1,31 @@
-"""SigV4 signing keys, derived once per scope, with kSigning's HMAC pads kept ready.
+"""SigV4 signing keys, derived once per scope, with kSigning's HMAC set up once.
 
 A signing key is valid for one day, region and service, so a loop signing many requests
-should derive it once. The last HMAC of every signature uses the same key: keeping the
-SHA-256 states after its inner and outer pads (RFC 2104) leaves two short hashes per
-signature, where a one-shot HMAC would set the key up again each time (about 1 µs more).
+should derive it once, and the last HMAC of every signature in that scope uses the same key
+(sigkit.hmackey: about 1 µs less per signature than a one-shot HMAC).
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from functools import lru_cache
 
-_BLOCK = 64  # SHA-256 block size in bytes
-_IPAD = bytes(b ^ 0x36 for b in range(256))
-_OPAD = bytes(b ^ 0x5C for b in range(256))
+from sigkit.hmackey import HmacKey
 
 
 class ScopeKey:
     """The key chain of one scope (bytes and hex, as the steps show it) and its signer."""
 
-    __slots__ = ("_inner", "_outer", "chain", "hex_chain")
+    __slots__ = ("_hmac", "chain", "hex_chain")
 
     def __init__(self, chain: tuple[bytes, bytes, bytes, bytes]) -> None:
         self.chain = chain
         self.hex_chain = tuple(k.hex() for k in chain)
-        block = chain[3].ljust(_BLOCK, b"\0")  # kSigning is 32 bytes: padded, never hashed
-        self._inner = hashlib.sha256(block.translate(_IPAD))
-        self._outer = hashlib.sha256(block.translate(_OPAD))
+        self._hmac = HmacKey(chain[3], "sha256")
 
     def sign(self, text: str) -> str:
         """Hex HMAC-SHA256 of `text` under kSigning."""
-        inner = self._inner.copy()
-        inner.update(text.encode("utf-8"))
-        outer = self._outer.copy()
-        outer.update(inner.digest())
-        return outer.hexdigest()
+        return self._hmac.hexdigest(text.encode("utf-8"))
 
 
 def derive_chain(secret: str, date: str, region: str, service: str) -> tuple[bytes, ...]:

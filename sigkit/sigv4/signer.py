@@ -53,13 +53,16 @@ def canonical_steps(
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The canonical request and its hash, with the parts it is made of (SigV4 and SigV4A).
 
-    `query_params` are the signer's own parameters (query variant); their
+    `query_params` are the signer's own parameters (query variant), percent-encoded; their
     ``X-Amz-SignedHeaders`` value is filled in here, since it needs the signed header list.
     """
     payload_value, payload_source = payload
     header_lines, signed, left_out = canonical_headers(headers, unsigned)
     if query_params:
-        query_params = [(n, signed if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
+        encoded = uri_encode(signed)
+        query_params = [
+            (n, encoded if n == "X-Amz-SignedHeaders" else v) for n, v in query_params
+        ]
     uri, uri_notes = canonical_uri(request.path, config)
     query, query_notes = canonical_query(request.query, config, query_params)
     notes: dict[str, list[str]] = {"payload_hash": ["from " + payload_source]}
@@ -197,15 +200,18 @@ def query_additions(
     config: SigV4Config,
     extra: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """Parameters the query variant appends (before ``X-Amz-Signature``), and the signed ones.
+    """Parameters the query variant appends (before ``X-Amz-Signature``), and the signed ones,
+    percent-encoded once for both the canonical query and the URL.
 
     Order: Algorithm, Credential, Date, Expires (if any), SignedHeaders (a placeholder until
     the signed header list is known), Security-Token (if any), then `extra` (SigV4A's
     X-Amz-Region-Set). An omitted session token is appended but not signed.
     """
+    # the scope's parts are checked to be unreserved characters; only "/" needs encoding
+    credential = f"{uri_encode(credentials.access_key_id)}%2F{scope.replace('/', '%2F')}"
     params = [
         ("X-Amz-Algorithm", algorithm),
-        ("X-Amz-Credential", f"{credentials.access_key_id}/{scope}"),
+        ("X-Amz-Credential", credential),
         ("X-Amz-Date", stamp),
     ]
     if config.expires is not None:
@@ -214,11 +220,13 @@ def query_additions(
     token = credentials.session_token
     signed_params = list(params)
     if token is not None:
-        params.append(("X-Amz-Security-Token", token))
+        encoded_token = uri_encode(token)
+        params.append(("X-Amz-Security-Token", encoded_token))
         if not config.omit_session_token:
-            signed_params.append(("X-Amz-Security-Token", token))
-    params.extend(extra)
-    signed_params.extend(extra)
+            signed_params.append(("X-Amz-Security-Token", encoded_token))
+    for name, value in extra:
+        params.append((uri_encode(name), uri_encode(value)))
+        signed_params.append(params[-1])
     return params, signed_params
 
 
@@ -228,15 +236,15 @@ def finish_query(
     params: Sequence[tuple[str, str]],
     values: dict[str, str],
 ) -> Request:
-    """Append the parameters and ``X-Amz-Signature`` to the URL; record what was appended.
-
-    Every appended name and value is percent-encoded, so the new query needs no new checks.
-    """
-    params = [(n, values["signed_headers"] if n == "X-Amz-SignedHeaders" else v) for n, v in params]
-    params.append(("X-Amz-Signature", values["signature"]))
-    encoded = "&".join([f"{uri_encode(n)}={uri_encode(v)}" for n, v in params])
+    """Append the parameters (percent-encoded) and ``X-Amz-Signature`` to the URL; record
+    what was appended. Nothing appended needs checking: it is all encoded."""
+    signed = uri_encode(values["signed_headers"])
+    encoded = "&".join(
+        [f"{n}={signed if n == 'X-Amz-SignedHeaders' else v}" for n, v in params]
+    )
+    encoded += "&X-Amz-Signature=" + values["signature"]
     new_query = f"{request.query}&{encoded}" if request.query else encoded
-    signed_request = request._unchecked(query=new_query).with_signer_headers(host_added)
+    signed_request = request._unchecked(query=new_query, headers=(*host_added, *request.headers))
     values["query_added"] = encoded
     return signed_request
 
