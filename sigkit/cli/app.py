@@ -3,7 +3,13 @@
 Every command is listed here with its one-line summary and its examples, and its module is
 imported only when that command runs or shows its own help. `sigkit --help` therefore imports
 no command module and none of the heavy dependencies (cryptography, pygments, XML parsers):
-startup is measured by bench/cli_startup.py.
+startup is measured by bench/cli_startup.py, and what it imports is checked by
+tests/test_cli_startup.py.
+
+Start-up budget (issue #6): help is click's plain text (``rich_markup_mode=None``), since
+rendering it with rich costs more than all of sigkit; rich then loads only for zsh/fish
+completion descriptions. typer is held below 0.29, which converts every parameter through
+pydantic (+70 ms on each command that runs).
 
 Conventions every command keeps: ``--json`` for programs, colour only on a terminal and never
 with NO_COLOR, exit status 0 ok, 1 a verification or comparison failed, 2 a usage or input error.

@@ -1,4 +1,9 @@
-"""`sigkit sign`: sign one request and print every step."""
+"""`sigkit sign`: sign one request and print every step.
+
+Only what every signing needs is imported up front (SigV4 and the text renderer): SigV2 and
+SigV4A (cryptography) are imported when asked for, pygments only for a terminal (see
+sigkit.render), so that `sigkit sign --example` starts fast (bench/cli_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -39,7 +44,6 @@ from sigkit.errors import InputError
 from sigkit.http import Body, Request, parse_request_text
 from sigkit.render import render_json, render_text, use_colour
 from sigkit.result import SigningResult
-from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
 from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config
 from sigkit.sigv4.signer import sign_v4, sign_v4_query
 from sigkit.timefmt import parse_time
@@ -216,6 +220,8 @@ def _sign(
         for flag, value in (("--region", o.region), ("--service", o.service)):
             if value:
                 notes.append(f"{flag} is not used by --sig v2")
+        from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
+
         v2 = S3V2Config(bucket=o.bucket, addressing=o.addressing, expires_in=expires)  # type: ignore[arg-type]
         return (sign_v2_query if o.presign else sign_v2)(request, credentials, when, v2)
     for flag, value in (("--bucket", o.bucket), ("--addressing", o.addressing)):
