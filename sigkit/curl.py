@@ -27,6 +27,7 @@ from sigkit.http import Request, split_url
 from sigkit.result import SigningResult
 from sigkit.s3uri import Addressing, has_dot_segment
 from sigkit.sigv2.s3 import S3V2Config, sign_v2
+from sigkit.sigv4.canonical import header_groups
 from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config
 from sigkit.sigv4.signer import canonical_steps, sign_v4
 from sigkit.timefmt import EPOCH
@@ -393,7 +394,11 @@ def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
         else SigV4Config.generic(call.region, call.service)
     )
     values, _ = canonical_steps(
-        request, request.headers, config, config.unsigned_headers, (payload, "run time")
+        request,
+        header_groups(request.headers),
+        config,
+        config.unsigned_headers,
+        (payload, "run time"),
     )
     lines = ["  amz_date=$(date -u +%Y%m%dT%H%M%SZ)"]
     if known is None:

@@ -22,7 +22,7 @@ from sigkit.encoding import parse_query, percent_decode, uri_encode
 from sigkit.errors import SigkitError
 from sigkit.http import DEFAULT_PORTS, Request
 from sigkit.sigv2.s3 import Addressing, S3V2Config, sign_v2
-from sigkit.sigv4.canonical import hash_body, payload_hash
+from sigkit.sigv4.canonical import hash_body, header_groups, payload_hash
 from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Config
 from sigkit.sigv4.signer import (
     canonical_steps,
@@ -134,7 +134,9 @@ def _signature(c: Candidate) -> tuple[str, str]:
     headers = list(c.request.headers)
     if c.request.header("host") is None:
         headers.insert(0, ("Host", c.request.host))
-    values, _ = canonical_steps(c.request, headers, c.config, c.unsigned, (c.payload, "variant"))
+    values, _ = canonical_steps(
+        c.request, header_groups(headers), c.config, c.unsigned, (c.payload, "variant")
+    )
     date, region, service = c.scope
     scope = f"{date}/{region}/{service}/aws4_request"
     text = string_to_sign(c.stamp, scope, values["canonical_request_hash"])

@@ -310,9 +310,9 @@ def sign_v2_query(
     if token is not None:
         params.append(("x-amz-security-token", token))
     encoded = "&".join([f"{n}={uri_encode(v)}" for n, v in params])
-    signed = request._unchecked(
-        query=f"{request.query}&{encoded}" if request.query else encoded,
-        headers=(*host_added, *request.headers),
+    signed = request._copy(
+        f"{request.query}&{encoded}" if request.query else encoded,
+        (*host_added, *request.headers),
     )
     values["query_added"] = encoded
     return SigningResult("s3v2", "query", values, signed, notes, sensitive, host_added)

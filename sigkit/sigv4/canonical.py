@@ -79,27 +79,35 @@ def fold_value(value: str) -> str:
     return " ".join(value.split())
 
 
-def canonical_headers(
-    headers: Iterable[tuple[str, str]], unsigned: frozenset[str]
-) -> tuple[str, str, list[str]]:
-    """Return (canonical header lines, signed header list, names left out, sorted).
+def header_groups(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Lower-case name -> the value as signed: trimmed, inner whitespace runs folded to one
+    space, repeated names joined with commas in the order sent.
 
-    ``host`` is always signed. Repeated names join their values with commas, in order."""
+    Signers build this once per request and read it both for the headers they look up and for
+    the canonical headers."""
     groups: dict[str, str] = {}
     for name, value in headers:
         lname = name.lower()
-        value = " ".join(value.split())  # trim, and fold inner whitespace runs to one space
+        value = " ".join(value.split())
         if lname in groups:
             groups[lname] = f"{groups[lname]},{value}"
         else:
             groups[lname] = value
+    return groups
+
+
+def canonical_headers(
+    groups: Mapping[str, str], unsigned: frozenset[str]
+) -> tuple[str, str, list[str]]:
+    """Return (canonical header lines, signed header list, names left out, sorted).
+
+    ``host`` is always signed."""
     left_out = groups.keys() & unsigned
+    names = sorted(groups)
     if left_out:
         left_out.discard("host")
-        for lname in left_out:
-            del groups[lname]
-    names = sorted(groups)
-    lines = "".join([f"{lname}:{groups[lname]}\n" for lname in names])
+        names = [name for name in names if name not in left_out]
+    lines = "".join([f"{name}:{groups[name]}\n" for name in names])
     return lines, ";".join(names), sorted(left_out)
 
 
@@ -133,17 +141,17 @@ def hash_body(body: Body) -> str:
 
 
 def payload_hash(
-    request: Request, config: SigV4Config, index: Mapping[str, str] | None = None
+    request: Request, config: SigV4Config, groups: Mapping[str, str] | None = None
 ) -> tuple[str, str]:
     """The payload line and where it came from.
 
     An explicit config value wins; else the request's own ``x-amz-content-sha256`` (what S3
-    servers and curl use); else the SHA-256 of the body. `index` is the request's
-    `first_values()` when the caller has it already.
+    servers and curl use); else the SHA-256 of the body. `groups` is the request's
+    `header_groups()` when the caller has it already.
     """
-    if index is None:
-        index = request.first_values()
-    sent = index.get("x-amz-content-sha256")
+    if groups is None:
+        groups = header_groups(request.headers)
+    sent = groups.get("x-amz-content-sha256")
     if config.payload_hash is not None:
         if sent is not None and sent.strip() != config.payload_hash:
             raise InputError(

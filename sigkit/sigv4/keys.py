@@ -12,15 +12,18 @@ from functools import lru_cache
 
 from sigkit.hmackey import HmacKey
 
+_STEP_NAMES = ("k_date", "k_region", "k_service", "signing_key")
+
 
 class ScopeKey:
     """The key chain of one scope (bytes and hex, as the steps show it) and its signer."""
 
-    __slots__ = ("_hmac", "chain", "hex_chain")
+    __slots__ = ("_hmac", "chain", "scope", "steps")
 
-    def __init__(self, chain: tuple[bytes, bytes, bytes, bytes]) -> None:
+    def __init__(self, scope: str, chain: tuple[bytes, bytes, bytes, bytes]) -> None:
+        self.scope = scope  # <date>/<region>/<service>/aws4_request
         self.chain = chain
-        self.hex_chain = tuple(k.hex() for k in chain)
+        self.steps = dict(zip(_STEP_NAMES, (k.hex() for k in chain), strict=True))
         self._hmac = HmacKey(chain[3], "sha256")
 
     def sign(self, text: str) -> str:
@@ -41,4 +44,6 @@ def derive_chain(secret: str, date: str, region: str, service: str) -> tuple[byt
 def scope_key(secret: str, date: str, region: str, service: str) -> ScopeKey:
     """The remembered key of one scope; `scope_key.cache_clear()` forgets every key."""
     k_date, k_region, k_service, k_signing = derive_chain(secret, date, region, service)
-    return ScopeKey((k_date, k_region, k_service, k_signing))
+    return ScopeKey(
+        f"{date}/{region}/{service}/aws4_request", (k_date, k_region, k_service, k_signing)
+    )

@@ -15,7 +15,13 @@ from sigkit.encoding import parse_query, uri_encode
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.result import SigningResult, sensitive_values
-from sigkit.sigv4.canonical import canonical_headers, canonical_query, canonical_uri, payload_hash
+from sigkit.sigv4.canonical import (
+    canonical_headers,
+    canonical_query,
+    canonical_uri,
+    header_groups,
+    payload_hash,
+)
 from sigkit.sigv4.config import SigV4Config
 from sigkit.sigv4.keys import scope_key
 from sigkit.timefmt import signing_stamp
@@ -45,7 +51,7 @@ def signing_key(secret: str, date: str, region: str, service: str) -> tuple[byte
 
 def canonical_steps(
     request: Request,
-    headers: Sequence[tuple[str, str]],
+    groups: Mapping[str, str],
     config: SigV4Config,
     unsigned: frozenset[str],
     payload: tuple[str, str],
@@ -53,16 +59,15 @@ def canonical_steps(
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """The canonical request and its hash, with the parts it is made of (SigV4 and SigV4A).
 
+    `groups` are the headers as `header_groups` gives them, those the signer adds included.
     `query_params` are the signer's own parameters (query variant), percent-encoded; their
     ``X-Amz-SignedHeaders`` value is filled in here, since it needs the signed header list.
     """
     payload_value, payload_source = payload
-    header_lines, signed, left_out = canonical_headers(headers, unsigned)
+    header_lines, signed, left_out = canonical_headers(groups, unsigned)
     if query_params:
         encoded = uri_encode(signed)
-        query_params = [
-            (n, encoded if n == "X-Amz-SignedHeaders" else v) for n, v in query_params
-        ]
+        query_params = [(n, encoded if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
     uri, uri_notes = canonical_uri(request.path, config)
     query, query_notes = canonical_query(request.query, config, query_params)
     notes: dict[str, list[str]] = {"payload_hash": ["from " + payload_source]}
@@ -97,7 +102,7 @@ def hmac_signature(signing_key_bytes: bytes, text: str) -> str:
 
 def _sign(
     request: Request,
-    headers: Sequence[tuple[str, str]],
+    groups: Mapping[str, str],
     credentials: Credentials,
     stamp: str,
     config: SigV4Config,
@@ -106,27 +111,27 @@ def _sign(
     query_params: Sequence[tuple[str, str]] = (),
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Every step from the canonical request to the HMAC signature, for either variant."""
-    values, notes = canonical_steps(request, headers, config, unsigned, payload, query_params)
-    date = stamp[:8]
-    scope = f"{date}/{config.region}/{config.service}/aws4_request"
-    text = string_to_sign(stamp, scope, values["canonical_request_hash"])
-    key = scope_key(credentials.secret_access_key, date, config.region, config.service)
-    values["credential_scope"] = scope
+    values, notes = canonical_steps(request, groups, config, unsigned, payload, query_params)
+    key = scope_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
+    text = string_to_sign(stamp, key.scope, values["canonical_request_hash"])
+    values["credential_scope"] = key.scope
     values["string_to_sign"] = text
-    (
-        values["k_date"],
-        values["k_region"],
-        values["k_service"],
-        values["signing_key"],
-    ) = key.hex_chain
+    values.update(key.steps)  # k_date, k_region, k_service, signing_key
     values["signature"] = key.sign(text)
     return values, notes
 
 
+def _sensitive(request: Request, token: str | None, groups: Mapping[str, str]) -> tuple[str, ...]:
+    """`sensitive_values`, with its most common answer (no token anywhere) made inline."""
+    if token is None and not request.query and "x-amz-security-token" not in groups:
+        return ()
+    return sensitive_values(request, token, groups)
+
+
 def _check_unsigned(
-    request: Request, index: Mapping[str, str], params: frozenset[str] = PRESIGN_PARAMS
+    request: Request, groups: Mapping[str, str], params: frozenset[str] = PRESIGN_PARAMS
 ) -> None:
-    if "authorization" in index:
+    if "authorization" in groups:
         raise InputError(
             "header Authorization", "the request is already signed; remove Authorization first"
         )
@@ -136,9 +141,14 @@ def _check_unsigned(
                 raise InputError("query", f"the URL already holds {name}; remove it before signing")
 
 
-def _host_header(request: Request, index: Mapping[str, str]) -> list[tuple[str, str]]:
-    """The Host header every client sends, when the request does not carry one yet."""
-    return [] if "host" in index else [("Host", request.host)]
+def host_addition(request: Request, groups: dict[str, str]) -> list[tuple[str, str]]:
+    """The Host header every client sends, when the request does not carry one yet (added to
+    `groups` too)."""
+    if "host" in groups:
+        return []
+    host = request.host
+    groups["host"] = host
+    return [("Host", host)]
 
 
 def header_additions(
@@ -146,7 +156,7 @@ def header_additions(
     credentials: Credentials,
     stamp: str,
     config: SigV4Config,
-    index: Mapping[str, str],
+    groups: dict[str, str],
     extra: Sequence[tuple[str, str]] = (),
 ) -> tuple[list[tuple[str, str]], tuple[str, str], frozenset[str]]:
     """Headers the header variant adds, the payload line and the unsigned header names.
@@ -154,38 +164,43 @@ def header_additions(
     Added in this order, each only when the request does not carry it already: Host,
     X-Amz-Security-Token, X-Amz-Date, the `extra` headers (SigV4A's X-Amz-Region-Set), then
     x-amz-content-sha256 if configured. A header the request carries with another value than
-    the one to sign is an input error. `index` is the request's `first_values()`.
+    the one to sign is an input error. `groups` is the request's `header_groups()`; what is
+    added goes into it too, as it will be signed.
     """
-    added = _host_header(request, index)
+    added = host_addition(request, groups)
     token = credentials.session_token
     if token is not None:
-        sent = index.get("x-amz-security-token")
+        sent = groups.get("x-amz-security-token")
         if sent is None:
             added.append(("X-Amz-Security-Token", token))
-        elif sent.strip() != token:
+            groups["x-amz-security-token"] = " ".join(token.split())
+        elif sent != token:
             raise InputError("header X-Amz-Security-Token", "differs from the session token given")
-    sent_date = index.get("x-amz-date")
+    sent_date = groups.get("x-amz-date")
     if sent_date is None:
         added.append(("X-Amz-Date", stamp))
-    elif sent_date.strip() != stamp:
+        groups["x-amz-date"] = stamp
+    elif sent_date != stamp:
         raise InputError(
             "header X-Amz-Date",
-            f"the request carries {sent_date.strip()!r} but the signing time is {stamp}; "
+            f"the request carries {sent_date!r} but the signing time is {stamp}; "
             "sign at that time or remove the header",
         )
     for name, value in extra:
-        sent = index.get(name.lower())
+        lname = name.lower()
+        sent = groups.get(lname)
         if sent is None:
             added.append((name, value))
-        elif sent.strip() != value:
+            groups[lname] = value
+        elif sent != value:
             raise InputError(
                 f"header {name}",
-                f"the request carries {sent.strip()!r} but {value!r} is to be signed; "
-                "remove the header",
+                f"the request carries {sent!r} but {value!r} is to be signed; remove the header",
             )
-    payload = payload_hash(request, config, index)
-    if config.content_sha256_header and "x-amz-content-sha256" not in index:
+    payload = payload_hash(request, config, groups)
+    if config.content_sha256_header and "x-amz-content-sha256" not in groups:
         added.append(("x-amz-content-sha256", payload[0]))
+        groups["x-amz-content-sha256"] = payload[0]
     unsigned = config.unsigned_headers
     if config.omit_session_token and token is not None:
         unsigned = unsigned | {"x-amz-security-token"}
@@ -239,12 +254,10 @@ def finish_query(
     """Append the parameters (percent-encoded) and ``X-Amz-Signature`` to the URL; record
     what was appended. Nothing appended needs checking: it is all encoded."""
     signed = uri_encode(values["signed_headers"])
-    encoded = "&".join(
-        [f"{n}={signed if n == 'X-Amz-SignedHeaders' else v}" for n, v in params]
-    )
+    encoded = "&".join([f"{n}={signed if n == 'X-Amz-SignedHeaders' else v}" for n, v in params])
     encoded += "&X-Amz-Signature=" + values["signature"]
     new_query = f"{request.query}&{encoded}" if request.query else encoded
-    signed_request = request._unchecked(query=new_query, headers=(*host_added, *request.headers))
+    signed_request = request._copy(new_query, (*host_added, *request.headers))
     values["query_added"] = encoded
     return signed_request
 
@@ -255,12 +268,11 @@ def sign_v4(
     """Header variant: adds the token, X-Amz-Date and (if configured) x-amz-content-sha256
     headers, then ``Authorization``."""
     stamp = signing_stamp(when)
-    index = request.first_values()
-    _check_unsigned(request, index)
-    added, payload, unsigned = header_additions(request, credentials, stamp, config, index)
-    values, notes = _sign(
-        request, request.headers + tuple(added), credentials, stamp, config, unsigned, payload
-    )
+    groups = header_groups(request.headers)
+    _check_unsigned(request, groups)
+    sensitive = _sensitive(request, credentials.session_token, groups)
+    added, payload, unsigned = header_additions(request, credentials, stamp, config, groups)
+    values, notes = _sign(request, groups, credentials, stamp, config, unsigned, payload)
     authorization = (
         f"{ALGORITHM} Credential={credentials.access_key_id}/{values['credential_scope']}, "
         f"SignedHeaders={values['signed_headers']}, Signature={values['signature']}"
@@ -268,13 +280,7 @@ def sign_v4(
     added.append(("Authorization", authorization))
     values["authorization"] = authorization
     return SigningResult(
-        "sigv4",
-        "header",
-        values,
-        request.with_signer_headers(added),
-        notes,
-        sensitive_values(request, credentials.session_token, index),
-        added,
+        "sigv4", "header", values, request.with_signer_headers(added), notes, sensitive, added
     )
 
 
@@ -286,31 +292,24 @@ def sign_v4_query(
     Parameters are appended in the order the S3 documentation shows them.
     """
     stamp = signing_stamp(when)
-    index = request.first_values()
-    _check_unsigned(request, index)
-    host_added = _host_header(request, index)
+    groups = header_groups(request.headers)
+    _check_unsigned(request, groups)
+    sensitive = _sensitive(request, credentials.session_token, groups)
+    host_added = host_addition(request, groups)
     scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
     params, signed_params = query_additions(ALGORITHM, credentials, stamp, scope, config)
     values, notes = _sign(
         request,
-        request.headers + tuple(host_added),
+        groups,
         credentials,
         stamp,
         config,
         config.unsigned_headers,
-        payload_hash(request, config, index),
+        payload_hash(request, config, groups),
         signed_params,
     )
     signed_request = finish_query(request, host_added, params, values)
-    return SigningResult(
-        "sigv4",
-        "query",
-        values,
-        signed_request,
-        notes,
-        sensitive_values(request, credentials.session_token, index),
-        host_added,
-    )
+    return SigningResult("sigv4", "query", values, signed_request, notes, sensitive, host_added)
 
 
 presign_v4 = sign_v4_query

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import hmac
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -33,15 +33,15 @@ from sigkit.credentials import Credentials
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.result import SigningResult, sensitive_values
-from sigkit.sigv4.canonical import payload_hash
+from sigkit.sigv4.canonical import header_groups, payload_hash
 from sigkit.sigv4.config import SigV4Config
 from sigkit.sigv4.signer import (
     PRESIGN_PARAMS,
     _check_unsigned,
-    _host_header,
     canonical_steps,
     finish_query,
     header_additions,
+    host_addition,
     query_additions,
 )
 from sigkit.timefmt import signing_stamp
@@ -201,7 +201,7 @@ def verify_v4a(
 
 def _sign(
     request: Request,
-    headers: Sequence[tuple[str, str]],
+    groups: Mapping[str, str],
     credentials: Credentials,
     stamp: str,
     config: SigV4Config,
@@ -211,7 +211,7 @@ def _sign(
     query_params: Sequence[tuple[str, str]] = (),
 ) -> tuple[dict[str, str], dict[str, list[str]]]:
     """Every step from the canonical request to the ECDSA signature, for either variant."""
-    values, notes = canonical_steps(request, headers, config, unsigned, payload, query_params)
+    values, notes = canonical_steps(request, groups, config, unsigned, payload, query_params)
     scope = f"{stamp[:8]}/{config.service}/aws4_request"
     string_to_sign = f"{ALGORITHM_V4A}\n{stamp}\n{scope}\n{values['canonical_request_hash']}"
     key, private_hex, public_text = _key_steps(
@@ -250,14 +250,15 @@ def sign_v4a(
     """
     regions = region_set_value(config.region if region_set is None else region_set)
     stamp = signing_stamp(when)
-    index = request.first_values()
-    _check_unsigned(request, index, PRESIGN_PARAMS_V4A)
+    groups = header_groups(request.headers)
+    _check_unsigned(request, groups, PRESIGN_PARAMS_V4A)
+    sensitive = sensitive_values(request, credentials.session_token, groups)
     added, payload, unsigned = header_additions(
-        request, credentials, stamp, config, index, [(REGION_SET_HEADER, regions)]
+        request, credentials, stamp, config, groups, [(REGION_SET_HEADER, regions)]
     )
     values, notes = _sign(
         request,
-        request.headers + tuple(added),
+        groups,
         credentials,
         stamp,
         config,
@@ -277,7 +278,7 @@ def sign_v4a(
         values,
         request.with_signer_headers(added),
         notes,
-        sensitive_values(request, credentials.session_token, index),
+        sensitive,
         added,
     )
 
@@ -293,22 +294,23 @@ def sign_v4a_query(
     (signed), then ``X-Amz-Signature``. `region_set` defaults to ``config.region``."""
     regions = region_set_value(config.region if region_set is None else region_set)
     stamp = signing_stamp(when)
-    index = request.first_values()
-    _check_unsigned(request, index, PRESIGN_PARAMS_V4A)
-    host_added = _host_header(request, index)
+    groups = header_groups(request.headers)
+    _check_unsigned(request, groups, PRESIGN_PARAMS_V4A)
+    sensitive = sensitive_values(request, credentials.session_token, groups)
+    host_added = host_addition(request, groups)
     scope = f"{stamp[:8]}/{config.service}/aws4_request"
     params, signed_params = query_additions(
         ALGORITHM_V4A, credentials, stamp, scope, config, [(REGION_SET_PARAM, regions)]
     )
     values, notes = _sign(
         request,
-        request.headers + tuple(host_added),
+        groups,
         credentials,
         stamp,
         config,
         regions,
         config.unsigned_headers,
-        payload_hash(request, config, index),
+        payload_hash(request, config, groups),
         signed_params,
     )
     signed_request = finish_query(request, host_added, params, values)
@@ -318,7 +320,7 @@ def sign_v4a_query(
         values,
         signed_request,
         notes,
-        sensitive_values(request, credentials.session_token, index),
+        sensitive,
         host_added,
     )
 
