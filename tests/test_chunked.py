@@ -18,6 +18,8 @@ repository's unchanged copies), so a slip in the transcription cannot hide.
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import io
 import json
 import zlib
@@ -336,6 +338,9 @@ def test_sigv4a_chunks_reproduce(trailer: bool) -> None:
         seed.signature, WHEN, "20130524/s3/aws4_request", public_key=public
     )
     assert decode_chunked(encoded, payload=payload, signer=verifier, decoded_length=66560) == DATA
+    sent = body.read()  # the path that makes no steps pads and chains the same way
+    assert len(sent) == body.length
+    assert decode_chunked(sent, payload=payload, signer=verifier, decoded_length=66560) == DATA
 
 
 def test_sign_v4_chunked_with_sigv4a_seed() -> None:
@@ -830,3 +835,70 @@ def test_stream_view_matches_iteration(data: bytes, size: int) -> None:
     stream = ChunkedBody(data, None, config, _signer()).stream()
     pieces = iter(lambda: stream.read(7), b"")
     assert b"".join(pieces) == expected
+
+
+# --- the encoder's fast paths (issue #6) give what the plain definitions give -------------
+
+
+def _reference_body(data: bytes, chunk_size: int, key: bytes) -> bytes:
+    """STREAMING-AWS4-HMAC-SHA256-PAYLOAD built from the spec with hmac.new, chunk by chunk."""
+    out, previous = [], DOC_SEED
+    pieces = [data[i : i + chunk_size] for i in range(0, len(data), chunk_size)] + [b""]
+    for piece in pieces:
+        sts = chunk_string_to_sign(
+            "AWS4-HMAC-SHA256", "20130524T000000Z", SCOPE, previous,
+            hashlib.sha256(piece).hexdigest(),
+        )  # fmt: skip
+        previous = hmac.new(key, sts.encode(), "sha256").hexdigest()
+        out.append(b"%x;chunk-signature=%s\r\n%s\r\n" % (len(piece), previous.encode(), piece))
+    return b"".join(out)
+
+
+@pytest.mark.parametrize(
+    ("length", "chunk_size"),
+    [(0, 8192), (1, 8192), (3 << 20, 65536), ((3 << 20) + 12345, 300_000), (2_500_000, 1 << 21)],
+)
+def test_encoding_across_read_blocks_matches_the_spec(length: int, chunk_size: int) -> None:
+    data = bytes(range(256)) * (length // 256) + b"z" * (length % 256)
+    key = signing_key(CREDS.secret_access_key, "20130524", "us-east-1", "s3")[3]
+    config = ChunkedConfig(chunk_size=chunk_size, min_chunk_size=0)
+    expected = _reference_body(data, chunk_size, key)
+    body = ChunkedBody(data, None, config, _signer())
+    assert body.read() == expected
+    assert b"".join(frame for _, frame in body.frames()) == expected
+    unseekable = ChunkedBody(_Unseekable(data), length, config, _signer())
+    assert b"".join(unseekable) == expected  # short reads (1000 bytes) fill whole chunks
+
+
+def test_chunk_stepper_signs_what_chunk_string_to_sign_says() -> None:
+    key = signing_key(CREDS.secret_access_key, "20130524", "us-east-1", "s3")[3]
+    signer, previous = _signer(), DOC_SEED
+    for data in (b"", b"x", b"a" * 65536, bytes(range(256)) * 40):
+        step = signer.chunk_step(3, previous, data)
+        assert step.string_to_sign == chunk_string_to_sign(
+            signer.algorithm, signer.timestamp, SCOPE, previous, step.payload_hash or ""
+        )
+        assert step.signature == hmac.new(key, step.string_to_sign.encode(), "sha256").hexdigest()
+        assert signer.verify(step.string_to_sign, step.signature)
+        previous = step.signature
+
+
+def test_short_source_fails_at_the_chunk_that_shows_it_within_a_read_block() -> None:
+    # 300000-byte chunks: three to a 1 MiB read; the source ends inside the second block.
+    config = ChunkedConfig(chunk_size=300_000, min_chunk_size=0)
+    body = ChunkedBody(_Unseekable(b"x" * 1_250_000), 2_000_000, config, _signer())
+    produced: list[bytes] = []
+    with pytest.raises(
+        InputError, match="ended after 1250000 bytes; the declared length is 2000000"
+    ):
+        produced.extend(body)
+    assert len(produced) == 4  # every whole chunk went out, then the error, no final chunk
+
+
+def test_long_source_fails_before_the_last_chunk_within_a_read_block() -> None:
+    config = ChunkedConfig(chunk_size=300_000, min_chunk_size=0)
+    body = ChunkedBody(_Unseekable(b"x" * 700_001), 700_000, config, _signer())
+    produced: list[bytes] = []
+    with pytest.raises(InputError, match="longer than the declared length 700000"):
+        produced.extend(body)
+    assert len(produced) == 2

@@ -19,9 +19,9 @@ from sigkit.encoding import (
 )
 from sigkit.errors import InputError
 from sigkit.http import Body, Request
+from sigkit.payload import sha256_stream
 from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
 
-_BUFFER_SIZE = 1 << 20
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*\Z")
 
 
@@ -112,32 +112,12 @@ def canonical_headers(
 
 
 def hash_body(body: Body) -> str:
-    """SHA-256 hex of the body; a stream is read once in fixed-size pieces and rewound."""
+    """SHA-256 hex of the body; a stream is read once in pieces and rewound (sigkit.payload)."""
     if body is None:
         return EMPTY_SHA256
     if isinstance(body, bytes):
         return hashlib.sha256(body).hexdigest()
-    digest = hashlib.sha256()
-    try:
-        if not body.seekable():
-            raise InputError(
-                "body",
-                "a stream that cannot be rewound would be used up by hashing; give bytes, a "
-                "file, or an explicit payload hash such as UNSIGNED-PAYLOAD",
-            )
-        start = body.tell()
-        readinto = getattr(body, "readinto", None)
-        if readinto is not None:
-            view = memoryview(bytearray(_BUFFER_SIZE))
-            while n := readinto(view):
-                digest.update(view[:n])
-        else:
-            while chunk := body.read(_BUFFER_SIZE):
-                digest.update(chunk)
-        body.seek(start)
-    except OSError as exc:
-        raise InputError("body", f"cannot be read: {exc.strerror or exc}") from None
-    return digest.hexdigest()
+    return sha256_stream(body)
 
 
 def payload_hash(
