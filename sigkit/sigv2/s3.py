@@ -107,6 +107,14 @@ class S3V2Config:
 _DEFAULT_CONFIG = S3V2Config()
 
 
+@lru_cache(maxsize=256)
+def _aws_bucket(host: str) -> str | None:
+    """The bucket of a virtual-hosted AWS host name (the regular expression costs a
+    microsecond; a program signs for few hosts)."""
+    match = _AWS_VHOST.match(host)
+    return match.group("bucket") if match else None
+
+
 def locate_bucket(
     request: Request, config: S3V2Config, host: str | None = None
 ) -> tuple[str | None, Addressing, str]:
@@ -123,8 +131,8 @@ def locate_bucket(
                     "bucket", f"path style, but the path does not start with /{config.bucket}"
                 )
         return config.bucket, config.addressing, "given"
-    match = _AWS_VHOST.match(host_only)
-    from_host = match.group("bucket") if match else None
+    from_host = _aws_bucket(host_only)
+    match = from_host is not None
     for base in config.endpoint_bases:
         base = base.lower()
         if from_host is None and host_only.endswith("." + base):
@@ -175,13 +183,18 @@ def canonical_resource(
 
 
 def _amz_header_lines(groups: dict[str, list[str]]) -> str:
-    names = sorted(name for name in groups if name.startswith("x-amz-"))
-    return "".join([f"{n}:{','.join([v.strip() for v in groups[n]])}\n" for n in names])
+    names = sorted([name for name in groups if name.startswith("x-amz-")])
+    return "".join([f"{n}:{_line(groups, n)}\n" for n in names])
 
 
 def _line(groups: dict[str, list[str]], name: str) -> str:
+    """A header's values as signed: each trimmed, repeats joined with commas."""
     values = groups.get(name)
-    return ",".join([v.strip() for v in values]) if values else ""
+    if not values:
+        return ""
+    if len(values) == 1:
+        return values[0].strip()
+    return ",".join([v.strip() for v in values])
 
 
 @lru_cache(maxsize=16)
@@ -302,14 +315,14 @@ def sign_v2_query(
     }
     signature = _sign(credentials.secret_access_key, text)
     values["signature"] = signature
-    params = [
-        ("AWSAccessKeyId", credentials.access_key_id),
-        ("Signature", signature),
-        ("Expires", str(expires)),
-    ]
+    # base64 holds three characters to encode: replacing them costs a tenth of quote()
+    encoded_signature = signature.replace("+", "%2B").replace("/", "%2F").replace("=", "%3D")
+    encoded = (
+        f"AWSAccessKeyId={uri_encode(credentials.access_key_id)}"
+        f"&Signature={encoded_signature}&Expires={expires}"
+    )
     if token is not None:
-        params.append(("x-amz-security-token", token))
-    encoded = "&".join([f"{n}={uri_encode(v)}" for n, v in params])
+        encoded += f"&x-amz-security-token={uri_encode(token)}"
     signed = request._copy(
         f"{request.query}&{encoded}" if request.query else encoded,
         (*host_added, *request.headers),

@@ -18,17 +18,17 @@ _STEP_NAMES = ("k_date", "k_region", "k_service", "signing_key")
 class ScopeKey:
     """The key chain of one scope (bytes and hex, as the steps show it) and its signer."""
 
-    __slots__ = ("_hmac", "chain", "scope", "steps")
+    __slots__ = ("chain", "hmac", "scope", "steps")
 
     def __init__(self, scope: str, chain: tuple[bytes, bytes, bytes, bytes]) -> None:
         self.scope = scope  # <date>/<region>/<service>/aws4_request
         self.chain = chain
         self.steps = dict(zip(_STEP_NAMES, (k.hex() for k in chain), strict=True))
-        self._hmac = HmacKey(chain[3], "sha256")
+        self.hmac = HmacKey(chain[3], "sha256")  # kSigning, set up for the last HMAC
 
     def sign(self, text: str) -> str:
         """Hex HMAC-SHA256 of `text` under kSigning."""
-        return self._hmac.hexdigest(text.encode("utf-8"))
+        return self.hmac.hexdigest(text.encode("utf-8"))
 
 
 def derive_chain(secret: str, date: str, region: str, service: str) -> tuple[bytes, ...]:

@@ -69,7 +69,10 @@ def canonical_steps(
         encoded = uri_encode(signed)
         query_params = [(n, encoded if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
     uri, uri_notes = canonical_uri(request.path, config)
-    query, query_notes = canonical_query(request.query, config, query_params)
+    if request.query or query_params:
+        query, query_notes = canonical_query(request.query, config, query_params)
+    else:
+        query, query_notes = "", []
     notes: dict[str, list[str]] = {"payload_hash": ["from " + payload_source]}
     if uri_notes:
         notes["canonical_uri"] = uri_notes
@@ -117,8 +120,17 @@ def _sign(
     values["credential_scope"] = key.scope
     values["string_to_sign"] = text
     values.update(key.steps)  # k_date, k_region, k_service, signing_key
-    values["signature"] = key.sign(text)
+    values["signature"] = key.hmac.hexdigest(text.encode("utf-8"))
     return values, notes
+
+
+def _with_added(
+    headers: tuple[tuple[str, str], ...], added: list[tuple[str, str]]
+) -> tuple[tuple[str, str], ...]:
+    """The headers sent after signing: an added Host first, where clients send it."""
+    if added[0][0] == "Host":
+        return (added[0], *headers, *added[1:])
+    return headers + tuple(added)
 
 
 def _sensitive(request: Request, token: str | None, groups: Mapping[str, str]) -> tuple[str, ...]:
@@ -197,7 +209,10 @@ def header_additions(
                 f"header {name}",
                 f"the request carries {sent!r} but {value!r} is to be signed; remove the header",
             )
-    payload = payload_hash(request, config, groups)
+    if config.payload_hash is not None and "x-amz-content-sha256" not in groups:
+        payload = (config.payload_hash, "given")  # payload_hash's commonest answer, inline
+    else:
+        payload = payload_hash(request, config, groups)
     if config.content_sha256_header and "x-amz-content-sha256" not in groups:
         added.append(("x-amz-content-sha256", payload[0]))
         groups["x-amz-content-sha256"] = payload[0]
@@ -279,9 +294,8 @@ def sign_v4(
     )
     added.append(("Authorization", authorization))
     values["authorization"] = authorization
-    return SigningResult(
-        "sigv4", "header", values, request.with_signer_headers(added), notes, sensitive, added
-    )
+    signed_request = request._copy(request.query, _with_added(request.headers, added))
+    return SigningResult("sigv4", "header", values, signed_request, notes, sensitive, added)
 
 
 def sign_v4_query(

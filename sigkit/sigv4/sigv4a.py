@@ -59,6 +59,7 @@ P256_ORDER = 0xFFFFFFFF00000000FFFFFFFFFFFFFFFFBCE6FAADA7179E84F3B9CAC2FC632551
 _KDF_LABEL = ALGORITHM_V4A.encode("ascii")
 _KDF_MAX_COUNTER = 254
 _REGION_ENTRY = re.compile(r"[A-Za-z0-9._*-]+\Z")
+_REGION_SET = re.compile(r"[A-Za-z0-9._*-]+(?:,[A-Za-z0-9._*-]+)*\Z")
 
 
 @lru_cache(maxsize=1)
@@ -76,6 +77,8 @@ def region_set_value(region_set: str | Iterable[str]) -> str:
     >>> region_set_value("us-east-1,eu-*")
     'us-east-1,eu-*'
     """
+    if isinstance(region_set, str) and _REGION_SET.match(region_set):
+        return region_set  # the common case, checked in one step
     entries = region_set.split(",") if isinstance(region_set, str) else list(region_set)
     if not entries or entries == [""]:
         raise InputError("region set", "empty region set; give a region, a list or '*'")
