@@ -133,24 +133,29 @@ def _with_added(
     return headers + tuple(added)
 
 
-def _sensitive(request: Request, token: str | None, groups: Mapping[str, str]) -> tuple[str, ...]:
-    """`sensitive_values`, with its most common answer (no token anywhere) made inline."""
-    if token is None and not request.query and "x-amz-security-token" not in groups:
-        return ()
-    return sensitive_values(request, token, groups)
-
-
-def _check_unsigned(
-    request: Request, groups: Mapping[str, str], params: frozenset[str] = PRESIGN_PARAMS
-) -> None:
+def begin(
+    request: Request,
+    credentials: Credentials,
+    when: datetime,
+    params: frozenset[str] = PRESIGN_PARAMS,
+) -> tuple[str, dict[str, str], tuple[str, ...]]:
+    """What every SigV4/SigV4A variant does first: the timestamp, the request's
+    `header_groups`, a refusal of a request already signed (an Authorization header, or one
+    of `params` in the query), and the session tokens a result must mask."""
+    stamp = signing_stamp(when)
+    groups = header_groups(request.headers)
     if "authorization" in groups:
         raise InputError(
             "header Authorization", "the request is already signed; remove Authorization first"
         )
+    token = credentials.session_token
     if request.query:
         for name, _ in parse_query(request.query):
             if name in params:
                 raise InputError("query", f"the URL already holds {name}; remove it before signing")
+    elif token is None and "x-amz-security-token" not in groups:
+        return stamp, groups, ()  # no token anywhere: nothing to mask
+    return stamp, groups, sensitive_values(request, token, groups)
 
 
 def host_addition(request: Request, groups: dict[str, str]) -> list[tuple[str, str]]:
@@ -282,10 +287,7 @@ def sign_v4(
 ) -> SigningResult:
     """Header variant: adds the token, X-Amz-Date and (if configured) x-amz-content-sha256
     headers, then ``Authorization``."""
-    stamp = signing_stamp(when)
-    groups = header_groups(request.headers)
-    _check_unsigned(request, groups)
-    sensitive = _sensitive(request, credentials.session_token, groups)
+    stamp, groups, sensitive = begin(request, credentials, when)
     added, payload, unsigned = header_additions(request, credentials, stamp, config, groups)
     values, notes = _sign(request, groups, credentials, stamp, config, unsigned, payload)
     authorization = (
@@ -305,10 +307,7 @@ def sign_v4_query(
 
     Parameters are appended in the order the S3 documentation shows them.
     """
-    stamp = signing_stamp(when)
-    groups = header_groups(request.headers)
-    _check_unsigned(request, groups)
-    sensitive = _sensitive(request, credentials.session_token, groups)
+    stamp, groups, sensitive = begin(request, credentials, when)
     host_added = host_addition(request, groups)
     scope = f"{stamp[:8]}/{config.region}/{config.service}/aws4_request"
     params, signed_params = query_additions(ALGORITHM, credentials, stamp, scope, config)

@@ -32,19 +32,18 @@ from typing import TYPE_CHECKING
 from sigkit.credentials import Credentials
 from sigkit.errors import InputError
 from sigkit.http import Request
-from sigkit.result import SigningResult, sensitive_values
-from sigkit.sigv4.canonical import header_groups, payload_hash
+from sigkit.result import SigningResult
+from sigkit.sigv4.canonical import payload_hash
 from sigkit.sigv4.config import SigV4Config
 from sigkit.sigv4.signer import (
     PRESIGN_PARAMS,
-    _check_unsigned,
+    begin,
     canonical_steps,
     finish_query,
     header_additions,
     host_addition,
     query_additions,
 )
-from sigkit.timefmt import signing_stamp
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -252,10 +251,7 @@ def sign_v4a(
     `region_set` defaults to ``config.region``.
     """
     regions = region_set_value(config.region if region_set is None else region_set)
-    stamp = signing_stamp(when)
-    groups = header_groups(request.headers)
-    _check_unsigned(request, groups, PRESIGN_PARAMS_V4A)
-    sensitive = sensitive_values(request, credentials.session_token, groups)
+    stamp, groups, sensitive = begin(request, credentials, when, PRESIGN_PARAMS_V4A)
     added, payload, unsigned = header_additions(
         request, credentials, stamp, config, groups, [(REGION_SET_HEADER, regions)]
     )
@@ -296,10 +292,7 @@ def sign_v4a_query(
     """Query (presigned URL) variant: SigV4's query parameters, then ``X-Amz-Region-Set``
     (signed), then ``X-Amz-Signature``. `region_set` defaults to ``config.region``."""
     regions = region_set_value(config.region if region_set is None else region_set)
-    stamp = signing_stamp(when)
-    groups = header_groups(request.headers)
-    _check_unsigned(request, groups, PRESIGN_PARAMS_V4A)
-    sensitive = sensitive_values(request, credentials.session_token, groups)
+    stamp, groups, sensitive = begin(request, credentials, when, PRESIGN_PARAMS_V4A)
     host_added = host_addition(request, groups)
     scope = f"{stamp[:8]}/{config.service}/aws4_request"
     params, signed_params = query_additions(
