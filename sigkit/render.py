@@ -6,7 +6,6 @@ unless the caller asks to see them.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Iterable
 from typing import Any, TextIO
@@ -66,6 +65,8 @@ def render_json(result: SigningResult, *, show_secrets: bool = False, **extra: A
         **extra,
         "steps": step_dicts(result, show_secrets=show_secrets),
     }
+    import json  # only for --json: the text output does not pay for it
+
     return json.dumps(document, indent=2, ensure_ascii=False)
 
 

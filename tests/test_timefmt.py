@@ -44,3 +44,21 @@ def test_http_date_matches_the_email_package(moment: datetime) -> None:
 
     aware = moment.replace(tzinfo=UTC)
     assert http_date(aware) == format_datetime(aware, usegmt=True)
+
+
+@given(st.datetimes(min_value=datetime(1970, 1, 1), max_value=datetime(9999, 12, 31)))
+def test_parse_time_reads_amz_stamps_and_days_as_strptime_does(moment: datetime) -> None:
+    from sigkit.timefmt import parse_time
+
+    stamp = moment.strftime("%Y%m%dT%H%M%SZ")
+    assert parse_time(stamp) == datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    day = moment.strftime("%Y%m%d")
+    assert parse_time(day) == datetime.strptime(day, "%Y%m%d").replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("text", ["20151330T123600Z", "20150830T246000Z", "20150230"])
+def test_parse_time_refuses_impossible_stamps(text: str) -> None:
+    from sigkit.timefmt import parse_time
+
+    with pytest.raises(InputError, match="is not a date"):
+        parse_time(text)
