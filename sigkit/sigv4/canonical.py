@@ -102,13 +102,14 @@ def canonical_headers(
     """Return (canonical header lines, signed header list, names left out, sorted).
 
     ``host`` is always signed."""
-    left_out = groups.keys() & unsigned
     names = sorted(groups)
-    if left_out:
-        left_out.discard("host")
+    if unsigned.isdisjoint(groups):  # the usual case: no set to build
+        left_out: list[str] = []
+    else:
+        left_out = sorted(groups.keys() & unsigned - {"host"})
         names = [name for name in names if name not in left_out]
     lines = "".join([f"{name}:{groups[name]}\n" for name in names])
-    return lines, ";".join(names), sorted(left_out)
+    return lines, ";".join(names), left_out
 
 
 def hash_body(body: Body) -> str:
