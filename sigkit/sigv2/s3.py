@@ -6,8 +6,8 @@ documentation; see docs/s3-sigv2.md. Nothing here reads a clock or the environme
 
 from __future__ import annotations
 
-import base64
 import re
+from binascii import b2a_base64
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -183,8 +183,15 @@ def canonical_resource(
 
 
 def _amz_header_lines(groups: dict[str, list[str]]) -> str:
-    names = sorted([name for name in groups if name.startswith("x-amz-")])
-    return "".join([f"{n}:{_line(groups, n)}\n" for n in names])
+    amz = sorted([(name, values) for name, values in groups.items() if name[:6] == "x-amz-"])
+    return "".join(
+        [
+            f"{name}:{values[0].strip()}\n"
+            if len(values) == 1
+            else f"{name}:{','.join([v.strip() for v in values])}\n"
+            for name, values in amz
+        ]
+    )
 
 
 def _line(groups: dict[str, list[str]], name: str) -> str:
@@ -207,7 +214,7 @@ def _sign(secret: str, string_to_sign: str) -> str:
         message = string_to_sign.encode("utf-8")
     except UnicodeEncodeError:
         raise InputError("request", "holds text that is not valid UTF-8") from None
-    return base64.b64encode(_secret_key(secret).digest(message)).decode("ascii")
+    return b2a_base64(_secret_key(secret).digest(message), newline=False).decode("ascii")
 
 
 def _string_to_sign(
