@@ -9,10 +9,8 @@ the real ones; the CLI passes `os.environ` and the user's home.
 
 from __future__ import annotations
 
-import configparser
 import os
 import re
-import shlex
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,6 +23,7 @@ from sigkit.errors import InputError, UnsupportedError
 EXAMPLE_ACCESS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
 EXAMPLE_SECRET_ACCESS_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DEFAULT_SECTION = "DEFAULT"  # configparser.DEFAULTSECT
 
 
 def mask(secret: str) -> str:
@@ -135,7 +134,7 @@ class _Ini:
     lines: dict[tuple[str, str], int]
 
     def line(self, section: str, option: str = "") -> int:
-        for key in ((section, option), (configparser.DEFAULTSECT, option), (section, "")):
+        for key in ((section, option), (_DEFAULT_SECTION, option), (section, "")):
             if key in self.lines:
                 return self.lines[key]
         return 1
@@ -246,6 +245,8 @@ def _read_ini(path: Path, display: str) -> _Ini | None:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise InputError(f"{display} line {line}", "not UTF-8 text") from None
+    import configparser  # only when a shared file exists: start-up does not pay for it
+
     parser = configparser.RawConfigParser(interpolation=None, strict=True)
     try:
         parser.read_string(text, source=display)
@@ -295,6 +296,8 @@ def _config_profiles(ini: _Ini | None, prefix: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for section in ini.sections if ini is not None else ():
         if section.startswith(prefix):
+            import shlex
+
             try:
                 parts = shlex.split(section)
             except ValueError:
