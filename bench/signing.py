@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import importlib.util
 import io
-import os
 import re
 import statistics
 import timeit
@@ -547,7 +546,6 @@ class _Nothing:
 
 
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONHASHSEED", "0")
     for row in rows():
         print(
             f"{row['case'][:40]:40s} {row['name'][:30]:30s} {row['min']:8.2f} {row['median']:8.2f}"
