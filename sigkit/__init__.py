@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from sigkit.credentials import Credentials
     from sigkit.errors import InputError, SigkitError, UnsupportedError, VerificationError
     from sigkit.http import Request, parse_request_text, serialize_request
+    from sigkit.keycache import forget_keys
     from sigkit.result import SigningResult, Step
     from sigkit.sigv2 import S3V2Config, presign_v2, sign_v2, sign_v2_query
     from sigkit.sigv4 import (
@@ -52,6 +53,7 @@ _WHERE = {
     "sign_v4a": "sigkit.sigv4",
     "sign_v4a_query": "sigkit.sigv4",
     "verify_v4a": "sigkit.sigv4",
+    "forget_keys": "sigkit.keycache",
 }
 
 __all__ = [
@@ -65,6 +67,7 @@ __all__ = [
     "Step",
     "UnsupportedError",
     "VerificationError",
+    "forget_keys",
     "parse_request_text",
     "presign_v2",
     "presign_v4",

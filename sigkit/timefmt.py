@@ -14,7 +14,7 @@ from sigkit.errors import InputError
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 T = TypeVar("T")
-_AMZ = re.compile(r"(\d{8})T(\d{6})Z\Z")
+_AMZ = re.compile(r"([0-9]{8})T([0-9]{6})Z\Z")  # ASCII digits only, as AWS reads them
 
 
 def parse_time(text: str, *, field: str = "date") -> datetime:
@@ -24,6 +24,8 @@ def parse_time(text: str, *, field: str = "date") -> datetime:
     value = text.strip()
     if not value:
         raise InputError(field, "empty date")
+    if not value.isascii():  # other scripts' digits and dashes are no date to AWS
+        raise InputError(field, f"{text!r} is not a date: it holds non-ASCII characters")
     try:
         # read by hand: strptime's first use imports _strptime, calendar and locale (2 ms)
         if _AMZ.match(value):
@@ -86,21 +88,22 @@ _KEPT = 64  # times remembered per format
 
 
 def _remembered(format_utc: Callable[[datetime], T]) -> Callable[[datetime], T]:
-    """``format_utc(check_utc(when))``, remembered for recent times.
+    """``format_utc(check_utc(when))``, remembered for recent times in UTC.
 
-    Loops sign many requests at one time. Aware datetimes of the same instant are equal and
-    give the same UTC value, and a naive one is never stored, so a lookup cannot be wrong.
+    Loops sign many requests at one time. Only times whose tzinfo is UTC itself are remembered:
+    in another zone two different instants can compare equal (the repeated hour when clocks go
+    back differs only by ``fold``, which equality ignores), and a tzinfo may even claim no offset.
     """
     seen: dict[datetime, T] = {}
 
     def lookup(when: datetime) -> T:
-        exact = type(when) is datetime
-        if exact:
+        in_utc = type(when) is datetime and when.tzinfo is UTC
+        if in_utc:
             value = seen.get(when)
             if value is not None:
                 return value
         value = format_utc(check_utc(when))
-        if exact:
+        if in_utc:
             if len(seen) >= _KEPT:
                 seen.clear()
             seen[when] = value

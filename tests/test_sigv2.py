@@ -74,3 +74,18 @@ def test_v2_expiry_has_no_seven_day_cap() -> None:
         S3V2Config(expires_in=31536000),
     )
     assert result["date_line"] == str(int(WHEN.timestamp()) + 31536000)
+
+
+def test_presigned_v2_steps_are_those_of_before_issue_6() -> None:
+    """The query variant lists no "headers_added" (the Host it adds is in the signed request)
+    and its URL is a step, whether or not the request carried a Host header."""
+    for request in (
+        Request.from_url("GET", "https://bucket.s3.amazonaws.com/k"),
+        Request.from_url(
+            "GET", "https://bucket.s3.amazonaws.com/k", [("Host", "bucket.s3.amazonaws.com")]
+        ),
+    ):
+        result = sign_v2_query(request, CREDS, WHEN)
+        assert list(result)[-3:] == ["query_added", "url", "signed_request"]
+        assert "headers_added" not in result
+        assert result["url"] == result.request.url

@@ -82,3 +82,63 @@ def test_result_notes_cannot_change_the_result() -> None:
     assert any("space" in n for n in notes["canonical_query"])
     notes.clear()
     assert result.notes
+
+
+# --- headers a signer compares or uses must be sent once ------------------------------------
+
+S3_UNSIGNED = SigV4Config.s3("us-east-1", payload_hash="UNSIGNED-PAYLOAD")
+STAMP = "20150830T123600Z"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [("X-Amz-Date", STAMP), ("x-amz-date", STAMP)],
+        [
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+            ("x-amz-content-sha256", "UNSIGNED-PAYLOAD"),
+        ],
+        [("X-Amz-Security-Token", "tok"), ("X-Amz-Security-Token", "tok")],
+    ],
+)
+def test_a_header_the_signer_compares_sent_twice_is_refused(headers: list[tuple[str, str]]) -> None:
+    request = Request.from_url("GET", "https://b.s3.amazonaws.com/k", headers)
+    creds = Credentials("AKID", "secret", "tok")
+    with pytest.raises(InputError, match="sent 2 times"):
+        sign_v4(request, creds, WHEN, S3_UNSIGNED)
+
+
+def test_a_sent_token_must_equal_the_given_one_exactly() -> None:
+    request = Request.from_url(
+        "GET", "https://b.s3.amazonaws.com/k", [("X-Amz-Security-Token", "tok  en")]
+    )
+    with pytest.raises(InputError, match="differs from the session token"):
+        sign_v4(request, Credentials("AKID", "secret", "tok en"), WHEN, S3_UNSIGNED)
+
+
+def test_the_payload_line_is_the_sent_header_trimmed_not_folded() -> None:
+    """The request's own x-amz-content-sha256 is the payload line as sent (trimmed); only the
+    canonical header folds inner blanks. The oracle is the rule itself, spelled out here."""
+    value = "a  b"
+    request = Request.from_url(
+        "GET", "https://b.s3.amazonaws.com/k", [("x-amz-content-sha256", f" {value} ")]
+    )
+    result = sign_v4(request, CREDS, WHEN, SigV4Config.s3("us-east-1"))
+    assert result["payload_hash"] == value
+    assert "x-amz-content-sha256:a b\n" in result["canonical_headers"]
+
+
+def test_forget_keys_empties_every_key_cache() -> None:
+    from sigkit import forget_keys, sign_v2
+    from sigkit.sigv2.s3 import _secret_key
+    from sigkit.sigv4.keys import scope_key
+    from sigkit.sigv4.sigv4a import _key_steps, derive_private_key, sign_v4a
+
+    request = Request.from_url("GET", "https://b.s3.amazonaws.com/k")
+    sign_v4(request, CREDS, WHEN, S3_UNSIGNED)
+    sign_v2(request, CREDS, WHEN)
+    sign_v4a(request, CREDS, WHEN, S3_UNSIGNED)
+    caches = (scope_key, _secret_key, _key_steps, derive_private_key)
+    assert all(cache.cache_info().currsize for cache in caches)
+    forget_keys()
+    assert [cache.cache_info().currsize for cache in caches] == [0, 0, 0, 0]

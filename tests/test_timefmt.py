@@ -62,3 +62,24 @@ def test_parse_time_refuses_impossible_stamps(text: str) -> None:
 
     with pytest.raises(InputError, match="is not a date"):
         parse_time(text)
+
+
+def test_the_repeated_hour_of_a_clock_change_is_not_mistaken_for_its_twin() -> None:
+    """01:30 happens twice in New York on 2023-11-05 (fold 0 is EDT, fold 1 EST); the two
+    compare equal in Python, but are an hour apart in UTC (the standard library says which)."""
+    from zoneinfo import ZoneInfo
+
+    first = datetime(2023, 11, 5, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    second = first.replace(fold=1)
+    for moment in (first, second, first, second):
+        expected = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+        assert signing_stamp(moment) == expected
+
+
+def test_parse_time_refuses_digits_of_other_scripts() -> None:
+    from sigkit.timefmt import parse_time
+
+    with pytest.raises(InputError, match="non-ASCII"):
+        parse_time(
+            "\u0662\u0660\u0661\u0665\u0660\u0668\u0663\u0660T\u0661\u0662\u0663\u0666\u0660\u0660Z"
+        )

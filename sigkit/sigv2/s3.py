@@ -18,6 +18,7 @@ from sigkit.encoding import parse_query, percent_decode, uri_encode
 from sigkit.errors import InputError
 from sigkit.hmackey import HmacKey
 from sigkit.http import Request
+from sigkit.keycache import holds_keys
 from sigkit.result import SigningResult, sensitive_values
 from sigkit.timefmt import signing_epoch, signing_http_date
 
@@ -204,6 +205,7 @@ def _line(groups: dict[str, list[str]], name: str) -> str:
     return ",".join([v.strip() for v in values])
 
 
+@holds_keys
 @lru_cache(maxsize=16)
 def _secret_key(secret: str) -> HmacKey:
     return HmacKey(secret.encode("utf-8"), "sha1")
@@ -335,7 +337,7 @@ def sign_v2_query(
         (*host_added, *request.headers),
     )
     values["query_added"] = encoded
-    return SigningResult("s3v2", "query", values, signed, notes, sensitive, host_added)
+    return SigningResult("s3v2", "query", values, signed, notes, sensitive)
 
 
 presign_v2 = sign_v2_query

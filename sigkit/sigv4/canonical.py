@@ -132,15 +132,29 @@ def payload_hash(
     """
     if groups is None:
         groups = header_groups(request.headers)
-    sent = groups.get("x-amz-content-sha256")
+    sent = sent_once(request, "x-amz-content-sha256", groups)
     if config.payload_hash is not None:
-        if sent is not None and sent.strip() != config.payload_hash:
+        if sent is not None and sent != config.payload_hash:
             raise InputError(
                 "x-amz-content-sha256",
-                f"the request sends {sent.strip()!r} but the payload hash to sign is "
+                f"the request sends {sent!r} but the payload hash to sign is "
                 f"{config.payload_hash!r}",
             )
         return config.payload_hash, "given"
     if sent is not None:
-        return sent.strip(), "the request's x-amz-content-sha256 header"
+        return sent, "the request's x-amz-content-sha256 header"
     return hash_body(request.body), "SHA-256 of the body"
+
+
+def sent_once(request: Request, name: str, groups: Mapping[str, str]) -> str | None:
+    """The trimmed value of a header that must be sent at most once (the date, the token, the
+    payload hash: a signer compares or uses it), or None when it is not sent.
+
+    `groups` (the request's `header_groups`) answers the usual "not sent" at once; a header
+    sent twice is an input error, since its two values could never both be right."""
+    if name not in groups:
+        return None
+    values = request.header_values(name)
+    if len(values) > 1:
+        raise InputError(f"header {name}", f"sent {len(values)} times; send it once")
+    return values[0].strip()

@@ -11,6 +11,7 @@ import hmac
 from functools import lru_cache
 
 from sigkit.hmackey import HmacKey
+from sigkit.keycache import holds_keys
 
 _STEP_NAMES = ("k_date", "k_region", "k_service", "signing_key")
 
@@ -40,9 +41,10 @@ def derive_chain(secret: str, date: str, region: str, service: str) -> tuple[byt
     return k_date, k_region, k_service, k_signing
 
 
+@holds_keys
 @lru_cache(maxsize=64)
 def scope_key(secret: str, date: str, region: str, service: str) -> ScopeKey:
-    """The remembered key of one scope; `scope_key.cache_clear()` forgets every key."""
+    """The remembered key of one scope (`sigkit.forget_keys()` forgets them)."""
     k_date, k_region, k_service, k_signing = derive_chain(secret, date, region, service)
     return ScopeKey(
         f"{date}/{region}/{service}/aws4_request", (k_date, k_region, k_service, k_signing)

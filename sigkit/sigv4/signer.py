@@ -21,6 +21,7 @@ from sigkit.sigv4.canonical import (
     canonical_uri,
     header_groups,
     payload_hash,
+    sent_once,
 )
 from sigkit.sigv4.config import SigV4Config
 from sigkit.sigv4.keys import scope_key
@@ -44,7 +45,7 @@ PRESIGN_PARAMS = frozenset(
 def signing_key(secret: str, date: str, region: str, service: str) -> tuple[bytes, ...]:
     """kDate, kRegion, kService, kSigning: valid for one day, so remembered per scope.
 
-    `sigkit.sigv4.keys.scope_key.cache_clear()` forgets every remembered key.
+    `sigkit.forget_keys()` forgets every remembered key.
     """
     return scope_key(secret, date, region, service).chain
 
@@ -187,13 +188,13 @@ def header_additions(
     added = host_addition(request, groups)
     token = credentials.session_token
     if token is not None:
-        sent = groups.get("x-amz-security-token")
+        sent = sent_once(request, "x-amz-security-token", groups)
         if sent is None:
             added.append(("X-Amz-Security-Token", token))
             groups["x-amz-security-token"] = " ".join(token.split())
         elif sent != token:
             raise InputError("header X-Amz-Security-Token", "differs from the session token given")
-    sent_date = groups.get("x-amz-date")
+    sent_date = sent_once(request, "x-amz-date", groups)
     if sent_date is None:
         added.append(("X-Amz-Date", stamp))
         groups["x-amz-date"] = stamp
@@ -205,7 +206,7 @@ def header_additions(
         )
     for name, value in extra:
         lname = name.lower()
-        sent = groups.get(lname)
+        sent = sent_once(request, lname, groups)
         if sent is None:
             added.append((name, value))
             groups[lname] = value

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 from sigkit.credentials import Credentials
 from sigkit.errors import InputError
 from sigkit.http import Request
+from sigkit.keycache import holds_keys
 from sigkit.result import SigningResult
 from sigkit.sigv4.canonical import payload_hash
 from sigkit.sigv4.config import SigV4Config
@@ -134,12 +135,13 @@ def derive_private_value(access_key_id: str, secret: str) -> tuple[int, int]:
     )
 
 
+@holds_keys
 @lru_cache(maxsize=64)
 def derive_private_key(access_key_id: str, secret: str) -> ec.EllipticCurvePrivateKey:
     """The ECDSA P-256 key SigV4A derives from an access key id and secret.
 
     Cached per (access key id, secret): the derivation computes a point multiplication.
-    `derive_private_key.cache_clear()` forgets every cached key.
+    `sigkit.forget_keys()` forgets every cached key (and the step values kept with them).
     """
     from cryptography.hazmat.primitives.asymmetric import ec
 
@@ -147,6 +149,7 @@ def derive_private_key(access_key_id: str, secret: str) -> ec.EllipticCurvePriva
     return ec.derive_private_key(d, ec.SECP256R1())
 
 
+@holds_keys
 @lru_cache(maxsize=64)
 def _key_steps(access_key_id: str, secret: str) -> tuple[ec.EllipticCurvePrivateKey, str, str]:
     """The key with its step values (private d, public X and Y): computed once per key."""
