@@ -194,7 +194,7 @@ def header_additions(
             groups["x-amz-security-token"] = " ".join(token.split())
         elif sent != token:
             raise InputError("header X-Amz-Security-Token", "differs from the session token given")
-    sent_date = sent_once(request, "x-amz-date", groups)
+    sent_date = sent_once(request, "x-amz-date", groups) if "x-amz-date" in groups else None
     if sent_date is None:
         added.append(("X-Amz-Date", stamp))
         groups["x-amz-date"] = stamp
