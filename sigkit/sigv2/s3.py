@@ -120,8 +120,10 @@ def locate_bucket(
     request: Request, config: S3V2Config, host: str | None = None
 ) -> tuple[str | None, Addressing, str]:
     """(bucket, addressing, how it was found); `host` is the request's, when known already."""
+    if config.addressing is None and config.bucket is None and not config.endpoint_bases:
+        return _located_by_host(host or request.host)  # the usual config: the host decides
     host = (host or request.host).lower()
-    host_only = host.rsplit(":", 1)[0] if not host.endswith("]") else host
+    host_only = _host_only(host)
     if config.addressing is not None:
         if config.addressing == "virtual-hosted" and config.bucket is None:
             return host_only, "virtual-hosted", "the whole host name (CNAME bucket)"
@@ -146,9 +148,27 @@ def locate_bucket(
             return config.bucket, "path", "given; the path starts with it"
         return config.bucket, "virtual-hosted", "given; neither host nor path names it (CNAME)"
     if from_host is not None:
-        how = "from the AWS host name" if match else "from the host under a configured endpoint"
+        how = _FROM_AWS_HOST if match else "from the host under a configured endpoint"
         return from_host, "virtual-hosted", how
-    return None, "path", "path style (the bucket, if any, is the first path segment)"
+    return None, "path", _PATH_STYLE
+
+
+_FROM_AWS_HOST = "from the AWS host name"
+_PATH_STYLE = "path style (the bucket, if any, is the first path segment)"
+
+
+def _host_only(host: str) -> str:
+    return host.rsplit(":", 1)[0] if not host.endswith("]") else host
+
+
+@lru_cache(maxsize=256)
+def _located_by_host(host: str) -> tuple[str | None, Addressing, str]:
+    """`locate_bucket` for a config that names no bucket, addressing or endpoint: the host
+    alone decides, so the answer is remembered (a program signs for few hosts)."""
+    bucket = _aws_bucket(_host_only(host.lower()))
+    if bucket is not None:
+        return bucket, "virtual-hosted", _FROM_AWS_HOST
+    return None, "path", _PATH_STYLE
 
 
 def canonical_resource(
@@ -290,7 +310,9 @@ def sign_v2(
         values,
         request.with_signer_headers(added),
         notes,
-        sensitive_values(request, token, groups),
+        ()
+        if token is None and not request.query and "x-amz-security-token" not in groups
+        else sensitive_values(request, token, groups),
         added,
     )
 
