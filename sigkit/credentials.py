@@ -331,11 +331,16 @@ def _check_region(region: str, where: str) -> str:
     return region
 
 
-def _credentials(key: str, secret: str, token: str | None, where: str) -> Credentials:
-    """Build credentials, pointing any complaint at the variable or file line they came from."""
+def _credentials(
+    key: str, secret: str, token: str | None, where: str, token_where: str | None = None
+) -> Credentials:
+    """Build credentials, pointing any complaint at the variable, flag or file line it came
+    from (`token_where` when the token has its own)."""
     try:
         return Credentials(key, secret, token)
     except InputError as exc:
+        if token_where is not None and exc.field == "session token":
+            raise InputError(token_where, exc.message) from None
         raise InputError(where, f"{exc.field}: {exc.message}") from None
 
 
@@ -553,7 +558,9 @@ def resolve(
                     "AWS_SECRET_ACCESS_KEY", "empty or unset while AWS_ACCESS_KEY_ID is set"
                 )
             token = _env(env, "AWS_SESSION_TOKEN")
-            creds = _credentials(env_key, env_secret, token, "AWS_ACCESS_KEY_ID")
+            creds = _credentials(
+                env_key, env_secret, token, "AWS_ACCESS_KEY_ID", "AWS_SESSION_TOKEN"
+            )
             found = creds, "env AWS_ACCESS_KEY_ID"
     if found is None:
         found = _profile_credentials(selected)
@@ -569,7 +576,13 @@ def resolve(
     creds, creds_source = found
     token_source = None
     if session_token:
-        creds = Credentials(creds.access_key_id, creds.secret_access_key, session_token)
+        creds = _credentials(
+            creds.access_key_id,
+            creds.secret_access_key,
+            session_token,
+            creds_source,
+            "--session-token",
+        )
         token_source = "--session-token"
     elif creds.session_token is not None:
         token_source = creds_source.replace("env AWS_ACCESS_KEY_ID", "env AWS_SESSION_TOKEN")

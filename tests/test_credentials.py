@@ -912,3 +912,23 @@ def test_post_policy_defaults_to_us_east_1(
     assert code == 0
     assert "https://bucket.s3.us-east-1.amazonaws.com/" in out
     assert "20240101/us-east-1/s3/aws4_request" in out
+
+
+@pytest.mark.parametrize(
+    ("env", "flags", "where"),
+    [
+        (
+            {"AWS_ACCESS_KEY_ID": "AK", "AWS_SECRET_ACCESS_KEY": "s", "AWS_SESSION_TOKEN": "t\x01"},
+            {},
+            "AWS_SESSION_TOKEN",
+        ),
+        ({}, {"access_key": "AK", "secret_key": "s", "session_token": "a\tb"}, "--session-token"),
+    ],
+)
+def test_a_bad_session_token_is_named_where_it_came_from(
+    tmp_path: Path, env: dict[str, str], flags: dict[str, str], where: str
+) -> None:
+    with pytest.raises(InputError) as caught:
+        resolve(env=env, home=tmp_path, **flags)
+    assert caught.value.field == where
+    assert "control character" in caught.value.message
