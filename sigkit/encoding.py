@@ -16,14 +16,12 @@ _HEXDIGITS = frozenset("0123456789abcdefABCDEF")
 # Text that encoding and decoding both leave as it is (most names, values and keys): a match
 # costs a fifth of quote(), which signers call a dozen times per request.
 UNRESERVED = re.compile(r"[A-Za-z0-9\-._~]*\Z")
-_UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9\-._~/]*\Z")
+UNRESERVED_OR_SLASH = re.compile(r"[A-Za-z0-9\-._~/]*\Z")
 
 
 def uri_encode(value: str | bytes, *, keep_slash: bool = False) -> str:
     """Encode every byte outside the RFC 3986 unreserved set (and ``/`` when asked)."""
-    if isinstance(value, str) and (_UNRESERVED_OR_SLASH if keep_slash else UNRESERVED).match(
-        value
-    ):
+    if isinstance(value, str) and (UNRESERVED_OR_SLASH if keep_slash else UNRESERVED).match(value):
         return value
     return quote(value, safe="/" if keep_slash else "")
 

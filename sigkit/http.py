@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, BinaryIO
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from sigkit.errors import InputError
@@ -216,18 +216,6 @@ class Request:
 
     def with_query(self, query: str | None) -> Request:
         return replace(self, query=query)
-
-    def _unchecked(self, **changes: Any) -> Request:
-        """A copy with `changes` whose values the caller has already checked."""
-        new = _new_request(Request)
-        _set_method(new, changes.get("method", self.method))
-        _set_path(new, changes.get("path", self.path))
-        _set_query(new, changes.get("query", self.query))
-        _set_headers(new, changes.get("headers", self.headers))
-        _set_body(new, changes.get("body", self.body))
-        _set_scheme(new, changes.get("scheme", self.scheme))
-        _set_authority(new, changes.get("authority", self.authority))
-        return new
 
     def body_bytes(self) -> bytes:
         """The body as bytes (reads a stream and rewinds it when it can)."""

@@ -310,9 +310,7 @@ def sign_v2(
         values,
         request.with_signer_headers(added),
         notes,
-        ()
-        if token is None and not request.query and "x-amz-security-token" not in groups
-        else sensitive_values(request, token, groups),
+        sensitive_values(request, token, groups),
         added,
     )
 

@@ -7,10 +7,10 @@ read as a space, a path re-encoded), a note saying so: those are the surprises p
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Mapping
 
 from sigkit.encoding import (
+    UNRESERVED_OR_SLASH,
     canonical_query_pairs,
     has_malformed_escape,
     normalize_path,
@@ -22,11 +22,9 @@ from sigkit.http import Body, Request
 from sigkit.payload import sha256_stream
 from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
 
-_PLAIN_PATH = re.compile(r"[A-Za-z0-9\-._~/]*\Z")
-
 
 def canonical_uri(path: str, config: SigV4Config) -> tuple[str, list[str]]:
-    if _PLAIN_PATH.match(path) and (
+    if UNRESERVED_OR_SLASH.match(path) and (
         not config.normalize_path or ("//" not in path and "/." not in path)
     ):
         return path, []  # every rule leaves a path of unreserved characters as it is
@@ -88,7 +86,7 @@ def header_groups(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     groups: dict[str, str] = {}
     for name, value in headers:
         lname = name.lower()
-        value = " ".join(value.split())
+        value = " ".join(value.split())  # fold_value, inline: a call per header costs
         if lname in groups:
             groups[lname] = f"{groups[lname]},{value}"
         else:

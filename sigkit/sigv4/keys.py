@@ -27,10 +27,6 @@ class ScopeKey:
         self.steps = dict(zip(_STEP_NAMES, (k.hex() for k in chain), strict=True))
         self.hmac = HmacKey(chain[3], "sha256")  # kSigning, set up for the last HMAC
 
-    def sign(self, text: str) -> str:
-        """Hex HMAC-SHA256 of `text` under kSigning."""
-        return self.hmac.hexdigest(text.encode("utf-8"))
-
 
 def derive_chain(secret: str, date: str, region: str, service: str) -> tuple[bytes, ...]:
     """kDate, kRegion, kService, kSigning (the SigV4 key derivation)."""

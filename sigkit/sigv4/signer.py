@@ -125,15 +125,6 @@ def _sign(
     return values, notes
 
 
-def _with_added(
-    headers: tuple[tuple[str, str], ...], added: list[tuple[str, str]]
-) -> tuple[tuple[str, str], ...]:
-    """The headers sent after signing: an added Host first, where clients send it."""
-    if added[0][0] == "Host":
-        return (added[0], *headers, *added[1:])
-    return headers + tuple(added)
-
-
 def begin(
     request: Request,
     credentials: Credentials,
@@ -297,8 +288,9 @@ def sign_v4(
     )
     added.append(("Authorization", authorization))
     values["authorization"] = authorization
-    signed_request = request._copy(request.query, _with_added(request.headers, added))
-    return SigningResult("sigv4", "header", values, signed_request, notes, sensitive, added)
+    return SigningResult(
+        "sigv4", "header", values, request.with_signer_headers(added), notes, sensitive, added
+    )
 
 
 def sign_v4_query(
