@@ -131,8 +131,7 @@ class VerifyResult:
                 for p in self.problems
             ],
             "findings": [
-                {"cause": f.cause, "evidence": f.evidence, "fix": f.fix, "certain": f.certain}
-                for f in self.findings
+                f.to_dict() for f in self.findings
             ],
         }
 
@@ -682,18 +681,11 @@ def verify_request(
     return outcome
 
 
-_FIXES = {
-    "clock-skew": "sync the client's clock (NTP); requests are accepted within the skew window",
-    "expired": "presign again with a longer expiry, or use the URL sooner",
-    "scope-date": "sign with the credential scope date of X-Amz-Date (same UTC day)",
-    "session-token": "send the session token that belongs to these credentials, and sign it",
-    "body-changed": "send the body whose hash was signed, unchanged",
-}
 
 
 def _findings(problems: Sequence[Problem]) -> tuple[Finding, ...]:
     return tuple(
-        Finding(p.cause, p.message, _FIXES.get(p.cause, ""), certain=True)
+        Finding(p.cause, p.message, certain=True)
         for p in problems
         if p.cause is not None
     )

@@ -22,8 +22,8 @@ from sigkit.debug.compare import (
     parse_string_to_sign,
     parse_v2_string_to_sign,
 )
-from sigkit.debug.model import CAUSES, Finding, Observation
-from sigkit.debug.variants import FIXES, find_variant, find_variant_v2, scope_of
+from sigkit.debug.model import Finding, Observation
+from sigkit.debug.variants import find_variant, find_variant_v2, scope_of
 from sigkit.encoding import parse_query
 from sigkit.errors import SigkitError
 from sigkit.http import Request
@@ -37,28 +37,6 @@ from sigkit.timefmt import epoch_seconds, parse_time
 
 Verdict = Literal["match", "mismatch", "no-data"]
 SKEW_SECONDS = 900
-
-FIX = dict(FIXES)
-FIX.update(
-    {
-        "header-changed": "set every header before signing and keep proxies and HTTP stacks from "
-        "rewriting or dropping signed headers (or sign fewer headers)",
-        "query-order": "sort query parameters by encoded name, then encoded value; keep "
-        "repeated names as separate pairs",
-        "empty-query-value": "sign an empty value as 'name=' in SigV4 (but '?acl' without '=' "
-        "in the V2 resource)",
-        "query-not-sent": "sign and send the same URL: every signed query parameter must be on "
-        "the request line, and nothing appended after signing",
-        "expired": "presign again, with an X-Amz-Expires long enough (at most 604800 s)",
-        "signature-version": "use the signature version the endpoint expects (SigV4: "
-        "signature_version = s3v4)",
-        "body-changed": "sign the exact bytes sent (serialise the body once)",
-        "method": "send the request with the method it was signed for",
-        "v2-date": "send an HTTP date in Date or x-amz-date; with x-amz-date the Date line is "
-        "empty; presigned V2 uses the Expires epoch",
-    }
-)
-assert set(FIX) <= set(CAUSES)
 
 
 def verdict(ours: str | None, theirs: str | None) -> Verdict:
@@ -100,7 +78,7 @@ class Context:
 
 
 def _f(cause: str, evidence: str) -> Finding:
-    return Finding(cause, evidence, FIX[cause])
+    return Finding(cause, evidence)
 
 
 def _header_map(block: str) -> dict[str, str]:
@@ -389,7 +367,6 @@ def _secret_rules(ctx: Context) -> list[Finding]:
                         "secret-whitespace",
                         f"string to sign identical, and the other signature {theirs} is "
                         f"reproduced exactly by the secret with {label}",
-                        FIX["secret-whitespace"],
                         certain=True,
                     )
                 ]

@@ -5,35 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sigkit.debug import causes
+from sigkit.debug.causes import IDS as CAUSES  # the registry's ids, re-exported
 from sigkit.http import Request
-
-# Stable cause ids (issue 4); add new ones, never rename one.
-CAUSES = (
-    "wrong-secret",
-    "secret-whitespace",
-    "unsigned-header",
-    "header-changed",
-    "content-type-md5",
-    "query-encoding",
-    "path-encoding",
-    "query-order",
-    "empty-query-value",
-    "query-not-sent",
-    "host-port",
-    "addressing-style",
-    "region",
-    "service",
-    "clock-skew",
-    "expired",
-    "scope-date",
-    "payload-hash",
-    "session-token",
-    "v2-subresource",
-    "signature-version",
-    "body-changed",
-    "method",
-    "v2-date",
-)
 
 
 @dataclass(frozen=True)
@@ -57,14 +31,39 @@ class Observation:
     error_code: str | None = None  # e.g. "SignatureDoesNotMatch"
     error_message: str | None = None
     details: dict[str, str] = field(default_factory=dict)  # anything else worth showing
+    # The answer, where the source shows it (a response line, a log's response records):
+    status: int | None = None  # HTTP status the server answered with
+    response_headers: tuple[tuple[str, str], ...] = ()  # as received, e.g. ("Date", "...")
+    logged_at: str | None = None  # the source's own timestamp of this request, as printed
     where: str = ""  # e.g. "request 2 of 3 in the log, line 120"
 
 
 @dataclass(frozen=True)
 class Finding:
-    """One diagnosed cause: a stable id, the evidence that points at it, and what to do."""
+    """One diagnosed cause: a registered id, the evidence that points at it and whether a
+    recomputation made it certain. Title and fix come from the registry, never from here."""
 
     cause: str
     evidence: str
-    fix: str
-    certain: bool = False  # True when a recomputation reproduced the observed signature
+    certain: bool = False  # True when a recomputation or the server's own answer proves it
+
+    def __post_init__(self) -> None:
+        if self.cause not in CAUSES:
+            raise ValueError(f"cause {self.cause!r} is not declared in sigkit.debug.causes")
+
+    @property
+    def fix(self) -> str:
+        return causes.fix(self.cause)
+
+    @property
+    def title(self) -> str:
+        return causes.get(self.cause).title
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "cause": self.cause,
+            "title": self.title,
+            "evidence": self.evidence,
+            "fix": self.fix,
+            "certain": self.certain,
+        }

@@ -107,10 +107,7 @@ class Report:
     def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict,
-            "findings": [
-                {"cause": f.cause, "evidence": f.evidence, "fix": f.fix, "certain": f.certain}
-                for f in self.findings
-            ],
+            "findings": [f.to_dict() for f in self.findings],
             "differences": [
                 {
                     "kind": d.kind,

@@ -57,34 +57,6 @@ PLAUSIBLE_REGIONS = (
 )
 PLAUSIBLE_SERVICES = ("s3", "execute-api", "es", "aoss", "lambda", "sts", "sqs", "dynamodb")
 
-FIXES = {
-    "path-encoding": "encode the path as the service expects: once for S3 (double_uri_encode "
-    "off), twice for every other service; send reserved characters percent-encoded",
-    "query-encoding": "percent-encode query names and values before sending: space as %20, "
-    "plus as %2B, and sign exactly the bytes sent",
-    "unsigned-header": "sign the headers the server expects (host, x-amz-*, content-type/md5 "
-    "when sent) and no volatile ones (user-agent, amz-sdk-request)",
-    "session-token": "add X-Amz-Security-Token before signing and include it in SignedHeaders "
-    "(or the presigned query)",
-    "host-port": "sign exactly the Host header sent: a non-default port included, a default "
-    "port only when the client writes it; proxies must pass $http_host",
-    "region": "sign with the bucket's or endpoint's region",
-    "service": "sign with the service's signing name (execute-api, es, aoss, s3 ...)",
-    "scope-date": "take the scope date from the same UTC timestamp as X-Amz-Date",
-    "clock-skew": "synchronise the client's clock (NTP); AWS allows 15 minutes",
-    "payload-hash": "hash the exact body sent, or send UNSIGNED-PAYLOAD only where the service "
-    "accepts it; the x-amz-content-sha256 header must equal the signed payload line",
-    "secret-whitespace": "re-copy the secret without surrounding spaces or line breaks "
-    "(strip it where it is read)",
-    "wrong-secret": "check that both sides use the same secret for this access key id; when "
-    "they do, compare the canonical requests (sigkit debug) to find what else differs",
-    "addressing-style": "build the V2 resource as /bucket/key whether the bucket is in the host "
-    "(virtual-hosted) or the path",
-    "content-type-md5": "presign or sign with exactly the Content-Type and Content-MD5 sent "
-    "(or send none)",
-    "v2-subresource": "sign the documented sub-resources, sorted, with decoded values",
-}
-
 
 @dataclass(frozen=True)
 class Candidate:
@@ -337,7 +309,7 @@ def _scope_policy(scope: tuple[str, str, str], config: SigV4Config) -> Finding |
                 f"the signature verifies under the client's scope {'/'.join(scope)}, but this "
                 f"endpoint is {cause} {ours!r}, not {theirs!r}"
             )
-            return Finding(cause, evidence, FIXES[cause], certain=True)
+            return Finding(cause, evidence, certain=True)
     return None
 
 
@@ -389,7 +361,7 @@ def search_v4(
                 f"the client's signature {observed} is reproduced exactly with {candidate.what} "
                 f"(tried {tried} variants); the client's canonical request was:\n{canonical}"
             )
-            finding = Finding(candidate.cause, evidence, FIXES[candidate.cause], certain=True)
+            finding = Finding(candidate.cause, evidence, certain=True)
             return SearchReport(finding, tried, time.perf_counter() - started, True)
     return SearchReport(_none_found(tried, True), tried, time.perf_counter() - started, True)
 
@@ -409,7 +381,6 @@ def _none_found(tried: int, exhausted: bool) -> Finding:
         f"none of {tried} catalogued variants{limit} reproduces the client's signature: the "
         "secret differs, or something outside the catalogue (a header value changed in "
         "transit, a body rewritten)",
-        FIXES["wrong-secret"],
     )
 
 
@@ -511,7 +482,7 @@ def find_variant_v2(
                     f"(tried {tried} variants); the client's string to sign was:\n"
                     f"{reproduce(req, secret, cfg)}"
                 )
-                return Finding(cause, evidence, FIXES[cause], certain=True)
+                return Finding(cause, evidence, certain=True)
         except SigkitError:
             continue
     return _none_found(tried, True)

@@ -1,0 +1,354 @@
+"""The cause registry: every reason a signed request is refused, declared once.
+
+Each `Cause` holds its stable id, a title, the one fix text, what a server answers when it is
+the cause (error codes and message fragments), how sigkit recognises it (for the docs) and an
+example. Everything that names a cause — verify, serve, explain, diff, the JSON, the docs —
+reads it from here; the detectors (`sigkit.debug.diagnose`, `sigkit.debug.timecheck`) and the
+variant generators (`sigkit.debug.variants`) emit only ids. `docs/causes.md` is generated from
+this table (`python -m sigkit.debug.causes`), and a test keeps it current.
+
+Ids are stable: add new ones, never rename one.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Cause:
+    """One cause of a refusal."""
+
+    id: str
+    title: str
+    fix: str
+    recognised: str  # how sigkit recognises it, one or two sentences (docs)
+    example: str  # a short, concrete example of the slip
+    codes: tuple[str, ...] = ()  # server error codes that point at this cause on their own
+    messages: tuple[str, ...] = ()  # lower-case fragments of a server's message text
+    variants: str = ""  # which variants the search tries for it (docs); "" when none
+
+
+REGISTRY: tuple[Cause, ...] = (
+    Cause(
+        "wrong-secret",
+        "The two sides use different secret keys",
+        "check that client and server use the same secret for this access key id; when they "
+        "do, compare the canonical requests (sigkit explain with the server's answer) to find "
+        "what else differs",
+        "Every signed step is identical and only the signature differs, or no catalogued "
+        "variant reproduces the client's signature with the secret given (then uncertain).",
+        "AWS_SECRET_ACCESS_KEY of another account, or a rotated key on one side only.",
+        variants="the baseline itself; named only when no other variant reproduces the signature",
+    ),
+    Cause(
+        "secret-whitespace",
+        "The secret carries surrounding whitespace or a line break",
+        "re-copy the secret without surrounding spaces or line breaks (strip it where it is "
+        "read: a file, an environment variable, a password manager)",
+        "The client's signature is reproduced by the secret with a trailing newline, CR LF, "
+        "space or with its whitespace removed.",
+        "`export AWS_SECRET_ACCESS_KEY=$(cat secret.txt)` where the file ends in CR LF.",
+        variants="secret + LF, + CR LF, + space, leading space, stripped",
+    ),
+    Cause(
+        "unknown-access-key",
+        "The server does not know the access key id",
+        "use an access key id that exists on this endpoint (keys of one store or account are "
+        "not valid on another); an ASIA… key also needs its session token",
+        "The server answered InvalidAccessKeyId, or the key is not among the credentials "
+        "sigkit verifies with.",
+        "An AWS key sent to a MinIO or Ceph endpoint.",
+        codes=("InvalidAccessKeyId",),
+        messages=("access key id you provided does not exist",),
+    ),
+    Cause(
+        "unsigned-header",
+        "A header was sent but not signed, or signed but not sent",
+        "sign every x-amz-* header that is sent (S3 refuses unsigned ones), and no header "
+        "that a client or proxy adds or drops later (user-agent, amz-sdk-*)",
+        "An x-amz-* header on the request is missing from SignedHeaders; the server listed it "
+        "in HeadersNotSigned; or the signature is reproduced with one header more or less "
+        "in the signed set.",
+        "x-amz-meta-color added by a later middleware after the request was signed.",
+        codes=(),
+        messages=("headers present in the request which were not signed",),
+        variants="each sent header left out of, or added to, the signed set",
+    ),
+    Cause(
+        "header-changed",
+        "A signed header's value changed after signing",
+        "set every header before signing and keep proxies and HTTP stacks from rewriting "
+        "signed headers (charset appended, case or whitespace changed, Host rewritten), or "
+        "sign fewer headers",
+        "The canonical header lines differ between the two sides, or the signature is "
+        "reproduced with a header value as an HTTP stack commonly rewrites it.",
+        "Content-Type: text/plain signed, `text/plain; charset=utf-8` sent by the HTTP library.",
+        variants="Content-Type without its charset parameter, header values in other case "
+        "or whitespace, the value the other header of that name carries",
+    ),
+    Cause(
+        "content-type-md5",
+        "S3 V2: the Content-Type or Content-MD5 line differs from what is sent",
+        "sign exactly the Content-Type and Content-MD5 that are sent (an empty line when the "
+        "header is not sent); curl -d adds Content-Type: application/x-www-form-urlencoded",
+        "The V2 string to sign's Content-Type/Content-MD5 line differs, or the signature is "
+        "reproduced with that line blank, missing or holding another common type.",
+        "The docs' openssl recipe puts `application/octet-stream` in STRING_TO_SIGN, but curl "
+        "sends no Content-Type.",
+        variants="Content-Type/Content-MD5 lines blank, left out of the sent headers, or "
+        "holding a common type",
+    ),
+    Cause(
+        "query-encoding",
+        "The query was encoded differently on the two sides",
+        "percent-encode query names and values before sending (space as %20, plus as %2B) "
+        "and sign exactly the bytes sent",
+        "The canonical queries differ only in encoding, or the signature is reproduced with "
+        "'+' read as %2B instead of a space, the query signed as sent, or encoded twice.",
+        "curl 7.88 `--aws-sigv4` with `?prefix=a+b`: curl signs `a%2Bb`, S3 reads a space.",
+        variants="'+' as space or %2B, query signed as sent (curl before 8.3), encoded twice",
+    ),
+    Cause(
+        "path-encoding",
+        "The path was encoded differently on the two sides",
+        "encode the path as the service expects: once for S3, twice for every other service; "
+        "send reserved characters percent-encoded (a raw '+' in an S3 key is '+', not a space)",
+        "The canonical URIs differ only in encoding, or the signature is reproduced with the "
+        "path encoded once instead of twice (or back), normalised, decoded, or signed as sent.",
+        "botocore's SigV4Auth (double encoding) used for S3 on a key with a space.",
+        variants="single/double encoding, normalisation, path signed decoded or as sent "
+        "(curl before 8.9), '+' as space or %2B",
+    ),
+    Cause(
+        "query-order",
+        "The query parameters were signed in another order",
+        "sort query parameters by encoded name, then encoded value; keep repeated names as "
+        "separate pairs",
+        "The canonical queries hold the same pairs in another order, or the signature is "
+        "reproduced with the query unsorted as sent.",
+        "A hand-written signer that joins the query in the caller's order.",
+        variants="query in the order sent",
+    ),
+    Cause(
+        "empty-query-value",
+        "A query parameter without a value was signed without '='",
+        "sign an empty value as 'name=' in SigV4 (but '?acl' without '=' in the V2 resource)",
+        "One side's canonical query holds 'acl' where the other has 'acl=', or the signature "
+        "is reproduced with valueless parameters signed bare.",
+        "`?acl` signed as `acl` instead of `acl=`.",
+        variants="valueless parameters signed bare",
+    ),
+    Cause(
+        "query-not-sent",
+        "A signed query parameter is not on the request (or one was added after signing)",
+        "sign and send the same URL: every signed query parameter on the request line, and "
+        "nothing appended after signing",
+        "The canonical queries hold different parameter names, or the signature is reproduced "
+        "with a sent parameter left out.",
+        "`?list-type=2` signed, the request sent without a query.",
+        variants="each sent query parameter left out",
+    ),
+    Cause(
+        "host-port",
+        "The Host was signed with another port (or without one)",
+        "sign exactly the Host header sent: a non-default port included, a default port only "
+        "when the client writes it; reverse proxies must pass the original Host ($http_host)",
+        "The host lines differ only in the port, or the signature is reproduced with the "
+        "port added, dropped or changed.",
+        "Signed for minio:9000, sent through a proxy as Host: minio.",
+        variants="port dropped, default port added, common ports (80, 443, 8080, 9000 ...)",
+    ),
+    Cause(
+        "addressing-style",
+        "S3 V2: the bucket is missing from (or doubled in) the signed resource",
+        "build the V2 resource as /bucket/key whether the bucket is in the host "
+        "(virtual-hosted) or the path",
+        "The V2 resource lines differ by the bucket, or the signature is reproduced with the "
+        "other addressing style.",
+        "A virtual-hosted request signed with the resource /key.",
+        variants="virtual-hosted and path addressing",
+    ),
+    Cause(
+        "region",
+        "The credential scope names another region",
+        "sign with the bucket's or endpoint's region (us-east-1 for the global endpoint, "
+        "'auto' for R2; the server's answer names the one it expects)",
+        "The scope's region is not the server's (AuthorizationHeaderMalformed naming the "
+        "region), or the signature verifies under another region than the server's.",
+        "A bucket in eu-west-1 signed for us-east-1.",
+        codes=("AuthorizationHeaderMalformed", "PermanentRedirect"),
+        messages=("region", "expecting"),
+        variants="common regions, and the region read from the host",
+    ),
+    Cause(
+        "service",
+        "The credential scope names another service",
+        "sign with the service's signing name (s3, execute-api, es, aoss, lambda ...)",
+        "The scope's service is not the server's, or the signature verifies under another service.",
+        "An API Gateway request signed for 'apigateway' instead of 'execute-api'.",
+        messages=("service", "this endpoint belongs to"),
+        variants="common services, and the service read from the host",
+    ),
+    Cause(
+        "clock-skew",
+        "The request was signed too far from the server's time",
+        "synchronise the client's clock (NTP; WSL2 and Docker Desktop drift after sleep) and "
+        "sign just before sending; S3 allows 15 minutes",
+        "X-Amz-Date (or the V2 Date) is more than 15 minutes from the server's time: --now, "
+        "the response's Date, the error body's ServerTime, or the log's own timestamps.",
+        "A laptop clock 40 minutes behind, or a request signed and sent much later.",
+        codes=("RequestTimeTooSkewed",),
+        messages=("difference between the request time", "signature expired", "not yet current"),
+    ),
+    Cause(
+        "expired",
+        "The presigned URL has expired",
+        "presign again and use the URL within its X-Amz-Expires (or Expires) lifetime",
+        "X-Amz-Date + X-Amz-Expires (V2: Expires) is before the server's time, or the server "
+        "answered 'Request has expired'.",
+        "A URL presigned for 60 s used ten minutes later.",
+        messages=("request has expired", "expired"),
+    ),
+    Cause(
+        "expires-too-long",
+        "The presigned URL asks for a lifetime S3 does not allow",
+        "presign with X-Amz-Expires of at most 604800 s (7 days); temporary credentials end "
+        "sooner (Yandex Object Storage allows 30 days)",
+        "X-Amz-Expires is above 604800 or not a positive number.",
+        "`aws s3 presign --expires-in 1209600`.",
+        messages=("must be less than a week", "x-amz-expires"),
+    ),
+    Cause(
+        "scope-date",
+        "The credential scope date is not X-Amz-Date's day",
+        "take the scope date from the same UTC timestamp as X-Amz-Date (not the local date)",
+        "The scope's date differs from the first eight digits of X-Amz-Date, or the signature "
+        "is reproduced with a key derived for the previous or next day.",
+        "A scope built from the local date just after midnight in UTC+2.",
+        messages=("valid date",),
+        variants="key derived for the previous and next day",
+    ),
+    Cause(
+        "payload-hash",
+        "The payload hash signed is not the one the server uses",
+        "hash the exact body sent, or send UNSIGNED-PAYLOAD only where the service accepts it; "
+        "the x-amz-content-sha256 header must equal the signed payload line",
+        "The canonical requests' last lines differ, or the signature is reproduced with the "
+        "empty-body hash, UNSIGNED-PAYLOAD or the body's hash.",
+        "curl 7.88 `-T file` signs the empty-body hash while sending a body.",
+        messages=("x-amz-content-sha256",),
+        variants="empty-body hash, UNSIGNED-PAYLOAD, the body's hash",
+    ),
+    Cause(
+        "body-changed",
+        "The body sent is not the body whose hash was signed",
+        "sign the exact bytes sent: serialise the body once, and keep proxies from "
+        "re-encoding or decompressing it",
+        "The server answered XAmzContentSHA256Mismatch, or the body sent does not hash to the "
+        "signed x-amz-content-sha256.",
+        "A JSON body re-serialised with other whitespace after signing.",
+        codes=("XAmzContentSHA256Mismatch", "BadDigest", "IncompleteBody"),
+        messages=("content-sha256", "did not match"),
+    ),
+    Cause(
+        "session-token",
+        "The session token is missing, wrong or unsigned",
+        "send X-Amz-Security-Token with temporary (ASIA…) credentials and include it in "
+        "SignedHeaders (or the presigned query)",
+        "An ASIA… key without a token, the server answered InvalidToken or listed "
+        "x-amz-security-token in HeadersNotSigned, or the signature is reproduced with the "
+        "token left out of the signed set.",
+        "AWS_SESSION_TOKEN not exported next to the STS key pair.",
+        codes=("InvalidToken", "ExpiredToken", "TokenRefreshRequired"),
+        messages=("security token",),
+        variants="the token left out of the signed set",
+    ),
+    Cause(
+        "v2-subresource",
+        "S3 V2: a sub-resource or response-* override is missing from the signed resource",
+        "sign the documented sub-resources (acl, uploadId, partNumber, versionId, delete, "
+        "response-content-type ...) sorted, with decoded values",
+        "The V2 resource lines differ in their query part, or the signature is reproduced "
+        "with a sub-resource left out, added or encoded differently.",
+        "`GET /bucket?acl` signed with the resource /bucket.",
+        variants="each sub-resource left out, all left out, '+' read differently",
+    ),
+    Cause(
+        "signature-version",
+        "The client signed with another signature version than the request claims",
+        "use the signature version the endpoint expects (SigV4: signature_version = s3v4)",
+        "A V2-shaped signature in a SigV4 header (or the reverse), or the two strings to sign "
+        "are of different versions.",
+        "An HMAC-SHA1 base64 signature in an AWS4-HMAC-SHA256 header.",
+    ),
+    Cause(
+        "method",
+        "The request was sent with another method than it was signed for",
+        "send the request with the method it was signed for (a presigned GET URL cannot PUT)",
+        "The canonical requests' first lines differ, or the signature is reproduced with "
+        "another method.",
+        "A presigned GET URL used with curl -X PUT.",
+        variants="GET, PUT, HEAD, POST, DELETE",
+    ),
+    Cause(
+        "v2-date",
+        "S3 V2: the Date line is missing or not the one sent",
+        "send an HTTP date in Date or x-amz-date; with x-amz-date the Date line is empty; "
+        "presigned V2 uses the Expires epoch",
+        "No Date or x-amz-date is sent, the V2 strings to sign differ in the date line, or the "
+        "signature is reproduced with the Date line filled although x-amz-date is sent.",
+        "A proxy adds x-amz-date after a V2 client signed with Date.",
+        codes=(),
+        messages=("valid date or x-amz-date", "valid date"),
+        variants="Date line filled or empty when x-amz-date is sent",
+    ),
+)
+
+BY_ID: dict[str, Cause] = {cause.id: cause for cause in REGISTRY}
+IDS: tuple[str, ...] = tuple(BY_ID)
+
+
+def get(cause_id: str) -> Cause:
+    """The cause of that id; KeyError names an undeclared id (a bug, not an input error)."""
+    return BY_ID[cause_id]
+
+
+def fix(cause_id: str) -> str:
+    return BY_ID[cause_id].fix
+
+
+def markdown() -> str:
+    """docs/causes.md: every cause, how sigkit recognises it, the fix and an example."""
+    out = [
+        "# Causes sigkit names",
+        "",
+        "Generated from `sigkit/debug/causes.py` by `python -m sigkit.debug.causes > "
+        "docs/causes.md`; a test keeps this page current. Each id is stable: JSON output, "
+        "`sigkit serve`'s answers and logs name causes by these ids.",
+        "",
+        "| id | what it is |",
+        "|---|---|",
+    ]
+    out += [f"| [`{c.id}`](#{c.id}) | {c.title} |" for c in REGISTRY]
+    for c in REGISTRY:
+        out += ["", f"## {c.id}", "", f"**{c.title}.**", ""]
+        out.append(f"- **How sigkit recognises it:** {c.recognised}")
+        if c.codes:
+            out.append(f"- **Server codes:** {', '.join(f'`{code}`' for code in c.codes)}")
+        if c.messages:
+            out.append("- **Server message texts:** " + ", ".join(f"“{m}”" for m in c.messages))
+        if c.variants:
+            out.append(f"- **Variants searched:** {c.variants}")
+        out.append(f"- **Fix:** {c.fix}")
+        out.append(f"- **Example:** {c.example}")
+    return "\n".join(out) + "\n" + _APPENDIX
+
+
+# Written by hand in the generator so that it stays beside the table it explains.
+_APPENDIX = ""
+
+
+if __name__ == "__main__":  # pragma: no cover - the docs generator
+    sys.stdout.write(markdown())
