@@ -32,9 +32,26 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _exports(text: str) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("export "):
+            name, _, value = line[len("export ") :].partition("=")
+            env[name] = shlex.split(value)[0] if value else ""
+    return env
+
+
 @pytest.fixture(scope="session")
 def s3server() -> Iterator[dict[str, str]]:
-    """Environment of the running server: S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY."""
+    """Environment of the running server: S3_ENDPOINT, AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY.
+
+    With SIGKIT_S3SERVER_ENV naming a file of `s3server.sh start`'s export lines, that running
+    server is used and left running (one cluster per machine: several test runs can share it).
+    """
+    shared = os.environ.get("SIGKIT_S3SERVER_ENV")
+    if shared:
+        yield _exports(Path(shared).read_text())
+        return
     if shutil.which("radosgw") is None and not Path("/usr/bin/radosgw").exists():
         if os.geteuid() != 0:
             _unavailable("radosgw is not installed and installing it needs root")
@@ -50,11 +67,7 @@ def s3server() -> Iterator[dict[str, str]]:
         timeout=300,
         stdin=subprocess.DEVNULL,
     )
-    env: dict[str, str] = {}
-    for line in proc.stdout.splitlines():
-        if line.startswith("export "):
-            name, _, value = line[len("export ") :].partition("=")
-            env[name] = shlex.split(value)[0] if value else ""
+    env = _exports(proc.stdout)
     if proc.returncode != 0 or "S3_ENDPOINT" not in env:
         _unavailable(f"starting the S3 server failed: {proc.stderr.strip()[-1500:]}")
     try:
