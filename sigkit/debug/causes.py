@@ -25,8 +25,9 @@ class Cause:
     fix: str
     recognised: str  # how sigkit recognises it, one or two sentences (docs)
     example: str  # a short, concrete example of the slip
-    codes: tuple[str, ...] = ()  # server error codes that point at this cause on their own
-    messages: tuple[str, ...] = ()  # lower-case fragments of a server's message text
+    # What a server answers when this is the cause: (error code, lower-case fragment of its
+    # message); "" matches anything, both parts must match.
+    answers: tuple[tuple[str, str], ...] = ()
     variants: str = ""  # which variants the search tries for it (docs); "" when none
 
 
@@ -60,8 +61,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The server answered InvalidAccessKeyId, or the key is not among the credentials "
         "sigkit verifies with.",
         "An AWS key sent to a MinIO or Ceph endpoint.",
-        codes=("InvalidAccessKeyId",),
-        messages=("access key id you provided does not exist",),
+        answers=(("InvalidAccessKeyId", ""), ("", "access key id you provided does not exist")),
     ),
     Cause(
         "unsigned-header",
@@ -72,8 +72,7 @@ REGISTRY: tuple[Cause, ...] = (
         "in HeadersNotSigned; or the signature is reproduced with one header more or less "
         "in the signed set.",
         "x-amz-meta-color added by a later middleware after the request was signed.",
-        codes=(),
-        messages=("headers present in the request which were not signed",),
+        answers=(("", "headers present in the request which were not signed"),),
         variants="each sent header left out of, or added to, the signed set",
     ),
     Cause(
@@ -178,8 +177,14 @@ REGISTRY: tuple[Cause, ...] = (
         "The scope's region is not the server's (AuthorizationHeaderMalformed naming the "
         "region), or the signature verifies under another region than the server's.",
         "A bucket in eu-west-1 signed for us-east-1.",
-        codes=("AuthorizationHeaderMalformed", "PermanentRedirect"),
-        messages=("region", "expecting"),
+        answers=(
+            ("AuthorizationHeaderMalformed", "region"),
+            ("AuthorizationQueryParametersError", "region"),
+            ("PermanentRedirect", ""),
+            ("IllegalLocationConstraintException", ""),
+            ("InvalidRegion", ""),
+            ("", "credential should be scoped to a valid region"),
+        ),
         variants="common regions, and the region read from the host",
     ),
     Cause(
@@ -188,7 +193,10 @@ REGISTRY: tuple[Cause, ...] = (
         "sign with the service's signing name (s3, execute-api, es, aoss, lambda ...)",
         "The scope's service is not the server's, or the signature verifies under another service.",
         "An API Gateway request signed for 'apigateway' instead of 'execute-api'.",
-        messages=("service", "this endpoint belongs to"),
+        answers=(
+            ("AuthorizationHeaderMalformed", "service"),
+            ("", "credential should be scoped to correct service"),
+        ),
         variants="common services, and the service read from the host",
     ),
     Cause(
@@ -199,8 +207,12 @@ REGISTRY: tuple[Cause, ...] = (
         "X-Amz-Date (or the V2 Date) is more than 15 minutes from the server's time: --now, "
         "the response's Date, the error body's ServerTime, or the log's own timestamps.",
         "A laptop clock 40 minutes behind, or a request signed and sent much later.",
-        codes=("RequestTimeTooSkewed",),
-        messages=("difference between the request time", "signature expired", "not yet current"),
+        answers=(
+            ("RequestTimeTooSkewed", ""),
+            ("", "difference between the request time and the current time is too large"),
+            ("", "signature expired"),
+            ("", "signature not yet current"),
+        ),
     ),
     Cause(
         "expired",
@@ -209,7 +221,7 @@ REGISTRY: tuple[Cause, ...] = (
         "X-Amz-Date + X-Amz-Expires (V2: Expires) is before the server's time, or the server "
         "answered 'Request has expired'.",
         "A URL presigned for 60 s used ten minutes later.",
-        messages=("request has expired", "expired"),
+        answers=(("AccessDenied", "request has expired"), ("", "request has expired")),
     ),
     Cause(
         "expires-too-long",
@@ -218,7 +230,7 @@ REGISTRY: tuple[Cause, ...] = (
         "sooner (Yandex Object Storage allows 30 days)",
         "X-Amz-Expires is above 604800 or not a positive number.",
         "`aws s3 presign --expires-in 1209600`.",
-        messages=("must be less than a week", "x-amz-expires"),
+        answers=(("AuthorizationQueryParametersError", "less than a week"),),
     ),
     Cause(
         "scope-date",
@@ -227,7 +239,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The scope's date differs from the first eight digits of X-Amz-Date, or the signature "
         "is reproduced with a key derived for the previous or next day.",
         "A scope built from the local date just after midnight in UTC+2.",
-        messages=("valid date",),
+        answers=(("", "credential should be scoped to a valid date"),),
         variants="key derived for the previous and next day",
     ),
     Cause(
@@ -238,7 +250,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The canonical requests' last lines differ, or the signature is reproduced with the "
         "empty-body hash, UNSIGNED-PAYLOAD or the body's hash.",
         "curl 7.88 `-T file` signs the empty-body hash while sending a body.",
-        messages=("x-amz-content-sha256",),
+        answers=(("InvalidRequest", "missing required header for this request: x-amz-content"),),
         variants="empty-body hash, UNSIGNED-PAYLOAD, the body's hash",
     ),
     Cause(
@@ -249,8 +261,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The server answered XAmzContentSHA256Mismatch, or the body sent does not hash to the "
         "signed x-amz-content-sha256.",
         "A JSON body re-serialised with other whitespace after signing.",
-        codes=("XAmzContentSHA256Mismatch", "BadDigest", "IncompleteBody"),
-        messages=("content-sha256", "did not match"),
+        answers=(("XAmzContentSHA256Mismatch", ""), ("BadDigest", ""), ("IncompleteBody", "")),
     ),
     Cause(
         "session-token",
@@ -261,8 +272,12 @@ REGISTRY: tuple[Cause, ...] = (
         "x-amz-security-token in HeadersNotSigned, or the signature is reproduced with the "
         "token left out of the signed set.",
         "AWS_SESSION_TOKEN not exported next to the STS key pair.",
-        codes=("InvalidToken", "ExpiredToken", "TokenRefreshRequired"),
-        messages=("security token",),
+        answers=(
+            ("InvalidToken", ""),
+            ("ExpiredToken", ""),
+            ("TokenRefreshRequired", ""),
+            ("", "security token included in the request is invalid"),
+        ),
         variants="the token left out of the signed set",
     ),
     Cause(
@@ -300,8 +315,7 @@ REGISTRY: tuple[Cause, ...] = (
         "No Date or x-amz-date is sent, the V2 strings to sign differ in the date line, or the "
         "signature is reproduced with the Date line filled although x-amz-date is sent.",
         "A proxy adds x-amz-date after a V2 client signed with Date.",
-        codes=(),
-        messages=("valid date or x-amz-date", "valid date"),
+        answers=(("AccessDenied", "requires a valid date or x-amz-date"),),
         variants="Date line filled or empty when x-amz-date is sent",
     ),
 )
@@ -317,6 +331,21 @@ def get(cause_id: str) -> Cause:
 
 def fix(cause_id: str) -> str:
     return BY_ID[cause_id].fix
+
+
+def from_answer(code: str | None, message: str | None) -> tuple[Cause, ...]:
+    """The causes a server's error code and message point at, in registry order. A code alone
+    never matches a signal that needs a message fragment, and the reverse."""
+    code, text = code or "", (message or "").lower()
+    found = []
+    for cause in REGISTRY:
+        for want_code, fragment in cause.answers:
+            if (want_code and want_code != code) or (fragment and fragment not in text):
+                continue
+            if want_code or fragment:
+                found.append(cause)
+                break
+    return tuple(found)
 
 
 def markdown() -> str:
