@@ -17,6 +17,7 @@ from typing import Literal
 from urllib.parse import unquote
 
 from sigkit.credentials import Credentials
+from sigkit.debug import causes
 from sigkit.debug.compare import (
     parse_canonical_request,
     parse_string_to_sign,
@@ -520,40 +521,37 @@ def _variant_rules(ctx: Context) -> list[Finding]:
     return [found] if found is not None and found.certain else []
 
 
-def findings_from_error(theirs: Observation) -> list[Finding]:
-    """What a server's error code alone says, without any step to compare (S3 answers these
-    without a StringToSign)."""
-    code = theirs.error_code or ""
-    message = (theirs.error_message or "").lower()
-    details = theirs.details
-    said = f"the server answered {code}" + (f": {theirs.error_message}" if message else "")
-    if code == "RequestTimeTooSkewed":
-        times = ", ".join(
-            f"{k} {details[k]}" for k in ("RequestTime", "ServerTime") if k in details
-        )
-        return [_f("clock-skew", said + (f" ({times})" if times else ""))]
-    if code == "AccessDenied" and "expired" in message:
-        return [_f("expired", said)]
-    if code == "AccessDenied" and "valid date" in message:
-        cause = "v2-date" if (theirs.algorithm or "AWS") == "AWS" else "scope-date"
-        return [_f(cause, said)]
-    if code == "XAmzContentSHA256Mismatch":
-        return [_f("body-changed", said), _f("payload-hash", said)]
-    if code == "InvalidToken" or "security token" in message:
-        return [_f("session-token", said)]
-    unsigned = details.get("HeadersNotSigned")
+def answer_findings(theirs: Observation) -> list[Finding]:
+    """What a server's answer says on its own (code, message, HeadersNotSigned), through the
+    registry's answer signals; certain, because the server said so."""
+    code, message = theirs.error_code or "", theirs.error_message or ""
+    if not code and not message:
+        return []
+    said = f"the server answered {code or theirs.status or ''}".rstrip()
+    said += f": {message}" if message else ""
+    extra = ", ".join(
+        f"{name} {theirs.details[name]}"
+        for name in ("Region", "RequestTime", "ServerTime", "HeadersNotSigned", "Expires")
+        if theirs.details.get(name)
+    )
+    said += f" ({extra})" if extra else ""
+    unsigned = theirs.details.get("HeadersNotSigned", "")
     if unsigned:
-        cause = "session-token" if "x-amz-security-token" in unsigned.lower() else "unsigned-header"
-        return [_f(cause, f"{said}; HeadersNotSigned: {unsigned}")]
-    if code == "AuthorizationHeaderMalformed" and "region" in message:
-        return [_f("region", said)]
-    if code == "AuthorizationHeaderMalformed" and "service" in message:
-        return [_f("service", said)]
-    return []
+        names = {n.strip().lower() for n in unsigned.split(",")}
+        cause = "session-token" if names == {"x-amz-security-token"} else "unsigned-header"
+        return [Finding(cause, said, certain=True)]
+    found = causes.from_answer(code, message)
+    if code == "AccessDenied" and "valid date" in message.lower():
+        v2 = (theirs.algorithm or "AWS") == "AWS"
+        found = (causes.get("v2-date" if v2 else "scope-date"),)
+    return [Finding(c.id, said, certain=True) for c in found]
+
+
+findings_from_error = answer_findings  # the earlier name
 
 
 def _error_rules(ctx: Context) -> list[Finding]:
-    return findings_from_error(ctx.theirs) + _signature_shape_rules(ctx)
+    return answer_findings(ctx.theirs) + _signature_shape_rules(ctx)
 
 
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")

@@ -65,9 +65,13 @@ def signature_of(obs: Observation) -> str | None:
     return obs.signature_provided or obs.signature
 
 
-def _step(obs: Observation, name: str) -> str | None:
+def _step(obs: Observation, name: str, other: Observation) -> str | None:
     if name == "signature":
-        sig = signature_of(obs)
+        # A server's answer echoes the client's signature (SignatureProvided): set against the
+        # client's own view that compares the client with itself, so only a signature the
+        # server computed counts there. Against a recomputation it is what the client sent.
+        echo = obs.party == "server" and other.party == "client"
+        sig = obs.signature if echo else signature_of(obs)
         return sig.strip() if sig else None
     value = getattr(obs, name)
     return value if isinstance(value, str) else None
@@ -201,7 +205,7 @@ def compare_views(
     compared: list[str] = []
     differences: list[Difference] = []
     for name, label in STEPS:
-        a, b = _step(ours, name), _step(theirs, name)
+        a, b = _step(ours, name, theirs), _step(theirs, name, ours)
         if a is None or b is None:
             continue
         compared.append(label)
