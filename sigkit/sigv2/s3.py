@@ -107,6 +107,32 @@ class S3V2Config:
 
 _DEFAULT_CONFIG = S3V2Config()
 
+# The only service S3 V2 (HmacV1) signs: S3 Express One Zone, Outposts and Object Lambda take
+# SigV4 only (botocore 1.43 has no HmacV1 signer for them).
+V2_SERVICE = "s3"
+_ADDRESSING_ALIASES: dict[str, Addressing] = {"virtual": "virtual-hosted"}
+
+
+def v2_rules(
+    service: str | None = V2_SERVICE,
+    *,
+    addressing: str | None = None,
+    **changes: object,
+) -> S3V2Config:
+    """The S3 V2 config for `service` (None: unnamed, taken as S3): the V2 counterpart of
+    `sigkit.sigv4.config.rules_for`, the one place that says which services V2 signs.
+
+    `addressing` is "virtual-hosted" (or "virtual"), "path", "service" or None (found from the
+    host); `changes` set the other `S3V2Config` fields (``bucket``, ``expires_in`` ...)."""
+    if service is not None and service != V2_SERVICE:
+        raise InputError(
+            "--sig", f"S3 V2 signs only {V2_SERVICE!r} requests, not {service!r}; use SigV4"
+        )
+    style = _ADDRESSING_ALIASES.get(addressing, addressing) if addressing else None
+    if not changes and style is None:
+        return _DEFAULT_CONFIG
+    return S3V2Config(addressing=style, **changes)  # type: ignore[arg-type]
+
 
 @lru_cache(maxsize=256)
 def _aws_bucket(host: str) -> str | None:

@@ -4,8 +4,10 @@ and query (presigned) variants."""
 from sigkit.sigv4.config import (
     DEFAULT_UNSIGNED_HEADERS,
     EMPTY_SHA256,
+    S3_SERVICES,
     UNSIGNED_PAYLOAD,
     SigV4Config,
+    rules_for,
 )
 from sigkit.sigv4.signer import presign_v4, sign_v4, sign_v4_query, signing_key
 from sigkit.sigv4.sigv4a import (
@@ -22,6 +24,7 @@ from sigkit.sigv4.sigv4a import (
 __all__ = [
     "DEFAULT_UNSIGNED_HEADERS",
     "EMPTY_SHA256",
+    "S3_SERVICES",
     "UNSIGNED_PAYLOAD",
     "SigV4Config",
     "derive_private_key",
@@ -30,6 +33,7 @@ __all__ = [
     "public_key_from_xy",
     "public_key_xy",
     "region_set_value",
+    "rules_for",
     "sign_v4",
     "sign_v4_query",
     "sign_v4a",

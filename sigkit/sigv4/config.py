@@ -1,13 +1,16 @@
 """How a SigV4 signature is made: one frozen config, fields named after what they change.
 
-`SigV4Config.s3()` and `SigV4Config.generic()` are only named presets; the vector
-`context.json` keys map one-to-one onto the fields (see `sigkit.vectors`).
+`rules_for()` is the one place that decides which rules a service applies (S3's or the generic
+ones, the payload line of each variant); `SigV4Config.s3()` and `SigV4Config.generic()` are only
+named presets of it. The vector `context.json` keys map one-to-one onto the fields (see
+`sigkit.vectors`).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Literal
 
 from sigkit.errors import InputError
 
@@ -41,6 +44,14 @@ DEFAULT_UNSIGNED_HEADERS = frozenset(
         "sec-websocket-version",
     }
 )
+
+# The services signed with S3's rules: the S3 signing names botocore 1.43's S3 endpoint rules
+# give (S3 Express One Zone, Outposts, Object Lambda), all signed by its S3SigV4Auth family
+# (S3ExpressAuth for s3express) with double encoding disabled.
+S3_SERVICES = frozenset({"s3", "s3express", "s3-outposts", "s3-object-lambda"})
+
+Variant = Literal["header", "query"]
+VARIANTS: tuple[Variant, ...] = ("header", "query")
 
 MAX_EXPIRES = 604800  # seven days: the longest X-Amz-Expires AWS accepts
 _HEX64 = re.compile(r"[0-9a-f]{64}\Z")
@@ -87,19 +98,58 @@ class SigV4Config:
 
     @classmethod
     def s3(cls, region: str, **changes: object) -> SigV4Config:
-        """S3's rules: the path signed as sent, the payload hash sent as a header."""
-        options: dict[str, object] = {
-            "normalize_path": False,
-            "double_uri_encode": False,
-            "content_sha256_header": True,
-        }
-        options.update(changes)
-        return cls(region, "s3", **options)  # type: ignore[arg-type]
+        """S3's rules (header variant): the path signed as sent, the payload hash sent as a
+        header. The same as ``rules_for("s3", region, **changes)``."""
+        return rules_for("s3", region, **changes)  # type: ignore[arg-type]
 
     @classmethod
     def generic(cls, region: str, service: str, **changes: object) -> SigV4Config:
-        """Every other service: the path normalised and encoded once more."""
+        """The generic rules: the path normalised and encoded once more, whatever `service`
+        is named (`rules_for` picks S3's rules for an S3 service)."""
         return cls(region, service, **changes)  # type: ignore[arg-type]
+
+
+def is_s3(service: str) -> bool:
+    """Whether `service` is signed with S3's rules (`S3_SERVICES`)."""
+    return service in S3_SERVICES
+
+
+def rules_for(
+    service: str,
+    region: str,
+    *,
+    variant: Variant = "header",
+    payload: str | None = None,
+    content_sha256_sent: bool = False,
+    **changes: object,
+) -> SigV4Config:
+    """The SigV4 config a `service` applies to the `variant` ("header" or "query", that is a
+    presigned URL). Every signer, command, the verifier and the debugger take it from here.
+
+    - S3 and its family (`S3_SERVICES`): the path is signed as sent, encoded once and never
+      normalised; the header variant sends and signs ``x-amz-content-sha256``; a presigned URL
+      signs ``UNSIGNED-PAYLOAD`` unless a `payload` is chosen or the request carries its own
+      ``x-amz-content-sha256`` (`content_sha256_sent`: the payload line is then that header's).
+    - Every other service: the path is normalised and encoded once more; the body is hashed
+      (or the request's own ``x-amz-content-sha256`` taken) in both variants.
+
+    `payload` is the payload line chosen by the caller (a hex SHA-256, ``UNSIGNED-PAYLOAD`` or a
+    ``STREAMING-*`` value), None for the service's default. `changes` set any other
+    `SigV4Config` field (``expires``, ``unsigned_headers``, ...) and win over the rules above.
+    Addressing (virtual-hosted or path style) changes nothing in SigV4: the host and path are
+    signed as sent either way.
+    """
+    if variant not in VARIANTS:
+        raise InputError("variant", f"{variant!r} is not 'header' or 'query'")
+    options: dict[str, object] = {}
+    if is_s3(service):
+        options.update(normalize_path=False, double_uri_encode=False, content_sha256_header=True)
+        if variant == "query" and payload is None and not content_sha256_sent:
+            payload = UNSIGNED_PAYLOAD
+    if payload is not None:
+        options["payload_hash"] = payload
+    options.update(changes)
+    return SigV4Config(region, service, **options)  # type: ignore[arg-type]
 
 
 def check_payload_hash(value: str) -> str:
