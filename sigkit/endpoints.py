@@ -46,6 +46,9 @@ def _signing_name(labels: str) -> str:
     """The service of ``[...].prefix.region.amazonaws.com``: the last label before the region,
     or the last two where those name a service whose signing name differs."""
     parts = labels.split(".")
+    core = [p for p in parts if p != "dualstack"]
+    if core and core[-1].startswith("s3express-"):
+        return "s3express"  # zonal s3express[-fips]-AZ-ID and s3express-control[-fips]
     two = ".".join(parts[-2:])
     if len(parts) >= 2 and two in _SIGNING_NAMES:
         return _SIGNING_NAMES[two]
