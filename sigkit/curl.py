@@ -19,16 +19,16 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Literal
+from typing import BinaryIO
 
 from sigkit.credentials import Credentials, mask
 from sigkit.errors import InputError
 from sigkit.http import Request, split_url
 from sigkit.result import SigningResult
 from sigkit.s3uri import Addressing, has_dot_segment
-from sigkit.sigv2.s3 import S3V2Config, sign_v2
+from sigkit.sigv2.s3 import S3V2Config, sign_v2, v2_rules
 from sigkit.sigv4.canonical import header_groups
-from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config, rules_for
 from sigkit.sigv4.signer import canonical_steps, sign_v4
 from sigkit.timefmt import EPOCH
 
@@ -161,7 +161,19 @@ class CurlCall:
         """``-T FILE`` streams the file and adds no Content-Type, but curl appends the file's
         name to a URL ending in ``/``; and other services than S3 need curl to hash the body,
         which curl does only for a body it holds in memory (``--data-binary @FILE``)."""
-        return self.upload is not None and not self.path.endswith("/") and self.service == "s3"
+        return (
+            self.upload is not None
+            and not self.path.endswith("/")
+            and self.v4_config().content_sha256_header
+        )
+
+    def v4_config(self) -> SigV4Config:
+        """The SigV4 rules of this call's service (header variant)."""
+        return rules_for(self.service, self.region)
+
+    def v2_config(self) -> S3V2Config:
+        """The S3 V2 config locating this call's bucket."""
+        return v2_rules(self.service, addressing=self.addressing, bucket=self.bucket)
 
     def sent_headers(self) -> tuple[tuple[str, str], ...]:
         """The caller's headers plus the Content-Type that stops curl adding its own."""
@@ -254,7 +266,7 @@ def aws_sigv4_command(
         "--aws-sigv4 " + quote(f"aws:amz:{call.region}:{call.service}"),
         "--user " + user,
     ]
-    if call.service == "s3":
+    if call.v4_config().content_sha256_header:
         payload = call.known_payload_hash() or UNSIGNED_PAYLOAD
         lines.append(_header_line("x-amz-content-sha256", payload, {}))
     word = token_word(token, inline=inline is not None)
@@ -299,13 +311,8 @@ def aws_sigv4_remarks(call: CurlCall) -> list[str]:
 def sign_call(call: CurlCall, credentials: Credentials, when: datetime, sig: str) -> SigningResult:
     """Sign the request the command will send, with the core signers (no signing here)."""
     if sig == "v2":
-        config_v2 = S3V2Config(bucket=call.bucket, addressing=_v2_addressing(call))
-        return sign_v2(call.request(), credentials, when, config_v2)
-    config = (
-        SigV4Config.s3(call.region)
-        if call.service == "s3"
-        else SigV4Config.generic(call.region, call.service)
-    )
+        return sign_v2(call.request(), credentials, when, call.v2_config())
+    config = call.v4_config()
     if call.upload is None:
         body = None if call.data is None else call.data.encode("utf-8")
         return sign_v4(call.request(body), credentials, when, config)
@@ -314,12 +321,6 @@ def sign_call(call: CurlCall, credentials: Credentials, when: datetime, sig: str
             return sign_v4(call.request(stream), credentials, when, config)
     except OSError as exc:
         raise InputError("FILE", f"{comment(call.upload)}: {exc.strerror or exc}") from None
-
-
-def _v2_addressing(call: CurlCall) -> Literal["virtual-hosted", "path"] | None:
-    if call.addressing is None:
-        return None
-    return "virtual-hosted" if call.addressing == "virtual" else "path"
 
 
 def headers_command(call: CurlCall, result: SigningResult, *, inline: bool = False) -> str:
@@ -381,18 +382,14 @@ def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
     known = call.known_payload_hash()
     payload = known or _RUNTIME_HASH
     signing_headers = list(call.sent_headers())
-    if call.service == "s3":
+    config = call.v4_config()
+    if config.content_sha256_header:
         signing_headers.append(("x-amz-content-sha256", payload))
     signing_headers.append(("x-amz-date", _RUNTIME_DATE))
     if with_token:
         signing_headers.append(("x-amz-security-token", _RUNTIME_TOKEN))
     request = Request.from_url(call.method, call.url, signing_headers)
     request = request.with_headers([("Host", request.host)])
-    config = (
-        SigV4Config.s3(call.region)
-        if call.service == "s3"
-        else SigV4Config.generic(call.region, call.service)
-    )
     values, _ = canonical_steps(
         request,
         header_groups(request.headers),
@@ -427,7 +424,7 @@ def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
         f'SignedHeaders={values["signed_headers"]}, Signature=${{signature}}"'
     )
     options = [authorization, '-H "x-amz-date: ${amz_date}"']
-    if call.service == "s3":
+    if config.content_sha256_header:
         options.append(
             _header_line("x-amz-content-sha256", known, {})
             if known
@@ -445,7 +442,7 @@ def _script_v2(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
         "SIGKITPLACEHOLDER", "placeholder", _RUNTIME_TOKEN if with_token else None
     )
     request = call.request().with_headers([("x-amz-date", _RUNTIME_DATE)])
-    config = S3V2Config(bucket=call.bucket, addressing=_v2_addressing(call))
+    config = call.v2_config()
     string_to_sign = sign_v2(request, placeholder, EPOCH, config)["string_to_sign"]
     lines = [
         "  amz_date=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')",

@@ -28,7 +28,7 @@ from sigkit.cli.sign_cmd import _scope, parse_header_option
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.render import render_text, step_dicts, use_colour
-from sigkit.sigv4.config import SigV4Config
+from sigkit.sigv4.config import rules_for
 from sigkit.timefmt import parse_time
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ def chunked(
         remarks,
         resolved.region,
     )
-    config = SigV4Config.s3(region_) if service_ == "s3" else SigV4Config.generic(region_, service_)
+    config = rules_for(service_, region_)
     upload = sign_v4_chunked(
         request,
         credentials,

@@ -46,6 +46,8 @@ from sigkit.s3uri import (
     parse_endpoint,
     parse_s3_uri,
 )
+from sigkit.sigv2.s3 import v2_rules
+from sigkit.sigv4.config import SigV4Config, rules_for
 from sigkit.timefmt import amz_date, parse_time
 
 DEFAULT_REGION = "us-east-1"
@@ -761,8 +763,8 @@ def request(
     )  # fmt: skip
     remarks: list[str] = []
     method, url = _method_and_url(args, request_method, data, data_file)
-    if sig == "v2" and service != "s3":
-        raise InputError("--service", "S3 V2 signs only S3 requests")
+    if sig == "v2":
+        v2_rules(service)  # refuses a service V2 does not sign
     if not _SCOPE_PART.match(service):
         raise InputError("--service", f"{service!r} may hold only letters, digits, . _ -")
     if data is not None and data_file is not None:
@@ -770,7 +772,7 @@ def request(
     headers = tuple(parse_header_option(h) for h in header or [])
     upload = _readable_file(data_file, "--data-file") if data_file is not None else None
     if _style(options) == "aws-sigv4":
-        url = _canonical_url(url, service, remarks)
+        url = _canonical_url(url, rules_for(service, options.region), remarks)
     call = CurlCall(
         method=method,
         url=url,
@@ -801,17 +803,17 @@ def _method_and_url(
     return (method or default).upper(), url
 
 
-def _canonical_url(url: str, service: str, remarks: list[str]) -> str:
+def _canonical_url(url: str, config: SigV4Config, remarks: list[str]) -> str:
     """The URL in the form a SigV4 server recomputes, so that curl versions that sign the path
     and query as sent (7.x, and the path again from 8.14 for S3) agree with the server."""
     scheme, authority, path, query = split_url(url)
-    if service == "s3":
+    if not config.double_uri_encode:
         canonical_path = reencode_path(path)
     else:
         if "%" in path or reencode_path(path) != path:
             raise InputError(
                 "URL",
-                f"curl --aws-sigv4 encodes a {service} path differently in each version; "
+                f"curl --aws-sigv4 encodes a {config.service} path differently in each version; "
                 "use --style headers or script for this path",
             )
         canonical_path = path

@@ -37,8 +37,8 @@ from sigkit.s3uri import (
     parse_endpoint,
     parse_s3_uri,
 )
-from sigkit.sigv2.s3 import S3V2Config, sign_v2_query
-from sigkit.sigv4.config import MAX_EXPIRES, UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv2.s3 import sign_v2_query, v2_rules
+from sigkit.sigv4.config import MAX_EXPIRES, is_s3, rules_for
 from sigkit.sigv4.signer import sign_v4_query
 from sigkit.timefmt import parse_time
 
@@ -137,6 +137,7 @@ def presign(
     )
     credentials = resolved.credentials
     remarks: list[str] = []
+    service_ = "s3"
     if s3_target:
         region_ = resolved.region.value if resolved.region else DEFAULT_REGION
         endpoint = resolved.endpoint_url.value if resolved.endpoint_url else None
@@ -149,10 +150,12 @@ def presign(
     else:
         url = target
         host_region, host_service = infer_scope(Request.from_url(verb, url).host)
-        if host_service not in (None, "s3"):
-            raise InputError(
-                "TARGET", f"the host is {host_service!r}, not S3; use `sigkit sign --presign`"
-            )
+        if host_service is not None:
+            if not is_s3(host_service):
+                raise InputError(
+                    "TARGET", f"the host is {host_service!r}, not S3; use `sigkit sign --presign`"
+                )
+            service_ = host_service
         if region is not None:
             region_ = region
         elif host_region is not None:
@@ -173,10 +176,10 @@ def presign(
     when = parse_time(date, field="--date") if date else datetime.now(UTC).replace(microsecond=0)
     result: SigningResult
     if sig == "v4":
-        config = SigV4Config.s3(region_, payload_hash=UNSIGNED_PAYLOAD, expires=expires)
+        config = rules_for(service_, region_, variant="query", expires=expires)
         result = sign_v4_query(request, credentials, when, config)
     else:
-        result = sign_v2_query(request, credentials, when, S3V2Config(expires_in=expires))
+        result = sign_v2_query(request, credentials, when, v2_rules(service_, expires_in=expires))
     signed_url = result["url"]
     command = curl_command(verb, signed_url, file)
     expires_at = (when + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")

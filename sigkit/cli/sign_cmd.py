@@ -44,7 +44,7 @@ from sigkit.errors import InputError
 from sigkit.http import Body, Request, parse_request_text
 from sigkit.render import render_json, render_text, use_colour
 from sigkit.result import SigningResult
-from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.config import UNSIGNED_PAYLOAD, rules_for
 from sigkit.sigv4.signer import sign_v4, sign_v4_query
 from sigkit.timefmt import parse_time
 
@@ -217,12 +217,11 @@ def _sign(
         for flag, value in (("--payload-hash", o.payload_hash), ("--unsigned-payload", o.unsigned)):
             if value:
                 raise InputError(flag, "does not apply to --sig v2 (V2 signs no payload hash)")
-        for flag, value in (("--region", o.region), ("--service", o.service)):
-            if value:
-                notes.append(f"{flag} is not used by --sig v2")
-        from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
+        if o.region:
+            notes.append("--region is not used by --sig v2")
+        from sigkit.sigv2.s3 import sign_v2, sign_v2_query, v2_rules
 
-        v2 = S3V2Config(bucket=o.bucket, addressing=o.addressing, expires_in=expires)  # type: ignore[arg-type]
+        v2 = v2_rules(o.service, addressing=o.addressing, bucket=o.bucket, expires_in=expires)
         return (sign_v2_query if o.presign else sign_v2)(request, credentials, when, v2)
     for flag, value in (("--bucket", o.bucket), ("--addressing", o.addressing)):
         if value:
@@ -233,13 +232,14 @@ def _sign(
     if o.sig == "v4a" and o.region_set is not None and region_hint is None:
         region_hint = infer_scope(request.host)[0] or "us-east-1"  # not signed by SigV4A
     region, service = _scope(request, region_hint, o.service, notes, o.configured_region)
-    payload = UNSIGNED_PAYLOAD if o.unsigned else o.payload_hash
-    if service == "s3":
-        if o.presign and payload is None:
-            payload = UNSIGNED_PAYLOAD
-        config = SigV4Config.s3(region, payload_hash=payload, expires=expires)
-    else:
-        config = SigV4Config.generic(region, service, payload_hash=payload, expires=expires)
+    config = rules_for(
+        service,
+        region,
+        variant="query" if o.presign else "header",
+        payload=UNSIGNED_PAYLOAD if o.unsigned else o.payload_hash,
+        content_sha256_sent=request.header("x-amz-content-sha256") is not None,
+        expires=expires,
+    )
     if o.sig == "v4a":
         from sigkit.sigv4.sigv4a import sign_v4a, sign_v4a_query
 

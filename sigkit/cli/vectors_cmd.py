@@ -47,8 +47,9 @@ from sigkit.credentials import Credentials
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.render import use_colour
+from sigkit.sigv2.s3 import v2_rules
 from sigkit.sigv4.canonical import payload_hash
-from sigkit.sigv4.config import EMPTY_SHA256, MAX_EXPIRES, UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.config import EMPTY_SHA256, MAX_EXPIRES, UNSIGNED_PAYLOAD, rules_for
 from sigkit.timefmt import parse_time
 from sigkit.vectors import case_files, run_suites, write_case
 
@@ -152,9 +153,9 @@ def vector_context(
         ):
             if value:
                 raise InputError(flag, "does not apply to --sig v2 (V2 signs no payload hash)")
-        for flag, value in (("--region", region), ("--service", service)):
-            if value:
-                notes.append(f"{flag} is not used by --sig v2")
+        v2_rules(service)  # refuses a service V2 does not sign
+        if region:
+            notes.append("--region is not used by --sig v2")
         context["algorithm"] = "s3v2"
         if bucket is not None:
             context["bucket"] = bucket
@@ -169,14 +170,14 @@ def vector_context(
     if sig == "v4a" and region_set is not None and region is None:
         region = "us-east-1"  # SigV4A signs the region set, not a region
     region, service = _scope(request, region, service, notes)
-    s3 = service == "s3"
     payload = UNSIGNED_PAYLOAD if unsigned_payload else payload_hash_value
-    if payload is None and not s3:
+    config = rules_for(service, region, payload=payload)
+    if payload is None and not config.content_sha256_header:
         # `sign` hashes the body without sending x-amz-content-sha256; the context says that
         # as the literal hash (sign_body would add the header).
-        computed = payload_hash(request, SigV4Config.generic(region, service))[0]
+        computed = payload_hash(request, config)[0]
         payload = None if computed == EMPTY_SHA256 else computed
-    if payload is None and s3:
+    if payload is None and config.content_sha256_header:
         notes.append(
             "the query variant signs the body's hash, but S3 checks presigned URLs with "
             "UNSIGNED-PAYLOAD (--unsigned-payload writes such a case)"
@@ -185,9 +186,9 @@ def vector_context(
         algorithm="sigv4a" if sig == "v4a" else "sigv4",
         region=(region_set or region) if sig == "v4a" else region,
         service=service,
-        normalize=not s3,
-        double_uri_encode=not s3,
-        sign_body=s3,
+        normalize=config.normalize_path,
+        double_uri_encode=config.double_uri_encode,
+        sign_body=config.content_sha256_header,
     )
     if payload is not None:
         context["signed_body_value"] = payload
