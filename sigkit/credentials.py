@@ -73,6 +73,11 @@ class Credentials:
 
 FLAGS_SOURCE = "--access-key/--secret-key"
 EXAMPLE_SOURCE = "the AWS documentation example credentials"
+# The access key of credentials resolved from a secret alone (see Resolved.access_key_known);
+# not a valid AWS key id (those are upper-case letters and digits), so never mistaken for one.
+UNKNOWN_ACCESS_KEY = "unknown-access-key"
+SECRET_FLAG_SOURCE = "--secret-key"
+KEY_FROM_ENV_SOURCE = "--secret-key with env AWS_ACCESS_KEY_ID"
 # Shared files are a few hundred bytes; a bound keeps a wrong path (a log, a device) harmless.
 MAX_FILE_BYTES = 1 << 20
 
@@ -118,10 +123,30 @@ class Resolved:
     credentials_file: SharedFile | None
     config_file: SharedFile | None
     example: bool  # the credentials are the documentation pair: signatures are only examples
+    # False when only the secret was given (--secret-key, no --access-key, no AWS_ACCESS_KEY_ID)
+    # and the caller accepts that: the request or log names the key (explain, diff, verify).
+    # `credentials` then holds UNKNOWN_ACCESS_KEY; `for_access_key` fills in the real one.
+    access_key_known: bool = True
 
     @property
     def from_flags(self) -> bool:
         return self.credentials_source == FLAGS_SOURCE
+
+    def for_access_key(self, access_key_id: str | None) -> Credentials:
+        """The credentials to check a request signed by `access_key_id` with: as resolved, or,
+        when only the secret was given, that secret under the key the source names."""
+        if self.access_key_known:
+            return self.credentials
+        if not access_key_id:
+            raise InputError(
+                "--access-key",
+                "missing: given --secret-key without it, AWS_ACCESS_KEY_ID is not set and the "
+                "source names no access key",
+            )
+        creds = self.credentials
+        return _credentials(
+            access_key_id, creds.secret_access_key, creds.session_token, "the source's access key"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -484,27 +509,20 @@ def _endpoint(
     return None
 
 
-def resolve(
-    *,
-    env: Mapping[str, str],
-    home: Path | None,
-    access_key: str | None = None,
-    secret_key: str | None = None,
-    session_token: str | None = None,
-    profile: str | None = None,
-    region: str | None = None,
-    endpoint_url: str | None = None,
-    service: str | None = "s3",
-) -> Resolved:
-    """Credentials, region, endpoint URL and profile, each from the first place that has it:
-    flags, then environment variables, then the shared credentials and config files.
+@dataclass(frozen=True, slots=True)
+class _Selection:
+    """The profile in use, why, and the shared files it was looked up in."""
 
-    `home` locates ``~/.aws/credentials`` and ``~/.aws/config`` (None: only files named by
-    AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE are read). `service` picks the
-    AWS_ENDPOINT_URL_<SERVICE> variable and services-section entry; None skips the endpoint
-    URL, for commands that take the whole URL. With no credentials anywhere the documentation
-    example pair is used, unless a profile was named, which must then exist and hold keys.
-    """
+    chosen: Sourced
+    named_by: str | None  # "--profile" or "AWS_PROFILE" when named, so it must exist
+    profile: _Profile
+    creds_file: SharedFile | None
+    config_file: SharedFile | None
+    config_ini: _Ini | None
+
+
+def _select(env: Mapping[str, str], home: Path | None, profile: str | None) -> _Selection:
+    """--profile, else AWS_PROFILE, else default; a named profile must exist in a file."""
     if profile is not None:
         if not profile:
             raise InputError("--profile", "empty profile name")
@@ -515,7 +533,6 @@ def resolve(
         chosen, named_by = Sourced("default", "default"), None
     creds_file, creds_ini = _shared_file(env, home, "AWS_SHARED_CREDENTIALS_FILE", "credentials")
     config_file, config_ini = _shared_file(env, home, "AWS_CONFIG_FILE", "config")
-
     name = chosen.value
     creds_part = (creds_ini, name) if creds_ini and name in creds_ini.sections else None
     config_section = _config_profiles(config_ini, "profile").get(name)
@@ -535,14 +552,94 @@ def resolve(
             + _profile_hint(name, creds_ini, config_ini),
         )
 
+    return _Selection(chosen, named_by, selected, creds_file, config_file, config_ini)
+
+
+def resolve_region(
+    *,
+    env: Mapping[str, str],
+    home: Path | None,
+    region: str | None = None,
+    profile: str | None = None,
+) -> Sourced | None:
+    """The configured region alone (see `_region`), for commands that need no credentials."""
+    return _region(region, env, _select(env, home, profile).profile)
+
+
+REGION_ORDER = "--region, AWS_REGION, AWS_DEFAULT_REGION, the profile's region"
+
+
+def _region(flag: str | None, env: Mapping[str, str], profile: _Profile) -> Sourced | None:
+    """The configured region: --region, else AWS_REGION, else AWS_DEFAULT_REGION, else the
+    profile's ``region`` (credentials file over config file, as botocore merges them).
+
+    AWS_REGION first is the AWS CLI v2 and SDK rule; botocore 1.43 (and so the AWS CLI v1)
+    reads only AWS_DEFAULT_REGION, then the profile. An empty variable counts as unset."""
+    if flag is not None:
+        return Sourced(_check_region(flag, "--region"), "--region")
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        value = _env(env, variable)
+        if value is not None:
+            return Sourced(_check_region(value, variable), f"env {variable}")
+    in_profile = profile.get("region")
+    if in_profile is not None and in_profile[0]:
+        value, ini, section = in_profile
+        return Sourced(_check_region(value, ini.where(section, "region")), ini.label(section))
+    return None
+
+
+def resolve(
+    *,
+    env: Mapping[str, str],
+    home: Path | None,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    session_token: str | None = None,
+    profile: str | None = None,
+    region: str | None = None,
+    endpoint_url: str | None = None,
+    service: str | None = "s3",
+    access_key_from_source: bool = False,
+) -> Resolved:
+    """Credentials, region, endpoint URL and profile, each from the first place that has it:
+    flags, then environment variables, then the shared credentials and config files.
+
+    A secret given without its access key (`secret_key` alone) takes AWS_ACCESS_KEY_ID; when
+    that is unset too, `access_key_from_source` (explain, diff, verify: the request or log
+    names the key) makes it legal: the result's `access_key_known` is False and
+    `Resolved.for_access_key` supplies the key later. Without it, that is an input error.
+
+    `home` locates ``~/.aws/credentials`` and ``~/.aws/config`` (None: only files named by
+    AWS_SHARED_CREDENTIALS_FILE / AWS_CONFIG_FILE are read). `service` picks the
+    AWS_ENDPOINT_URL_<SERVICE> variable and services-section entry; None skips the endpoint
+    URL, for commands that take the whole URL. With no credentials anywhere the documentation
+    example pair is used, unless a profile was named, which must then exist and hold keys.
+    """
+    sel = _select(env, home, profile)
+    chosen, named_by, selected = sel.chosen, sel.named_by, sel.profile
+    creds_file, config_file, config_ini = sel.creds_file, sel.config_file, sel.config_ini
+    name, creds_part, config_part = selected.name, selected.creds, selected.config
+
     tried = [FLAGS_SOURCE]
     found: tuple[Credentials, str] | None = None
+    key_known = True
     if access_key is not None or secret_key is not None:
-        if not access_key:
-            raise InputError("--access-key", "missing (given --secret-key without it)")
         if not secret_key:
             raise InputError("--secret-key", "missing (given --access-key without it)")
-        found = Credentials(access_key, secret_key), FLAGS_SOURCE
+        env_key = _env(env, "AWS_ACCESS_KEY_ID") if profile is None else None
+        if access_key is not None:
+            found = Credentials(access_key, secret_key), FLAGS_SOURCE
+        elif env_key is not None:
+            # The secret alone names no key; the environment's key goes with it (botocore would
+            # take the pair from there too). Its secret, if any, is the one replaced.
+            creds = _credentials(env_key, secret_key, None, "AWS_ACCESS_KEY_ID")
+            found = creds, KEY_FROM_ENV_SOURCE
+        elif access_key_from_source:
+            found = Credentials(UNKNOWN_ACCESS_KEY, secret_key), SECRET_FLAG_SOURCE
+            key_known = False
+        else:
+            unset = "--profile given" if profile is not None else "AWS_ACCESS_KEY_ID is not set"
+            raise InputError("--access-key", f"missing (given --secret-key without it; {unset})")
     elif profile is not None:
         tried.append("env AWS_ACCESS_KEY_ID (skipped: --profile given)")
     else:
@@ -587,21 +684,7 @@ def resolve(
     elif creds.session_token is not None:
         token_source = creds_source.replace("env AWS_ACCESS_KEY_ID", "env AWS_SESSION_TOKEN")
 
-    resolved_region = None
-    if region is not None:
-        resolved_region = Sourced(_check_region(region, "--region"), "--region")
-    else:
-        for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
-            value = _env(env, variable)
-            if value is not None:
-                resolved_region = Sourced(_check_region(value, variable), f"env {variable}")
-                break
-        else:
-            in_profile = selected.get("region")
-            if in_profile is not None and in_profile[0]:
-                value, ini, section = in_profile
-                where = ini.where(section, "region")
-                resolved_region = Sourced(_check_region(value, where), ini.label(section))
+    resolved_region = _region(region, env, selected)
 
     endpoint = None
     if service is not None:
@@ -616,4 +699,5 @@ def resolve(
         credentials_file=creds_file,
         config_file=config_file,
         example=example,
+        access_key_known=key_known,
     )

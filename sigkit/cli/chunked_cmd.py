@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.common import note, resolve_credentials, signing_scope
 from sigkit.cli.options import (
     AccessKey,
     AsJson,
@@ -24,7 +24,7 @@ from sigkit.cli.options import (
     ShowSecrets,
     SigningDate,
 )
-from sigkit.cli.sign_cmd import _scope, parse_header_option
+from sigkit.cli.sign_cmd import parse_header_option
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.render import render_text, step_dicts, use_colour
@@ -96,8 +96,8 @@ def chunked(
     credentials, source = resolved.credentials, resolved.credentials_source
     when = parse_time(date, field="--date") if date else datetime.now(UTC)
     remarks: list[str] = []
-    region_, service_ = _scope(
-        request,
+    region_, service_ = signing_scope(
+        request.host,
         region or ("us-east-1" if region_set else None),
         service,
         remarks,

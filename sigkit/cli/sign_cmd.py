@@ -15,7 +15,7 @@ from typing import Annotated, BinaryIO
 
 import typer
 
-from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.common import note, resolve_credentials, signing_scope
 from sigkit.cli.options import (
     AccessKey,
     Addressing,
@@ -160,40 +160,6 @@ def _build_request(
     return Request.from_url(method, args[0], [parse_header_option(h) for h in headers], body)
 
 
-def _scope(
-    request: Request,
-    region: str | None,
-    service: str | None,
-    notes: list[str],
-    configured: Sourced | None = None,
-) -> tuple[str, str]:
-    """--region/--service, else what the host names, else (region only) the `configured`
-    region from the environment or profile."""
-    host_region, host_service = infer_scope(request.host)
-    guessed = [
-        f"{what} {value!r}"
-        for what, given, value in (
-            ("region", region, host_region),
-            ("service", service, host_service),
-        )
-        if given is None and value is not None
-    ]
-    region = region or host_region
-    service = service or host_service
-    if not region and configured is not None:
-        region = configured.value
-        notes.append(f"region {region!r} from {configured.source} (the host names none)")
-    if not region:
-        raise InputError("--region", f"missing; the host {request.host!r} does not name one")
-    if not service:
-        raise InputError("--service", f"missing; the host {request.host!r} does not name one")
-    if guessed:
-        notes.append(
-            f"{' and '.join(guessed)} read from the host name (--region/--service to change)"
-        )
-    return region, service
-
-
 def _sign(
     request: Request,
     credentials: Credentials,
@@ -231,7 +197,9 @@ def _sign(
     region_hint = o.region
     if o.sig == "v4a" and o.region_set is not None and region_hint is None:
         region_hint = infer_scope(request.host)[0] or "us-east-1"  # not signed by SigV4A
-    region, service = _scope(request, region_hint, o.service, notes, o.configured_region)
+    region, service = signing_scope(
+        request.host, region_hint, o.service, notes, o.configured_region
+    )
     config = rules_for(
         service,
         region,

@@ -16,7 +16,7 @@ from typing import Annotated, Any
 
 import typer
 
-from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.common import configured_region, note, resolve_credentials, signing_scope
 from sigkit.cli.options import (
     AccessKey,
     Addressing,
@@ -41,9 +41,8 @@ from sigkit.cli.sign_cmd import (
     EXAMPLE_URL,
     _build_request,
     _open_body,
-    _scope,
 )
-from sigkit.credentials import Credentials
+from sigkit.credentials import Credentials, Sourced
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.render import use_colour
@@ -124,6 +123,7 @@ def vector_context(
     bucket: str | None,
     addressing: str | None,
     notes: list[str],
+    configured: Sourced | None = None,
 ) -> dict[str, Any]:
     """The context.json keys that make the runner sign as `sigkit sign` would sign `request`
     with these options (see the key table in vectors/README.md)."""
@@ -169,7 +169,7 @@ def vector_context(
         raise InputError("--payload-hash", "give either --payload-hash or --unsigned-payload")
     if sig == "v4a" and region_set is not None and region is None:
         region = "us-east-1"  # SigV4A signs the region set, not a region
-    region, service = _scope(request, region, service, notes)
+    region, service = signing_scope(request.host, region, service, notes, configured)
     payload = UNSIGNED_PAYLOAD if unsigned_payload else payload_hash_value
     config = rules_for(service, region, payload=payload)
     if payload is None and not config.content_sha256_header:
@@ -271,6 +271,7 @@ def vectors_new(
         bucket=bucket,
         addressing=addressing,
         notes=remarks,
+        configured=configured_region() if sig != "v2" else None,
     )
     files = case_files(request, context)
     written = write_case(folder, files)
