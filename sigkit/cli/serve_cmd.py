@@ -30,7 +30,11 @@ def serve(
     ] = None,
     skew: Annotated[int, typer.Option("--skew", help="allowed clock skew, seconds", min=0)] = 900,
     scope_region: Annotated[
-        str | None, typer.Option("--region", help="refuse SigV4 scopes for other regions")
+        str | None,
+        typer.Option(
+            "--region",
+            help="refuse SigV4 scopes for other regions [AWS_REGION, AWS_DEFAULT_REGION, profile]",
+        ),
     ] = None,
     scope_service: Annotated[
         str | None, typer.Option("--service", help="refuse SigV4 scopes for other services")
@@ -53,8 +57,14 @@ def serve(
     bind = host or "127.0.0.1"
     if host is None and not is_loopback(bind):  # pragma: no cover - default is loopback
         raise InputError("--host", "refusing a non-loopback default")
-    resolved = resolve_credentials(access_key, secret_key, session_token, profile=profile)
+    resolved = resolve_credentials(
+        access_key, secret_key, session_token, profile=profile, region=scope_region
+    )
     creds = resolved.credentials
+    if resolved.region is not None:  # --region, else AWS_REGION, AWS_DEFAULT_REGION, profile
+        scope_region = resolved.region.value
+        if resolved.region.source != "--region":
+            note(f"region {scope_region} from {resolved.region.source}: other scopes refused")
     try:
         server = VerifyingServer(
             (bind, port),
