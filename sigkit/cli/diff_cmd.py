@@ -34,9 +34,10 @@ from sigkit.cli.options import (
 )
 from sigkit.cli.sign_cmd import SignOptions, _build_request, _open_body, _sign
 from sigkit.credentials import Credentials
-from sigkit.debug.diagnose import diagnose, findings_from_error, observation_of
+from sigkit.debug.diagnose import observation_of
+from sigkit.debug.investigate import investigate
 from sigkit.debug.model import Observation
-from sigkit.debug.report import Report, compare_views, load, pick
+from sigkit.debug.report import Report, load, pick
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.render import use_colour
@@ -219,71 +220,42 @@ def diff(
             )
         if opts.given or date or region or service:
             raise InputError("--ours", "request options apply only with --ours")
-        a_obs = pick(load(sources[0], hint=hint))
-        b_obs = pick(load(sources[1], hint=hint))
-        report = build_report(a_obs, b_obs, message_a=sources[0], message_b=sources[1])
+        a_all, b_all = load(sources[0], hint=hint), load(sources[1], hint=hint)
+        a_obs, b_obs = pick(a_all), pick(b_all)
+        if a_obs is None or b_obs is None:
+            empty = [name for name, obs in zip(sources, (a_obs, b_obs), strict=True) if not obs]
+            report = Report(
+                "no-data",
+                a_obs,
+                b_obs,
+                message=f"{' and '.join(empty)} holds no signing step",
+            )
+        else:
+            report = investigate(*a_all, *b_all, pair=(a_obs, b_obs))
         emit(report, as_json)
         return
-    theirs = pick(load(sources[0], hint=hint))
+    observations = load(sources[0], hint=hint)
+    theirs = pick(observations)
     if opts.given:
         request = opts.build()
     elif theirs is not None and theirs.request is not None:
         request = theirs.request
     else:
         raise InputError(sources[0], "holds no request; give the request as for sign (URL, -H ...)")
-    resolved = resolve_credentials(access_key, secret_key, session_token, profile=profile)
+    resolved = resolve_credentials(
+        access_key, secret_key, session_token, profile=profile, access_key_from_source=True
+    )
+    key = theirs.access_key_id if theirs is not None else None
+    credentials = resolved.for_access_key(key)
     when = signing_time(date, theirs)
     scope = theirs.credential_scope if theirs else None
-    result = recompute(request, resolved.credentials, when, opts, scope)
+    result = recompute(request, credentials, when, opts, scope)
     mine = observation_of(result)
-    report = build_report(
-        mine,
-        theirs,
-        secret=resolved.credentials.secret_access_key,
-        request=result.request,
-        message_b=sources[0],
+    pair = (mine, theirs) if theirs is not None else None
+    report = investigate(
+        *observations,
+        result if theirs is None else mine,
+        credentials=credentials,
+        pair=pair,
     )
     emit(report, as_json)
-
-
-def build_report(
-    ours: Observation | None,
-    theirs: Observation | None,
-    *,
-    secret: str | None = None,
-    request: Request | None = None,
-    when: datetime | None = None,
-    message_a: str = "A",
-    message_b: str = "B",
-    notes: tuple[str, ...] = (),
-) -> Report:
-    """Compare, and diagnose a mismatch."""
-    missing = [name for name, obs in ((message_a, ours), (message_b, theirs)) if obs is None]
-    if missing:
-        return Report(
-            "no-data",
-            ours,
-            theirs,
-            notes=notes,
-            message=f"{' and '.join(missing)} holds no signing step",
-        )
-    assert ours is not None and theirs is not None
-    verdict, compared, differences = compare_views(ours, theirs)
-    from_error = findings_from_error(theirs)
-    if verdict == "no-data" and from_error:  # refused for a stated reason, no step to compare
-        return Report("mismatch", ours, theirs, findings=tuple(from_error), notes=notes)
-    if verdict == "no-data":
-        return Report(
-            verdict,
-            ours,
-            theirs,
-            notes=notes,
-            message="the two sources share no step (canonical request, string to sign or "
-            "signature)",
-        )
-    findings = diagnose(ours, theirs, secret=secret, request=request, when=when)
-    if verdict == "match":
-        findings = [f for f in findings if f.certain]
-    return Report(
-        verdict, ours, theirs, tuple(compared), tuple(differences), tuple(findings), notes
-    )

@@ -1,6 +1,6 @@
-"""`sigkit explain`: from one source (a server's error body, an AWS CLI --debug log, a curl
-capture, a presigned URL) and optionally the request and the secret, recompute, compare and
-name the cause of a signature mismatch, ending with a one-line verdict."""
+"""`sigkit explain`: a thin renderer of `sigkit.debug.investigate` over the sources given (a
+server's error body, an AWS CLI --debug log, a curl capture, a raw request, a presigned URL),
+the request when given as for `sign`, and what the user knows."""
 
 from __future__ import annotations
 
@@ -9,14 +9,7 @@ from typing import Annotated
 import typer
 
 from sigkit.cli.common import resolve_credentials
-from sigkit.cli.diff_cmd import (
-    Hint,
-    RequestOptions,
-    build_report,
-    emit,
-    recompute,
-    signing_time,
-)
+from sigkit.cli.diff_cmd import Hint, RequestOptions, emit, recompute, signing_time
 from sigkit.cli.options import (
     AccessKey,
     AsJson,
@@ -36,12 +29,13 @@ from sigkit.cli.options import (
     UnsignedPayload,
     UploadFile,
 )
-from sigkit.credentials import Credentials
-from sigkit.debug.diagnose import findings_from_error, observation_of
+from sigkit.debug.investigate import investigate
 from sigkit.debug.model import Observation
-from sigkit.debug.report import Report, load, pick
+from sigkit.debug.report import load, pick
 from sigkit.http import Request
+from sigkit.result import SigningResult
 from sigkit.timefmt import parse_time
+from sigkit.verify import read_auth
 
 
 def explain(
@@ -53,11 +47,11 @@ def explain(
         ),
     ],
     also: Annotated[
-        str | None,
+        list[str] | None,
         typer.Option(
             "--also",
-            help="a second source holding the client's side (e.g. an AWS "
-            "CLI --debug log next to the server's error body)",
+            help="another source (repeatable): e.g. the server's error body next to the "
+            "client's --debug log, or the answer file next to a raw request",
         ),
     ] = None,
     request_method: Method = None,
@@ -83,13 +77,17 @@ def explain(
     hint: Hint = None,
     as_json: AsJson = False,
 ) -> None:
-    """Explain a signature mismatch. With a server's error body (canonical request / string to
-    sign) and the request plus credentials, recompute ours and compare with the server's; with
-    a client log (AWS CLI --debug) and the secret, recompute from the logged request and compare
-    with what the client logged; with only a signature, search which slip reproduces it. Prints
-    the first difference, the findings (cause, evidence, fix; most likely first) and a one-line
-    verdict. Exit status: 0 match, 1 mismatch, 2 an input error or nothing to compare (verdict
-    no-data, e.g. neither the request nor the secret given for a bare signature)."""
+    """Explain why a signed request was refused, from whatever you have: an AWS CLI/botocore
+    --debug log (with the server's answer in it or not), a server's error body, curl -v /
+    --trace-ascii output, a raw HTTP request, a presigned URL (SOURCE and --also, any mix), plus
+    the secret (--secret-key; the access key is read from the source), the server's time
+    (--now; else its answer's Date) and its region/service. Every source adds evidence: the
+    server's answer, the request as sent verified as the server would, the signing steps two
+    views share compared, and a search of the slips clients make. Prints the first difference,
+    the findings (cause, evidence, fix; certain ones first), what else would help, and a
+    one-line verdict. Exit status: 0 match, 1 mismatch or refused, 2 an input error or nothing
+    to compare (no-data).
+    """
     source, rest = args[0], args[1:]
     opts = RequestOptions(
         rest,
@@ -106,84 +104,33 @@ def explain(
         unsigned_payload,
         payload_hash,
     )
-    observations = load(source, hint=hint)
-    if also is not None:
-        observations += load(also, hint=hint)
-    server = pick(observations, party="server")
-    client = pick(observations, party="client")
-    theirs = server or client
-    if theirs is None:
-        emit(Report("no-data", None, None, message=f"{source} holds no signed request"), as_json)
-        return
-    request: Request | None = opts.build() if opts.given else (client.request if client else None)
-    resolved = resolve_credentials(access_key, secret_key, session_token, profile=profile)
-    credentials: Credentials | None = resolved.credentials
-    notes: list[str] = []
-    if resolved.example and secret_key is None:
-        credentials = None  # no secret given: compare what the sources show, no recomputation
-    when_server = parse_time(now, field="--now") if now else None
-    ours: Observation | None = None
-    if (
-        server is not None
-        and client is not None
-        and client.canonical_request
-        and not (credentials and opts.given)
-    ):
-        ours = client  # both parties' own views: no secret needed
-        notes.append("compared the client's logged steps with the server's")
-    elif request is not None and credentials is not None:
-        when = signing_time(date, theirs)
-        when_server = when_server or when
-        result = recompute(request, credentials, when, opts, theirs.credential_scope)
-        ours = observation_of(result)
-        request = result.request if opts.given else request
-    else:
-        missing = "the secret (--secret-key)" if request is not None else "the request and secret"
-        notes.append(f"give {missing} to recompute the signature")
-    secret = credentials.secret_access_key if credentials else None
-    if ours is None:
-        report = Report(
-            "no-data",
-            None,
-            theirs,
-            notes=tuple(notes),
-            message=f"nothing to compare {theirs.source} with",
-        )
-        from_error = findings_from_error(theirs)
-        if from_error:
-            report = Report(
-                "mismatch", None, theirs, findings=tuple(from_error), notes=tuple(notes)
-            )
-        elif theirs.error_code:
-            report = Report(
-                "no-data",
-                None,
-                theirs,
-                notes=tuple(notes),
-                message=f"the server answered {theirs.error_code}, but there is nothing to "
-                "recompute it with",
-            )
-        emit(report, as_json)
-        return
-    report = build_report(
-        ours,
-        theirs,
-        secret=secret,
-        request=request,
-        when=when_server,
-        message_a="our side",
-        message_b=source,
-        notes=tuple(notes),
+    names = [source, *(also or [])]
+    observations = [obs for name in names for obs in load(name, hint=hint)]
+    resolved = resolve_credentials(
+        access_key, secret_key, session_token, profile=profile, access_key_from_source=True
     )
-    if theirs.party == "server" and theirs.error_code:
-        report = Report(
-            report.verdict,
-            report.ours,
-            report.theirs,
-            report.compared,
-            report.differences,
-            report.findings,
-            (*report.notes, f"the server answered {theirs.error_code}"),
-            report.message,
-        )
+    given = secret_key is not None or not resolved.example
+    server_now = parse_time(now, field="--now") if now else None
+    extra: list[Observation | Request | SigningResult] = []
+    if opts.given:
+        request = opts.build()
+        if read_auth(request) is not None:
+            extra.append(request)  # a signed request: the request as sent
+        elif given:
+            theirs = pick(observations, party="server") or pick(observations)
+            key = theirs.access_key_id if theirs is not None else None
+            credentials = resolved.for_access_key(key)
+            when = signing_time(date, theirs)
+            scope = theirs.credential_scope if theirs is not None else None
+            extra.append(recompute(request, credentials, when, opts, scope))
+    report = investigate(
+        *observations,
+        *extra,
+        credentials=resolved.credentials if given and resolved.access_key_known else None,
+        secret=resolved.credentials.secret_access_key if given else None,
+        session_token=session_token,
+        now=server_now,
+        region=region,
+        service=service,
+    )
     emit(report, as_json)

@@ -364,10 +364,12 @@ def markdown() -> str:
     for c in REGISTRY:
         out += ["", f"## {c.id}", "", f"**{c.title}.**", ""]
         out.append(f"- **How sigkit recognises it:** {c.recognised}")
-        if c.codes:
-            out.append(f"- **Server codes:** {', '.join(f'`{code}`' for code in c.codes)}")
-        if c.messages:
-            out.append("- **Server message texts:** " + ", ".join(f"“{m}”" for m in c.messages))
+        if c.answers:
+            said = []
+            for code, text in c.answers:
+                parts = [f"`{code}`" if code else "", f"“{text}”" if text else ""]
+                said.append(" with ".join(p for p in parts if p))
+            out.append(f"- **What servers answer:** {'; '.join(said)}")
         if c.variants:
             out.append(f"- **Variants searched:** {c.variants}")
         out.append(f"- **Fix:** {c.fix}")

@@ -36,7 +36,7 @@ from sigkit.sigv4.signer import hmac_signature, signing_key
 from sigkit.textdiff import visible
 from sigkit.timefmt import epoch_seconds, parse_time
 
-Verdict = Literal["match", "mismatch", "no-data"]
+Verdict = Literal["match", "mismatch", "refused", "no-data"]
 SKEW_SECONDS = 900
 
 
@@ -609,3 +609,13 @@ def diagnose(
             seen.add((finding.cause, finding.evidence))
             unique.append(finding)
     return unique
+
+
+def one_view(
+    theirs: Observation, *, request: Request | None = None, when: datetime | None = None
+) -> list[Finding]:
+    """What one view shows with nothing to compare it with: the server's answer, the signature's
+    shape, time (when the server's time is known) and the request as sent against its
+    SignedHeaders."""
+    ctx = Context(Observation("none", "ours"), theirs, None, request, when)
+    return _error_rules(ctx) + _time_rules(ctx) + _request_rules(ctx)

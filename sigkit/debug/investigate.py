@@ -1,30 +1,56 @@
 """One investigation: read every source, recompute, compare, diagnose, and say how sure.
 
-`investigate(*sources, ...)` is the library entry every command renders; `received(...)` is
-the part a verifying server (`sigkit serve`, `sigkit verify`) needs for one refused request.
+`investigate(*sources, ...)` is the library entry that `explain`, `diff` and `verify` render: any
+mix of AWS CLI/botocore logs (with or without the server's answer), S3-style error bodies, curl
+output, raw HTTP, presigned URLs, requests, sigkit's own signing results, plus what the user knows
+(secret, region, service, the time). Every source adds evidence; none hides another:
+
+1. the server's answers: a refusal (status >= 400 or an error code) is recorded, and its code and
+   message name a cause through the registry;
+2. the request as sent, verified with the secret as the server would (`verify_request`, at the
+   server's time when one is known) — so explain and diff find at least what verify finds — and a
+   bare signature mismatch searched with the catalogued variants;
+3. the signing steps two views share (client log against server answer, or sigkit's
+   recomputation against either), compared, and the first difference diagnosed;
+4. time and header checks on the request as sent whenever the server's time is known (--now, the
+   answer's Date header, ServerTime).
+
+A refused request is never reported as a match. When sigkit cannot tell, the report says what it
+would need. `received(...)` is the part a verifying server (`serve`, `verify`) needs.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import datetime, timedelta
 
 from sigkit.credentials import Credentials
-from sigkit.debug.model import Finding
-from sigkit.errors import SigkitError
+from sigkit.debug.compare import Difference
+from sigkit.debug.diagnose import Verdict, diagnose, observation_of, one_view
+from sigkit.debug.model import Finding, Observation
+from sigkit.debug.report import Report, compare_views, pick
+from sigkit.debug.sources import read_source
+from sigkit.debug.sources_common import request_fields
+from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request
+from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config
 from sigkit.sigv4.config import SigV4Config
-from sigkit.verify import VerifyResult
+from sigkit.timefmt import parse_time
+from sigkit.verify import DEFAULT_SKEW, VerifyResult, read_auth, verify_request
+
+Source = Observation | Request | SigningResult | bytes | str
 
 
 def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
-    """Certain findings first, then the rest in the order found; one per (cause, evidence)."""
-    seen: set[tuple[str, str]] = set()
+    """Certain findings first, then the rest in the order found; one finding per cause (the
+    first, which is the most telling: certain before likely, then the order of the evidence)."""
+    seen: set[str] = set()
     out: list[Finding] = []
     for finding in sorted(findings, key=lambda f: not f.certain):
-        if (finding.cause, finding.evidence) not in seen:
-            seen.add((finding.cause, finding.evidence))
+        if finding.cause not in seen:
+            seen.add(finding.cause)
             out.append(finding)
     return tuple(out)
 
@@ -47,18 +73,313 @@ def received(
     if bare and credentials is not None and provided:
         from sigkit.debug.variants import find_variant, find_variant_v2
 
+        found: Finding | None = None
         try:
+            used = config or getattr(outcome, "config", None)
             if outcome.algorithm == "AWS":
-                v2 = config if isinstance(config, S3V2Config) else S3V2Config()
-                found = find_variant_v2(request, credentials, now, v2, provided)
-            else:
-                used = config or getattr(outcome, "config", None)
-                v4 = used if isinstance(used, SigV4Config) else None
-                if v4 is None:
-                    return _ordered(findings)
-                found = find_variant(request, credentials, now, v4, provided)
+                v2 = used if isinstance(used, S3V2Config) else S3V2Config()
+                if outcome.variant == "header":
+                    found = find_variant_v2(request, credentials, now, v2, provided)
+            elif isinstance(used, SigV4Config):
+                found = find_variant(request, credentials, now, used, provided)
         except SigkitError:
             found = None
         if found is not None:
             findings.append(found)
     return _ordered(findings)
+
+
+# -- reading ----------------------------------------------------------------------------------
+def _read(source: Source, index: int, names: Sequence[str]) -> list[Observation]:
+    name = names[index] if index < len(names) else f"source {index + 1}"
+    if isinstance(source, Observation):
+        return [source]
+    if isinstance(source, SigningResult):
+        return [observation_of(source)]
+    if isinstance(source, Request):
+        fields = request_fields(source)
+        return [Observation(source="request", party="client", request=source, where=name, **fields)]
+    data = source.encode("utf-8", "surrogateescape") if isinstance(source, str) else source
+    return read_source(data, name=name)
+
+
+def _refused(obs: Observation) -> bool:
+    return obs.party == "server" and (
+        bool(obs.error_code) or (obs.status is not None and obs.status >= 400)
+    )
+
+
+def _refusal(obs: Observation) -> str:
+    what = " ".join(str(x) for x in (obs.status, obs.error_code) if x) or "a refusal"
+    where = f" ({obs.source}, {obs.where})" if obs.where else f" ({obs.source})"
+    return f"the server answered {what}{where}"
+
+
+def _header(headers: Sequence[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None
+
+
+def server_time(servers: Sequence[Observation]) -> tuple[datetime | None, str]:
+    """The server's clock as its answers show it: ServerTime, else the response's Date."""
+    for obs in reversed(servers):
+        for text, what in (
+            (obs.details.get("ServerTime"), "the error body's ServerTime"),
+            (_header(obs.response_headers, "date"), "the answer's Date header"),
+        ):
+            if text:
+                try:
+                    return parse_time(text, field=what), what
+                except InputError:
+                    continue
+    return None, ""
+
+
+def _signed(obs: Observation) -> bool:
+    if obs.request is None:
+        return False
+    try:
+        return read_auth(obs.request) is not None
+    except Exception:  # a malformed Authorization is still the request as sent
+        return obs.request.header("authorization") is not None
+
+
+def _signing_time(request: Request) -> datetime | None:
+    """A time at which the request is in its validity window by its own account: its X-Amz-Date
+    or V2 Date, else (presigned V2) a second before its Expires."""
+    params = {name: value for name, value in _query(request) if value}
+    stamp = request.header("x-amz-date") or params.get("X-Amz-Date") or request.header("date")
+    try:
+        if stamp:
+            return parse_time(stamp.strip(), field="X-Amz-Date")
+        expires = params.get("Expires")
+        if expires and expires.isdigit():
+            return parse_time(str(int(expires) - 1), field="Expires")
+    except InputError:
+        return None
+    return None
+
+
+def _query(request: Request) -> list[tuple[str, str | None]]:
+    from sigkit.encoding import parse_query
+
+    return parse_query(request.query or "")
+
+
+# -- the investigation --------------------------------------------------------------------------
+def investigate(
+    *sources: Source,
+    credentials: Credentials | None = None,
+    secret: str | None = None,
+    access_key: str | None = None,
+    session_token: str | None = None,
+    now: datetime | None = None,
+    region: str | None = None,
+    service: str | None = None,
+    skew: timedelta = DEFAULT_SKEW,
+    names: Sequence[str] = (),
+    pair: tuple[Observation, Observation] | None = None,
+) -> Report:
+    """Everything `sources` show about one signed request, as one report.
+
+    `credentials`, or `secret` with the access key from `access_key` or from the sources; `now`
+    is the server's time (else taken from its answers); `region`/`service` the scope the server
+    answers for. `pair` fixes which two views are compared (``sigkit diff A B``)."""
+    observations: list[Observation] = []
+    for index, source in enumerate(sources):
+        observations += _read(source, index, names)
+    ours_given = [o for o in observations if o.party == "ours"]
+    clients = [o for o in observations if o.party == "client"]
+    servers = [o for o in observations if o.party == "server"]
+    refusals = [_refusal(o) for o in servers if _refused(o)]
+    answer = next((o for o in reversed(servers) if _refused(o)), None)
+    notes: list[str] = []
+    needs: list[str] = []
+
+    when, when_from = (now, "--now") if now is not None else server_time(servers)
+    if when is not None and now is None:
+        notes.append(f"the server's time {when.isoformat()} taken from {when_from}")
+
+    sent_obs = next((o for o in reversed(clients) if _signed(o)), None)
+    sent = sent_obs.request if sent_obs is not None else None
+    with_steps = [o for o in clients if o.canonical_request or o.string_to_sign]
+    client_steps = with_steps[-1] if with_steps else None
+    server_steps = pick([o for o in servers if o.canonical_request or o.string_to_sign])
+
+    key = access_key or next(
+        (o.access_key_id for o in [*reversed(clients), *reversed(servers)] if o.access_key_id),
+        None,
+    )
+    creds = credentials
+    if creds is None and secret is not None:
+        if key is None:
+            needs.append("the access key id (--access-key): no source names it")
+        else:
+            creds = Credentials(key, secret, session_token)
+    elif creds is not None and key and creds.access_key_id != key and access_key is None:
+        notes.append(
+            f"the sources name access key {key}, the credentials given are for "
+            f"{creds.access_key_id}"
+        )
+    if region is None and answer is not None and answer.details.get("Region"):
+        region = answer.details["Region"]
+        notes.append(f"the server expects region {region} (its answer's <Region>)")
+
+    findings: list[Finding] = []
+    for obs in servers:
+        if _refused(obs):
+            findings += one_view(obs)
+
+    # The request as sent, verified as the server would.
+    outcome: VerifyResult | None = None
+    recomputed: Observation | None = None
+    if sent is not None and creds is not None:
+        check_at = when or _signing_time(sent)
+        if check_at is not None:
+            outcome = verify_request(
+                sent, creds, check_at, skew=skew, region=region, service=service
+            )
+            findings += received(sent, outcome, creds, check_at)
+            if outcome.result is not None:
+                recomputed = replace(observation_of(outcome.result), source="sigkit-verify")
+            if when is None:
+                notes.append(
+                    "no server time known: clock skew and expiry not checked (give --now or "
+                    "the server's answer)"
+                )
+    elif sent is not None and when is not None:
+        findings += one_view(sent_obs, request=sent, when=when)  # type: ignore[arg-type]
+
+    # The signing steps two views share.
+    a, b = (
+        pair
+        if pair is not None
+        else _choose_pair(ours_given, client_steps, server_steps, recomputed)
+    )
+    verdict_cmp: Verdict = "no-data"
+    compared: list[str] = []
+    differences: list[Difference] = []
+    if a is not None and b is not None:
+        verdict_cmp, compared, differences = compare_views(a, b)
+        if verdict_cmp != "no-data":
+            findings += diagnose(
+                a,
+                b,
+                secret=creds.secret_access_key if creds else secret,
+                request=sent or b.request or a.request,
+                when=when,
+            )
+    elif client_steps is not None and when is not None and sent is None:
+        findings += one_view(client_steps, request=client_steps.request, when=when)
+
+    ordered = _ordered(findings)
+    if verdict_cmp == "match":
+        ordered = tuple(f for f in ordered if f.certain or refusals)
+    verdict = _verdict(verdict_cmp, differences, ordered, outcome, bool(refusals))
+    if not any(f.certain for f in ordered):
+        needs += _needs(verdict, sent, creds, secret, when, answer, server_steps, client_steps)
+    if verdict == "match" and outcome is not None and outcome.verdict == "match":
+        notes.append("the signature verifies with the secret given")
+    report = Report(
+        verdict,
+        a,
+        b if b is not None else answer or sent_obs,
+        tuple(compared),
+        tuple(differences),
+        ordered,
+        tuple(notes),
+        message=_message(verdict, observations, answer),
+        refusals=tuple(refusals),
+        needs=tuple(dict.fromkeys(needs)),
+        server_time=when.isoformat() if when is not None else None,
+    )
+    return report
+
+
+def _choose_pair(
+    ours_given: list[Observation],
+    client: Observation | None,
+    server: Observation | None,
+    recomputed: Observation | None,
+) -> tuple[Observation | None, Observation | None]:
+    """Which two views to compare, the most telling first: sigkit's computation (given, or the
+    request as sent recomputed) against the server's steps; the client's own steps against the
+    server's; sigkit's computation against the client's logged steps."""
+    ours = ours_given[-1] if ours_given else recomputed
+    if ours is not None and server is not None:
+        return ours, server
+    if client is not None and server is not None:
+        return client, server
+    if ours is not None and client is not None:
+        return ours, client
+    if ours_given and recomputed is None:
+        return ours_given[-1], None
+    return None, None
+
+
+def _verdict(
+    compared: str,
+    differences: Sequence[Difference],
+    findings: Sequence[Finding],
+    outcome: VerifyResult | None,
+    refused: bool,
+) -> Verdict:
+    if differences or findings or (outcome is not None and outcome.verdict == "mismatch"):
+        return "mismatch"
+    if refused:
+        return "refused"
+    if compared == "match" or (outcome is not None and outcome.verdict == "match"):
+        return "match"
+    return "no-data"
+
+
+def _needs(
+    verdict: str,
+    sent: Request | None,
+    creds: Credentials | None,
+    secret: str | None,
+    when: datetime | None,
+    answer: Observation | None,
+    server_steps: Observation | None,
+    client_steps: Observation | None,
+) -> list[str]:
+    if verdict == "match":
+        return []
+    out: list[str] = []
+    uncertain = verdict in ("refused", "no-data")
+    if creds is None and secret is None and (uncertain or verdict == "mismatch"):
+        if sent is not None:
+            out.append(
+                "give --secret-key (the access key is read from the source) to verify the "
+                "request as sent and search the variants"
+            )
+        elif client_steps is not None or server_steps is not None:
+            out.append("give --secret-key and the request as sent to recompute the signature")
+    if sent is None and (uncertain or answer is not None):
+        out.append(
+            "give the request as sent: the client's --debug log, curl -v/--trace-ascii output, "
+            "the raw request or the presigned URL"
+        )
+    if when is None and uncertain:
+        out.append(
+            "give --now (the server's time) or the server's answer with its Date header to "
+            "check clock skew and expiry"
+        )
+    if answer is not None and server_steps is None and uncertain:
+        out.append(
+            "this server's error body holds no CanonicalRequest or StringToSign; with the "
+            "secret and the request sigkit recomputes them"
+        )
+    return out
+
+
+def _message(verdict: str, observations: list[Observation], answer: Observation | None) -> str:
+    if verdict == "no-data":
+        if not observations:
+            return "the sources hold no signed request"
+        return "the sources share no signing step to compare"
+    if verdict == "refused" and answer is not None:
+        return f"the server refused the request ({answer.error_code or answer.status})"
+    return ""

@@ -88,16 +88,23 @@ class Report:
     notes: tuple[str, ...] = ()
     message: str = ""  # why there is no data, for a no-data verdict
     extra: dict[str, Any] = field(default_factory=dict)
+    refusals: tuple[str, ...] = ()  # every source's evidence that the request was refused
+    needs: tuple[str, ...] = ()  # what else sigkit would need to tell more
+    server_time: str | None = None  # the server's time used for time checks, if known
 
     @property
     def exit_code(self) -> int:
-        """0 match, 1 mismatch, 2 nothing to compare (the input lacks what a comparison needs)."""
-        return {"match": 0, "mismatch": 1}.get(self.verdict, 2)
+        """0 match, 1 mismatch or refused, 2 nothing to compare (the input lacks what a
+        comparison needs)."""
+        return {"match": 0, "mismatch": 1, "refused": 1}.get(self.verdict, 2)
 
     def summary(self) -> str:
         """The one-line verdict printed last."""
         if self.verdict == "no-data":
             return f"verdict: no-data: nothing to compare ({self.message or 'no signing steps'})"
+        if self.verdict == "refused":
+            said = self.message or "the server refused the request"
+            return f"verdict: refused: {said}; cause not determined"
         if self.verdict == "match":
             return f"verdict: match: {', '.join(self.compared)} identical"
         where = ""
@@ -105,7 +112,13 @@ class Report:
             first = self.differences[0]
             kind = first.kind.replace("_", " ")
             where = f" in the {kind}" + (f", {first.part}" if first.part != first.kind else "")
-        cause = f"; most likely {self.findings[0].cause}" if self.findings else ""
+        top = self.findings[0] if self.findings else None
+        cause = ""
+        if top is not None:
+            cause = f"{top.cause} (certain)" if top.certain else f"most likely {top.cause}"
+        if not self.differences:
+            return f"verdict: mismatch: {cause or 'refused'}"
+        cause = f"; {cause}" if cause else ""
         return f"verdict: mismatch: first difference{where}{cause}"
 
     def to_dict(self) -> dict[str, Any]:
@@ -129,6 +142,9 @@ class Report:
             "ours": _obs_dict(self.ours),
             "theirs": _obs_dict(self.theirs),
             "notes": list(self.notes),
+            "refusals": list(self.refusals),
+            "needs": list(self.needs),
+            "server_time": self.server_time,
             "message": self.message or None,
             "summary": self.summary(),
             **self.extra,
@@ -170,11 +186,17 @@ class Report:
                 mark = " (certain)" if f.certain else ""
                 lines.append(f"  [{paint(f.cause, 'bold')}]{mark} {f.evidence}")
                 lines.append(f"    fix: {f.fix}")
+        if self.refusals:
+            lines.append("")
+            lines.extend(f"refused: {r}" for r in self.refusals)
         if self.notes:
             lines.append("")
             lines.extend(f"note: {n}" for n in self.notes)
+        if self.needs:
+            lines.append("")
+            lines.extend(f"to tell more: {n}" for n in self.needs)
         lines.append("")
-        style = {"match": "green", "mismatch": "red"}.get(self.verdict, "yellow")
+        style = {"match": "green", "mismatch": "red", "refused": "red"}.get(self.verdict, "yellow")
         lines.append(paint(self.summary(), "bold", style))
         return "\n".join(lines) + "\n"
 
