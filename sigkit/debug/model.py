@@ -34,7 +34,11 @@ class Observation:
     # The answer, where the source shows it (a response line, a log's response records):
     status: int | None = None  # HTTP status the server answered with
     response_headers: tuple[tuple[str, str], ...] = ()  # as received, e.g. ("Date", "...")
-    logged_at: str | None = None  # the source's own timestamp of this request, as printed
+    logged_at: str | None = None  # the source's own timestamp of this record, as printed
+    # Pairing within one source: the k-th request the source shows, and which try it was.
+    # A "server" observation with exchange k answers the "client" observation with exchange k.
+    exchange: int | None = None
+    attempt: int | None = None  # 1 for the first try, 2 for the first retry ...
     where: str = ""  # e.g. "request 2 of 3 in the log, line 120"
 
 
