@@ -932,3 +932,99 @@ def test_a_bad_session_token_is_named_where_it_came_from(
         resolve(env=env, home=tmp_path, **flags)
     assert caught.value.field == where
     assert "control character" in caught.value.message
+
+
+# --------------------------------------------------------------------------------------------
+# A secret alone; the region every command reads
+
+
+def test_a_secret_alone_takes_the_access_key_from_the_environment(tmp_path: Path) -> None:
+    env = {"AWS_ACCESS_KEY_ID": "AKIAENVKEY", "AWS_SECRET_ACCESS_KEY": "env-secret"}
+    resolved = ours(tmp_path, env, secret_key="flag-secret")
+    assert triple(resolved) == ("AKIAENVKEY", "flag-secret", None)
+    assert resolved.access_key_known and not resolved.from_flags
+    assert resolved.credentials_source == "--secret-key with env AWS_ACCESS_KEY_ID"
+    with pytest.raises(InputError) as info:  # --profile: the environment's keys are not used
+        write(tmp_path, "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n")
+        ours(tmp_path, env, secret_key="flag-secret", profile="dev")
+    assert info.value.field == "--access-key"
+    assert "--profile given" in info.value.message
+
+
+def test_a_secret_alone_without_a_key_anywhere(tmp_path: Path) -> None:
+    with pytest.raises(InputError) as info:
+        ours(tmp_path, secret_key="s3cret")
+    assert (info.value.field, info.value.message) == (
+        "--access-key",
+        "missing (given --secret-key without it; AWS_ACCESS_KEY_ID is not set)",
+    )
+    # explain, diff and verify: the source names the key, so the secret alone is enough
+    resolved = ours(tmp_path, secret_key="s3cret", access_key_from_source=True)
+    assert not resolved.access_key_known and not resolved.example
+    assert (
+        resolved.for_access_key("AKIAFROMLOG")
+        == ours(tmp_path, access_key="AKIAFROMLOG", secret_key="s3cret").credentials
+    )
+    with pytest.raises(InputError, match="the source names no access key"):
+        resolved.for_access_key(None)
+    known = ours(tmp_path, access_key="AKIAGIVEN", secret_key="s", access_key_from_source=True)
+    assert known.for_access_key("AKIAOTHER").access_key_id == "AKIAGIVEN"  # the flag wins
+    token = ours(tmp_path, secret_key="s", session_token="tok", access_key_from_source=True)
+    assert token.for_access_key("ASIAKEY").session_token == "tok"
+
+
+def test_configured_region_is_the_resolved_region(tmp_path: Path) -> None:
+    from sigkit.cli.common import configured_region
+
+    creds = "[dev]\naws_access_key_id = AKIADEV\naws_secret_access_key = s\n"
+    write(tmp_path, creds, "[default]\nregion = eu-west-3\n[profile dev]\nregion = sa-east-1\n")
+    cases: list[tuple[dict[str, str], dict[str, Any]]] = [
+        ({}, {}),
+        ({"AWS_DEFAULT_REGION": "ap-northeast-1"}, {}),
+        ({"AWS_REGION": "us-west-1", "AWS_DEFAULT_REGION": "ap-northeast-1"}, {}),
+        ({"AWS_REGION": "us-west-1"}, {"region": "ca-central-1"}),
+        ({}, {"profile": "dev"}),
+        ({"HOME": "/nonexistent"}, {}),
+    ]
+    for env, flags in cases:
+        full = {"HOME": str(tmp_path), **env}
+        got = configured_region(flags.get("region"), full, profile=flags.get("profile"))
+        home = Path(full["HOME"])
+        assert got == resolve(env=full, home=home, **flags).region, (env, flags)
+    assert configured_region(None, {"HOME": str(tmp_path)}, read_files=False) is None
+
+
+def test_signing_scope_the_host_beats_the_environment() -> None:
+    from sigkit.cli.common import signing_scope
+    from sigkit.credentials import Sourced
+
+    env_region = Sourced("us-east-1", "env AWS_DEFAULT_REGION")
+    notes: list[str] = []
+    host = "b.s3.eu-west-1.amazonaws.com"
+    assert signing_scope(host, None, None, notes, env_region) == ("eu-west-1", "s3")
+    assert notes == [
+        "region 'eu-west-1' and service 's3' read from the host name (--region/--service to "
+        "change; env AWS_DEFAULT_REGION says 'us-east-1')"
+    ]
+    notes.clear()
+    assert signing_scope(host, "r1", None, notes, env_region) == ("r1", "s3")
+    assert notes == ["service 's3' read from the host name (--region/--service to change)"]
+    notes.clear()
+    assert signing_scope("127.0.0.1:9000", None, "s3", notes, env_region) == ("us-east-1", "s3")
+    assert notes == ["region 'us-east-1' from env AWS_DEFAULT_REGION (the host names none)"]
+    with pytest.raises(InputError) as info:
+        signing_scope("127.0.0.1:9000", None, "s3", [], None)
+    assert info.value.field == "--region"
+
+
+def test_vectors_new_takes_the_region_from_the_environment(
+    cli_home: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+    case = cli_home / "case"
+    code = app_module.main(
+        ["vectors", "new", str(case), "http://127.0.0.1:9000/b/k", "--service", "s3", *DATE]
+    )
+    assert code == 0, capsys.readouterr().err
+    assert json.loads((case / "context.json").read_text())["region"] == "ap-south-1"
+    assert "20240101/ap-south-1/s3/aws4_request" in (case / "header-string-to-sign.txt").read_text()
