@@ -244,6 +244,8 @@ def investigate(
             findings += received(sent, outcome, creds, check_at)
             if outcome.result is not None:
                 recomputed = replace(observation_of(outcome.result), source="sigkit-verify")
+            if outcome.verdict == "match" and answer is not None and not one_view(answer):
+                findings.append(_server_disagrees(answer, creds.access_key_id))
             if when is None:
                 notes.append(
                     "no server time known: clock skew and expiry not checked (give --now or "
@@ -270,6 +272,7 @@ def investigate(
                 secret=creds.secret_access_key if creds else secret,
                 request=sent or b.request or a.request,
                 when=when,
+                search=outcome is None,  # the request as sent was searched already
             )
     elif client_steps is not None and when is not None and sent is None:
         findings += one_view(client_steps, request=client_steps.request, when=when)
@@ -296,6 +299,18 @@ def investigate(
         server_time=when.isoformat() if when is not None else None,
     )
     return report
+
+
+def _server_disagrees(answer: Observation, key: str) -> Finding:
+    """The request verifies with the secret given, yet the server refused it: unless its answer
+    names another cause, the server holds another secret for the key (or other rules)."""
+    said = answer.error_code or f"status {answer.status}"
+    return Finding(
+        "wrong-secret",
+        f"the request as sent verifies with the secret given, yet the server answered {said}: "
+        f"the server holds another secret for {key}, or checks the request under other rules "
+        "(its region or service, a proxy's rewrite of what it received)",
+    )
 
 
 def _choose_pair(
