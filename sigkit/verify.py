@@ -24,12 +24,11 @@ from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
-from sigkit.sigv4.config import MAX_EXPIRES, STREAMING_PAYLOADS, SigV4Config
+from sigkit.sigv4.config import MAX_EXPIRES, STREAMING_PAYLOADS, SigV4Config, rules_for
 from sigkit.sigv4.signer import ALGORITHM, PRESIGN_PARAMS, sign_v4, sign_v4_query
 from sigkit.timefmt import EPOCH, check_utc, epoch_seconds, parse_time
 
 DEFAULT_SKEW = timedelta(minutes=15)  # what AWS allows between X-Amz-Date and its clock
-S3_SERVICES = frozenset({"s3", "s3-object-lambda", "s3-outposts", "s3express"})
 V2_QUERY_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token"})
 _V4_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+(?P<rest>.*)\Z", re.S)
 _V2_AUTH = re.compile(r"AWS\s+(?P<key>[^:\s]+):(?P<sig>\S+)\s*\Z")
@@ -342,15 +341,15 @@ def _recompute_v4(
     unsigned = frozenset(names - set(auth.signed_headers))
     options: dict[str, object] = {"unsigned_headers": unsigned, "content_sha256_header": False}
     options.update(v4_changes)
-    s3 = service in S3_SERVICES
     if auth.variant == "query":
         options["expires"] = int(auth.expires) if auth.expires is not None else None
-        if s3 and request.header("x-amz-content-sha256") is None:
-            options.setdefault("payload_hash", "UNSIGNED-PAYLOAD")  # what S3 presigning signs
-    if s3:
-        options.setdefault("normalize_path", False)
-        options.setdefault("double_uri_encode", False)
-    config = SigV4Config(region, service, **options)  # type: ignore[arg-type]
+    config = rules_for(
+        service,
+        region,
+        variant="query" if auth.variant == "query" else "header",
+        content_sha256_sent=request.header("x-amz-content-sha256") is not None,
+        **options,  # type: ignore[arg-type]
+    )
     when = _stamp_time(auth.stamp, "X-Amz-Date")
     if auth.variant == "header":
         # The token, if sent, is a header of the request already: sign it as sent.
