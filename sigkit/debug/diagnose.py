@@ -31,7 +31,7 @@ from sigkit.http import Request
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config
 from sigkit.sigv4.canonical import hash_body
-from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, rules_for
 from sigkit.sigv4.signer import hmac_signature, signing_key
 from sigkit.textdiff import visible
 from sigkit.timefmt import epoch_seconds, parse_time
@@ -514,7 +514,7 @@ def _variant_rules(ctx: Context) -> list[Finding]:
                 region, service = from_request[1], from_request[2]
             else:
                 return []
-            config = SigV4Config.s3(region) if service == "s3" else SigV4Config(region, service)
+            config = rules_for(service, region)
             found = find_variant(request, credentials, ctx.when, config, theirs)
     except SigkitError:
         return []

@@ -23,7 +23,7 @@ from sigkit.errors import SigkitError
 from sigkit.http import DEFAULT_PORTS, Request
 from sigkit.sigv2.s3 import Addressing, S3V2Config, sign_v2
 from sigkit.sigv4.canonical import hash_body, header_groups, payload_hash
-from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Config
+from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Config, rules_for
 from sigkit.sigv4.signer import (
     canonical_steps,
     hmac_signature,
@@ -290,10 +290,14 @@ def scope_of(request: Request) -> tuple[str, str, str] | None:
 
 
 def _base_payload(sent: Request, signed: Request, config: SigV4Config, service: str) -> str:
-    """The payload line the server would take: presigned S3 URLs are UNSIGNED-PAYLOAD."""
+    """The payload line the server would take: a presigned URL's is the service's (`rules_for`:
+    UNSIGNED-PAYLOAD for S3 unless x-amz-content-sha256 is sent)."""
     presigned = any(n == "X-Amz-Signature" for n, _ in parse_query(sent.query or ""))
-    if presigned and config.payload_hash is None and service == "s3":
-        return UNSIGNED_PAYLOAD
+    if presigned and config.payload_hash is None:
+        sent_hash = signed.header("x-amz-content-sha256") is not None
+        rules = rules_for(service, config.region, variant="query", content_sha256_sent=sent_hash)
+        if rules.payload_hash is not None:
+            return rules.payload_hash
     return payload_hash(signed, config)[0]
 
 
