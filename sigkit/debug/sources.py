@@ -1,6 +1,7 @@
 """Readers for everything a user may paste into the debugger: AWS CLI / botocore ``--debug``
-logs, S3-style error bodies, curl verbose/trace output, raw HTTP request text and presigned
-URLs. Each returns `Observation`s in source order; `read_source` picks the reader.
+logs, S3-style (XML) and JSON error bodies, curl verbose/trace output, raw HTTP request or
+response text and presigned URLs. Each returns `Observation`s in source order, the client's
+request ("client") and the server's answer ("server") alike; `read_source` picks the reader.
 
 Input is capped (16 MiB) and decoded strictly, and every failure is an `InputError` naming the
 source and line, so a bad paste gives one clear line instead of a traceback."""
@@ -12,9 +13,21 @@ from typing import BinaryIO
 
 from sigkit.debug.model import Observation
 from sigkit.debug.sources_awscli import looks_like_awscli, read_awscli_log
-from sigkit.debug.sources_common import MAX_INPUT, decode_text, request_fields
+from sigkit.debug.sources_common import (
+    MAX_INPUT,
+    STATUS_LINE,
+    decode_text,
+    header_lines,
+    request_fields,
+)
 from sigkit.debug.sources_curl import looks_like_curl, read_curl
-from sigkit.debug.sources_xml import decode_hex_bytes, read_s3_error
+from sigkit.debug.sources_xml import (
+    answer,
+    decode_hex_bytes,
+    read_body,
+    read_json_error_text,
+    read_s3_error,
+)
 from sigkit.errors import InputError
 from sigkit.http import Request, parse_request_text
 
@@ -27,6 +40,7 @@ __all__ = [
     "read_bounded",
     "read_curl",
     "read_http_request",
+    "read_http_response",
     "read_presigned_url",
     "read_s3_error",
     "read_source",
@@ -54,16 +68,22 @@ def detect_format(data: bytes, *, name: str = "input") -> str | None:
         return "awscli"
     if looks_like_curl(text):
         return "curl"
+    first = stripped.split("\n", 1)[0].rstrip("\r")
+    if STATUS_LINE.match(first):
+        return "http"  # a raw response: status line, headers, body
     if re.search(r"<Error[\s>]|<\?xml|<!\s*(?:DOCTYPE|ENTITY)", text, re.IGNORECASE):
         return "s3-error"
+    if stripped.startswith("{") and read_json_error_text(stripped, name=name) is not None:
+        return "s3-error"  # a JSON error body of a non-S3 service
     if stripped.startswith(("http://", "https://")) and "\n" not in stripped:
         return "url"
     if _REQUEST_LINE.match(stripped.split("\n", 1)[0]):
         return "http"
     raise InputError(
         name,
-        "unrecognised format; expected an AWS CLI --debug log, an S3 error body, curl -v/"
-        "--trace-ascii output, a raw HTTP request or a presigned URL (or pass a hint)",
+        "unrecognised format; expected an AWS CLI --debug log, an S3 (XML) or JSON error body, "
+        "curl -v/--trace-ascii output, a raw HTTP request or response or a presigned URL "
+        "(or pass a hint)",
     )
 
 
@@ -76,6 +96,8 @@ def read_source(data: bytes, *, hint: str | None = None, name: str = "input") ->
         return []
     if fmt == "awscli":
         return read_awscli_log(data, name=name)
+    if fmt in ("s3-error", "http") and _starts_with_status(data):
+        return [read_http_response(data, name=name)]
     if fmt == "s3-error":
         return read_s3_error(data, name=name)
     if fmt == "curl":
@@ -91,6 +113,57 @@ def read_http_request(data: bytes, *, name: str = "input") -> Observation:
         raise InputError(name, f"input is larger than {MAX_INPUT // (1024 * 1024)} MiB; refused")
     request = parse_request_text(data, source=name)
     return _client("raw-http", request, "line 1")
+
+
+def _starts_with_status(data: bytes) -> bool:
+    first = data.lstrip()[:200].split(b"\n", 1)[0].rstrip(b"\r")
+    return STATUS_LINE.match(first.decode("latin-1")) is not None
+
+
+def read_http_response(data: bytes, *, name: str = "input") -> Observation:
+    """Raw response text (``curl -i``, a proxy's capture): status line, headers, blank line and
+    the body, read as what the server answered. Interim 1xx heads before it are skipped."""
+    text = decode_text(data, name)
+    lead = len(text) - len(text.lstrip())
+    line = text.count("\n", 0, lead) + 1
+    rest = text[lead:]
+    while True:
+        head, sep, body = _split_head(rest)
+        lines = head.split("\n")
+        m = STATUS_LINE.match(lines[0])
+        if m is None:
+            raise InputError(f"{name} line {line}", "expected a status line (HTTP/1.1 403 ...)")
+        status = int(m["status"])
+        if not (100 <= status < 200 and sep and STATUS_LINE.match(body.split("\n", 1)[0].rstrip())):
+            break
+        line += head.count("\n") + 2
+        rest = body
+    headers = header_lines(lines[1:], name, line + 1)
+    body_line = line + len(lines) + 1
+    found, note = read_body(body, name=name, line=body_line, headers=headers)
+    extra = {"reason": m["reason"]} if m["reason"] else {}
+    return answer(
+        "raw-http",
+        status=status,
+        headers=headers,
+        body=found,
+        body_note=note,
+        where=f"response at line {line}",
+        extra=extra,
+    )
+
+
+def _split_head(text: str) -> tuple[str, str, str]:
+    """Head and body at the first empty line (CRLF or LF); the head's line ends made LF."""
+    crlf = text.find("\r\n\r\n")
+    lf = text.find("\n\n")
+    if crlf != -1 and (lf == -1 or crlf < lf):
+        head, body, sep = text[:crlf], text[crlf + 4 :], "\r\n\r\n"
+    elif lf != -1:
+        head, body, sep = text[:lf], text[lf + 2 :], "\n\n"
+    else:
+        head, body, sep = text, "", ""
+    return head.replace("\r\n", "\n").rstrip("\r"), sep, body
 
 
 def read_presigned_url(data: bytes, *, name: str = "input", method: str = "GET") -> Observation:

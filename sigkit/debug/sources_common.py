@@ -18,6 +18,7 @@ _AUTH_V4 = re.compile(
 )
 _AUTH_V2 = re.compile(r"AWS (?P<ak>[^:\s]+):(?P<sig>\S+)\Z")
 _METHOD = re.compile(r"[A-Z]+\Z")
+STATUS_LINE = re.compile(r"HTTP/\d(?:\.\d)? (?P<status>\d{3})(?: (?P<reason>.*))?\Z")
 
 
 def decode_text(data: bytes, name: str) -> str:
@@ -156,3 +157,25 @@ def merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
         elif out.get(key) is None:
             out[key] = value
     return out
+
+
+def header_lines(lines: list[str], name: str, first_line: int) -> list[tuple[str, str]]:
+    """``Name: value`` lines of a response head, as received (value without the space after
+    the colon); a line that is not a header is refused with its place."""
+    out: list[tuple[str, str]] = []
+    for offset, line in enumerate(lines):
+        field, sep, value = line.partition(":")
+        if not sep or not field or field != field.strip() or " " in field:
+            raise InputError(
+                f"{name} line {first_line + offset}", f"not a response header line: {line[:60]!r}"
+            )
+        out.append((field, value.strip(" \t")))
+    return out
+
+
+def header_value(
+    headers: tuple[tuple[str, str], ...] | list[tuple[str, str]], name: str
+) -> str | None:
+    """The first value of header `name` (any case)."""
+    lower = name.lower()
+    return next((v for k, v in headers if k.lower() == lower), None)

@@ -1,17 +1,25 @@
-"""S3-style ``<Error>`` bodies (AWS, MinIO, Ceph RGW, s3rver, moto, ministack, ...): what the
-server computed. DOCTYPE/ENTITY declarations are refused before any parsing, so no entity is
-ever expanded; the ``*Bytes`` hex fields win over the text, which XML parsing and copy-paste
-may have reformatted."""
+"""What a server answered: S3-style ``<Error>`` bodies (AWS, MinIO, Ceph RGW, s3rver, moto,
+ministack, ...), the JSON error bodies of non-S3 services, and `answer`, which joins a status,
+the response headers and such a body into one "server" observation.
+
+DOCTYPE/ENTITY declarations are refused before any parsing, so no entity is ever expanded; the
+``*Bytes`` hex fields win over the text, which XML parsing and copy-paste may have reformatted.
+Elements without a field of their own (``ServerTime``, ``RequestTime``, ``Expires``,
+``X-Amz-Expires``, ``Region``, ``HeadersNotSigned`` ...) are kept in `details` by name."""
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from typing import Any
 
 from sigkit.debug.model import Observation
 from sigkit.debug.sources_common import (
     algorithm_of,
+    check_canonical_request,
+    check_string_to_sign,
     decode_text,
     merge,
     signed_headers_of,
@@ -23,6 +31,13 @@ _DECL = re.compile(r"<!\s*(DOCTYPE|ENTITY)", re.IGNORECASE)
 _START = re.compile(r"<Error[\s>]")
 _END = "</Error>"
 _HEX_PAIR = re.compile(r"[0-9A-Fa-f]{2}\Z")
+_CODE = re.compile(r"<Code>([^<]{1,200})</Code>")
+# Non-S3 AWS services quote their own computation in the message of a signature mismatch.
+_EMBEDDED = re.compile(
+    r"The Canonical String for this request should have been\n'(?P<cr>.*?)'\n\n"
+    r"The String-to-Sign should have been\n'(?P<sts>.*?)'",
+    re.DOTALL,
+)
 _KNOWN = {
     "Code": "error_code",
     "Message": "error_message",
@@ -36,12 +51,22 @@ def _line_of(text: str, index: int) -> int:
 
 
 def read_s3_error(data: bytes, *, name: str = "input") -> list[Observation]:
-    """Every ``<Error>`` document in `data`, in order; noise around them is skipped."""
+    """Every ``<Error>`` document in `data`, in order (noise around them is skipped), or the
+    JSON error object `data` holds."""
     text = decode_text(data, name)
+    if text.lstrip().startswith("{") and not _START.search(text):
+        found = read_json_error_text(text, name=name)
+        if found is None:
+            raise InputError(name, "a JSON document, but not an error body (no message or type)")
+        return [found]
     return read_s3_error_text(text, name=name)
 
 
-def read_s3_error_text(text: str, *, name: str = "input", line_base: int = 0) -> list[Observation]:
+def read_s3_error_text(
+    text: str, *, name: str = "input", line_base: int = 0, cut_ok: bool = False
+) -> list[Observation]:
+    """Every ``<Error>`` document in `text`. With `cut_ok` (a body quoted in a log or trace), a
+    last document cut off before ``</Error>`` ends the list instead of failing the source."""
     if not _START.search(text) and re.search(r"<html[\s>]", text, re.IGNORECASE):
         raise InputError(name, "an HTML page (server crash page?), not an S3 XML error body")
     decl = _DECL.search(text)
@@ -61,6 +86,8 @@ def read_s3_error_text(text: str, *, name: str = "input", line_base: int = 0) ->
         end = text.find(_END, start)
         line = line_base + _line_of(text, start)
         if end == -1:
+            if cut_ok:
+                break
             raise InputError(f"{name} line {line}", "<Error> element is truncated (no </Error>)")
         end += len(_END)
         out.append(_one_error(text[start:end], name, line))
@@ -126,6 +153,18 @@ def _one_error(fragment: str, name: str, line: int) -> Observation:
                 )
         if chosen is not None:
             fields[field] = chosen
+    fields = _with_steps(merge(fields, _embedded_steps(fields.get("error_message"))))
+    return Observation(
+        source="s3-error",
+        party="server",
+        details=details,
+        where=f"<Error> at line {line}",
+        **fields,
+    )
+
+
+def _with_steps(fields: dict[str, Any]) -> dict[str, Any]:
+    """Algorithm, date, scope and signed headers as the server's own steps state them."""
     sts = fields.get("string_to_sign")
     if sts is not None:
         fields["algorithm"] = algorithm_of(sts)
@@ -133,11 +172,155 @@ def _one_error(fragment: str, name: str, line: int) -> Observation:
     sh = signed_headers_of(fields.get("canonical_request"))
     if sh is not None:
         fields["signed_headers"] = sh
-    fields = {k: v for k, v in fields.items() if v is not None}
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _embedded_steps(message: str | None) -> dict[str, Any]:
+    """The canonical request and string to sign a non-S3 service quotes in its message
+    ("The Canonical String for this request should have been '...'"), when both are whole."""
+    m = _EMBEDDED.search(message or "")
+    if m is None:
+        return {}
+    try:
+        check_canonical_request(m["cr"], "message")
+        check_string_to_sign(m["sts"], "message")
+    except InputError:
+        return {}  # quoted, but cut or reformatted: the message itself stays as evidence
+    return {"canonical_request": m["cr"], "string_to_sign": m["sts"]}
+
+
+def error_code_of(value: str) -> str:
+    """``x-amzn-ErrorType`` / ``__type`` values name the code with a namespace or a URL:
+    ``com.amazon.coral.service#InvalidSignatureException``, ``InvalidSignatureException:http://...``."""
+    return value.rsplit("#", 1)[-1].split(":", 1)[0].strip()
+
+
+def read_json_error_text(
+    text: str, *, name: str = "input", line: int = 1, headers: Sequence[tuple[str, str]] = ()
+) -> Observation | None:
+    """A JSON error body of a non-S3 service (``{"message": ...}``, ``{"Message": ...}``,
+    ``{"__type": ...}``), or None when `text` is not one (not JSON, cut off, no error keys)."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    return _json_error(doc, line, headers)
+
+
+def _json_error(doc: object, line: int, headers: Sequence[tuple[str, str]]) -> Observation | None:
+    if not isinstance(doc, dict):
+        return None
+    lower = {str(k).lower(): v for k, v in doc.items()}
+    message = lower.get("message", lower.get("errormessage"))
+    kind = lower.get("__type", lower.get("code", lower.get("errortype")))
+    header_kind = next((v for k, v in headers if k.lower() == "x-amzn-errortype"), None)
+    if message is None and kind is None and header_kind is None:
+        return None
+    fields: dict[str, Any] = {}
+    if isinstance(kind, str) and kind:
+        fields["error_code"] = error_code_of(kind)
+    elif header_kind:
+        fields["error_code"] = error_code_of(header_kind)
+    if isinstance(message, str):
+        fields["error_message"] = message
+    details: dict[str, str] = {}
+    for key, value in doc.items():
+        if str(key).lower() in ("message", "errormessage", "__type", "code", "errortype"):
+            continue
+        if isinstance(value, str | int | float | bool):
+            details[str(key)] = str(value)
+    fields = _with_steps(merge(fields, _embedded_steps(fields.get("error_message"))))
     return Observation(
-        source="s3-error",
+        source="json-error",
         party="server",
         details=details,
-        where=f"<Error> at line {line}",
+        where=f"JSON error at line {line}",
+        **fields,
+    )
+
+
+def salvage_code(text: str) -> str | None:
+    """The ``<Code>`` of an error body cut off before ``</Error>``: still the server's word."""
+    m = _CODE.search(text)
+    return m[1] if m and _START.search(text) else None
+
+
+def read_body(
+    text: str, *, name: str, line: int, headers: Sequence[tuple[str, str]] = ()
+) -> tuple[Observation | None, str | None]:
+    """The error a response body holds (XML or JSON) and a note when it could not be read whole.
+
+    A body cut off (no ``</Error>``, JSON that stops early) is noise, never a failure of the
+    source that quotes it; a whole ``<Error>`` document that does not parse is an InputError."""
+    stripped = text.strip()
+    if not stripped:
+        return None, None
+    if _START.search(text):
+        found = read_s3_error_text(text, name=name, line_base=line - 1, cut_ok=True)
+        if found:
+            return found[0], None
+        code = salvage_code(text)
+        obs = Observation(source="s3-error", party="server", error_code=code) if code else None
+        return obs, "the <Error> body is cut off before </Error>"
+    start = text.find("{")
+    if start != -1 and not text[:start].strip(" \t\r\n"):
+        try:
+            doc, _ = json.JSONDecoder().raw_decode(text, start)
+        except (ValueError, RecursionError):
+            return None, "the JSON body is cut off or garbled"
+        return _json_error(doc, line, headers), None
+    return None, None
+
+
+def answer(
+    source: str,
+    *,
+    status: int | None,
+    headers: Sequence[tuple[str, str]] = (),
+    body: Observation | None = None,
+    body_note: str | None = None,
+    where: str,
+    logged_at: str | None = None,
+    exchange: int | None = None,
+    attempt: int | None = None,
+    extra: dict[str, str] | None = None,
+) -> Observation:
+    """One "server" observation for one response: status and headers as received, and what
+    its body said (code, message, any steps and details)."""
+    details: dict[str, str] = dict(body.details) if body is not None else {}
+    if body is not None and body.source != "s3-error":
+        details["body"] = body.source
+    if body_note:
+        details["body_note"] = body_note
+    details.update(extra or {})
+    fields: dict[str, Any] = {}
+    if body is not None:
+        fields = {
+            "algorithm": body.algorithm,
+            "canonical_request": body.canonical_request,
+            "string_to_sign": body.string_to_sign,
+            "signature_provided": body.signature_provided,
+            "access_key_id": body.access_key_id,
+            "credential_scope": body.credential_scope,
+            "signed_headers": body.signed_headers,
+            "amz_date": body.amz_date,
+            "error_code": body.error_code,
+            "error_message": body.error_message,
+        }
+    if fields.get("error_code") is None:
+        kind = next((v for k, v in headers if k.lower() == "x-amzn-errortype"), None)
+        if kind:
+            fields["error_code"] = error_code_of(kind)
+    fields = {k: v for k, v in fields.items() if v is not None}
+    return Observation(
+        source=source,
+        party="server",
+        status=status,
+        response_headers=tuple(headers),
+        details=details,
+        where=where,
+        logged_at=logged_at,
+        exchange=exchange,
+        attempt=attempt,
         **fields,
     )
