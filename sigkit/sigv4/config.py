@@ -131,7 +131,9 @@ def rules_for(
       signs ``UNSIGNED-PAYLOAD`` unless a `payload` is chosen or the request carries its own
       ``x-amz-content-sha256`` (`content_sha256_sent`: the payload line is then that header's).
     - Every other service: the path is normalised and encoded once more; the body is hashed
-      (or the request's own ``x-amz-content-sha256`` taken) in both variants.
+      (or the request's own ``x-amz-content-sha256`` taken) in both variants. A chosen payload
+      line the server cannot compute from the body (``UNSIGNED-PAYLOAD``, ``STREAMING-*``) is
+      sent as ``x-amz-content-sha256`` in the header variant, as botocore's SigV4Auth does.
 
     `payload` is the payload line chosen by the caller (a hex SHA-256, ``UNSIGNED-PAYLOAD`` or a
     ``STREAMING-*`` value), None for the service's default. `changes` set any other
@@ -146,6 +148,8 @@ def rules_for(
         options.update(normalize_path=False, double_uri_encode=False, content_sha256_header=True)
         if variant == "query" and payload is None and not content_sha256_sent:
             payload = UNSIGNED_PAYLOAD
+    elif payload is not None and not _HEX64.match(payload):
+        options["content_sha256_header"] = True
     if payload is not None:
         options["payload_hash"] = payload
     options.update(changes)
