@@ -337,9 +337,12 @@ def test_error_body_inside_noise() -> None:
     ],
 )
 def test_curl_head_equals_bytes_on_the_wire(trace: str, wire: str) -> None:
-    (obs,) = read_source(data(trace), name=trace)
+    obs, reply = read_source(data(trace), name=trace)
     assert obs.request is not None and obs.party == "client"
     assert head_bytes(obs.request) == wire_head(wire + ".request.bin")
+    (status,) = re.findall(r"(?:< |: )HTTP/1\.1 (\d{3}) ", data(trace).decode())
+    assert reply.party == "server" and reply.status == int(status)
+    assert reply.exchange == obs.exchange == 1
 
 
 @pytest.mark.parametrize(
@@ -353,7 +356,7 @@ def test_curl_head_equals_bytes_on_the_wire(trace: str, wire: str) -> None:
     ],
 )
 def test_curl_8_signing_steps(name: str) -> None:
-    (obs,) = read_curl(data(name), name=name)
+    obs, _reply = read_curl(data(name), name=name)
     wire = name.split(".verbose")[0].split(".trace")[0] + ".request.bin"
     assert obs.canonical_request == recovered(wire)
     assert obs.request is not None
@@ -363,12 +366,17 @@ def test_curl_8_signing_steps(name: str) -> None:
 
 
 def test_curl_trace_with_time_and_hex() -> None:
-    (put,) = read_source(data("curl-7.88.1-aws-sigv4-put.trace-ascii-time.txt"))
+    put, _reply = read_source(data("curl-7.88.1-aws-sigv4-put.trace-ascii-time.txt"))
     assert put.request is not None and put.request.method == "PUT"
     assert put.signature == "8401afb9627a84faf87c3b35ce99d0455705ee93c54bae5cf6b68d28f2a7c931"
     assert put.request.header("Content-Length") == " 12"
     assert put.signed_headers == "content-type;host;x-amz-date"
-    (get,) = read_source(data("curl-7.88.1-aws-sigv4-get.trace-hex.txt"))
+    get, reply = read_source(data("curl-7.88.1-aws-sigv4-get.trace-hex.txt"))
+    assert reply.status == 403 and reply.error_code == "SignatureDoesNotMatch"
+    assert reply.error_message == (
+        "The request signature we calculated does not match the signature you provided. "
+        "Check your key and signing method."
+    )
     assert get.request is not None and get.request.target == "/bucket/key"
     assert get.source == "curl-trace" and get.access_key_id == "AKIDEXAMPLE"
 

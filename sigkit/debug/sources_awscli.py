@@ -178,6 +178,7 @@ def read_awscli_log(data: bytes, *, name: str = "input") -> list[Observation]:
             fields, {"signed_headers": signed_headers_of(fields.get("canonical_request"))}
         )
         fields = {k: v for k, v in fields.items() if v is not None}
+        details.update(fields.pop("details", {}))  # a presigned URL's expiry
         attempt = _attempt_of(request, st.tries) if sent else None
         signed = any(k in fields for k in ("canonical_request", "string_to_sign", "signature"))
         if sent:
