@@ -2,8 +2,12 @@
 
 Point any S3 client at it: a good signature gets 200, a bad one the S3-style XML error AWS
 sends (SignatureDoesNotMatch with StringToSign, CanonicalRequest and their bytes), so the
-client shows it. JSON instead when the request has ``Accept: application/json`` or the query
-parameter ``x-sigkit-format=json`` (which the client signs like any other parameter).
+client shows it. The cause goes where clients look: `<Message>` keeps S3's sentence and
+appends the most likely cause (``sigkit: <cause> (certain|likely): <evidence>. Fix: <fix>``),
+which the AWS CLI, boto3 and the SDKs print in their error line; `<Cause>`, `<Certain>`,
+`<Evidence>`, `<Fix>` and one `<Finding>` per further cause follow S3's own elements. JSON
+instead when the request has ``Accept: application/json`` or the query parameter
+``x-sigkit-format=json`` (which the client signs like any other parameter).
 
 Robustness first: every request is bounded (request line 8 KiB, header lines 64 KiB and
 100 headers as the stdlib reads them, body `max_body`), every failure becomes a 4xx/5xx
@@ -15,29 +19,32 @@ from __future__ import annotations
 import contextlib
 import http.server
 import json
+import re
 import socket
 import sys
 import threading
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TextIO
 from xml.sax.saxutils import escape
 
 from sigkit.credentials import Credentials
+from sigkit.debug.investigate import received
+from sigkit.debug.model import Finding
 from sigkit.errors import SigkitError
 from sigkit.http import Request
-from sigkit.verify import DEFAULT_SKEW, DiagnoseHook, VerifyResult, verify_request
+from sigkit.verify import DEFAULT_SKEW, SIGNATURE_MESSAGE, VerifyResult, verify_request
 
 MAX_LINE = 8192  # request line and each header line
 MAX_HEADERS = 100
 DEFAULT_MAX_BODY = 16 << 20
 FORMAT_PARAM = "x-sigkit-format"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
-_SIGNATURE_MESSAGE = (
-    "The request signature we calculated does not match the signature you provided. "
-    "Check your key and signing method."
-)
+EVIDENCE_IN_MESSAGE = 300  # characters of evidence appended to <Message>
+EVIDENCE_IN_ELEMENT = 2000  # characters of evidence in <Evidence>
+# Characters XML 1.0 cannot carry, even escaped: shown as \xNN so the body always parses.
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 def _hex_bytes(text: str) -> str:
@@ -45,24 +52,78 @@ def _hex_bytes(text: str) -> str:
     return " ".join(f"{b:02x}" for b in text.encode("utf-8"))
 
 
-def _xml(code: str, elements: list[tuple[str, str]]) -> bytes:
-    body = "".join(f"<{n}>{escape(v)}</{n}>" for n, v in elements)
+def _text(value: str) -> str:
+    """XML character data: escaped, and what XML 1.0 cannot hold shown as \\xNN."""
+    return escape(_NOT_XML.sub(lambda m: f"\\x{ord(m.group()):02x}", value))
+
+
+def _element(name: str, value: str | list[tuple[str, str]]) -> str:
+    if isinstance(value, list):
+        return f"<{name}>{''.join(_element(n, v) for n, v in value)}</{name}>"
+    return f"<{name}>{_text(value)}</{name}>"
+
+
+def _xml(code: str, elements: Sequence[tuple[str, str | list[tuple[str, str]]]]) -> bytes:
+    body = "".join(_element(n, v) for n, v in elements)
     return (
-        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>{body}</Error>'
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{_text(code)}</Code>{body}</Error>'
     ).encode()
 
 
-def error_xml(outcome: VerifyResult, request_id: str) -> bytes:
-    """The S3 error body for a refused request, in AWS's element order."""
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def evidence_of(finding: Finding, outcome: VerifyResult) -> str:
+    """The finding's evidence; when it only repeats S3's sentence, the elements S3 answered
+    with (e.g. ``HeadersNotSigned: x-amz-meta-color``) say more."""
+    evidence = finding.evidence.strip()
+    for problem in outcome.problems:
+        if problem.cause == finding.cause and evidence == problem.message and problem.details:
+            return "; ".join(f"{name}: {value}" for name, value in problem.details)
+    return evidence
+
+
+def evidence_line(finding: Finding, outcome: VerifyResult) -> str:
+    """The evidence in one bounded line: its first line, without a trailing clause that
+    introduces the lines after it ("...; the client's canonical request was:")."""
+    first = (evidence_of(finding, outcome).splitlines() or [""])[0].strip()
+    if first.endswith(":") and "; " in first:
+        first = first.rsplit("; ", 1)[0]
+    return _bounded(first.rstrip(".:; "), EVIDENCE_IN_MESSAGE)
+
+
+def message_suffix(finding: Finding, outcome: VerifyResult) -> str:
+    """What `<Message>` appends to S3's sentence: the top finding in one line."""
+    how = "certain" if finding.certain else "likely"
+    return f"sigkit: {finding.cause} ({how}): {evidence_line(finding, outcome)}. Fix: {finding.fix}"
+
+
+def _finding_elements(finding: Finding, outcome: VerifyResult) -> list[tuple[str, str]]:
+    return [
+        ("Cause", finding.cause),
+        ("Certain", "true" if finding.certain else "false"),
+        ("Evidence", _bounded(evidence_of(finding, outcome), EVIDENCE_IN_ELEMENT)),
+        ("Fix", finding.fix),
+    ]
+
+
+def error_xml(outcome: VerifyResult, request_id: str, findings: Sequence[Finding] = ()) -> bytes:
+    """The S3 error body for a refused request, in AWS's element order, then the findings
+    (most likely first) before RequestId and HostId."""
     host_id = "sigkit-serve"
     problem = outcome.problems[0]
-    diagnosis = "\n".join(f"{p.code}: {p.message}" for p in outcome.problems)
+    sentence = problem.message if problem.code != "SignatureDoesNotMatch" else SIGNATURE_MESSAGE
+    message = sentence
+    if findings:
+        message = f"{sentence} {message_suffix(findings[0], outcome)}"
+    elements: list[tuple[str, str | list[tuple[str, str]]]]
     if problem.code != "SignatureDoesNotMatch":
-        elements = [("Message", problem.message), *problem.details]
+        elements = [("Message", message), *problem.details]
         if outcome.access_key_id:
             elements.insert(1, ("AWSAccessKeyId", outcome.access_key_id))
     else:
-        elements = [("Message", _SIGNATURE_MESSAGE)]
+        elements = [("Message", message)]
         elements.append(("AWSAccessKeyId", outcome.access_key_id or ""))
         result = outcome.result
         sts = result["string_to_sign"] if result is not None else ""
@@ -77,7 +138,10 @@ def error_xml(outcome: VerifyResult, request_id: str) -> bytes:
                 ("CanonicalRequest", canonical),
                 ("CanonicalRequestBytes", _hex_bytes(canonical)),
             ]
-    elements += [("RequestId", request_id), ("HostId", host_id), ("Diagnosis", diagnosis)]
+    if findings:
+        elements += _finding_elements(findings[0], outcome)
+        elements += [("Finding", _finding_elements(f, outcome)) for f in findings[1:]]
+    elements += [("RequestId", request_id), ("HostId", host_id)]
     return _xml(problem.code, elements)
 
 
@@ -92,7 +156,7 @@ def ok_xml(outcome: VerifyResult, request_id: str) -> bytes:
         ("CanonicalRequest", result.get("canonical_request", "") if result is not None else ""),
         ("RequestId", request_id),
     ]
-    body = "".join(f"<{n}>{escape(v)}</{n}>" for n, v in elements)
+    body = "".join(_element(n, v) for n, v in elements)
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<VerifyResult>{body}</VerifyResult>'.encode()
 
 
@@ -193,29 +257,34 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         except SigkitError as exc:
             self._refuse(400, "InvalidRequest", str(exc))
             return
+        now = self.server.clock()
         outcome = verify_request(
             request,
             self.server.credentials,
-            self.server.clock(),
+            now,
             skew=self.server.skew,
-            diagnose=self.server.diagnose,
             region=self.server.region,
             service=self.server.service,
         )
-        self._answer(outcome)
+        findings = self.server.findings(request, outcome, now) if outcome.problems else ()
+        self._answer(outcome, findings)
 
-    def _answer(self, outcome: VerifyResult) -> None:
+    def _answer(self, outcome: VerifyResult, findings: Sequence[Finding] = ()) -> None:
         status = outcome.status
         if self._json:
-            payload = {"request_id": self._request_id, **outcome.to_dict()}
+            payload = {
+                "request_id": self._request_id,
+                **outcome.to_dict(),
+                "findings": [f.to_dict() for f in findings],
+            }
             data = json.dumps(payload, indent=2).encode() + b"\n"
             ctype = "application/json"
         elif status == 200:
             data, ctype = ok_xml(outcome, self._request_id), "application/xml"
         else:
-            data, ctype = error_xml(outcome, self._request_id), "application/xml"
+            data, ctype = error_xml(outcome, self._request_id, findings), "application/xml"
         self._send(status, data, ctype)
-        self._log(outcome)
+        self._log(outcome, top=findings[0] if findings else None)
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         """Answer a request that could not be read or verified, and close the connection."""
@@ -250,7 +319,16 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced (the stdlib would print the raw request line of malformed requests)."""
 
-    def _log(self, outcome: VerifyResult | None, status: int = 0, code: str = "") -> None:
+    def _log(
+        self,
+        outcome: VerifyResult | None,
+        status: int = 0,
+        code: str = "",
+        *,
+        top: Finding | None = None,
+    ) -> None:
+        """One line: client, request id, status, code, the top cause and whether it is
+        certain, access key id, request line."""
         if outcome is not None:
             status, code = outcome.status, outcome.error_code or "match"
             who = outcome.access_key_id or "-"
@@ -263,13 +341,17 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
                 "request_id": self._request_id,
                 "status": status,
                 "code": code or None,
+                "cause": top.cause if top else None,
+                "certain": top.certain if top else None,
                 "access_key_id": None if who == "-" else who,
                 "request_line": line,
             }
             self.server.log(json.dumps(entry))
             return
+        cause = f"{top.cause}({'certain' if top.certain else 'likely'})" if top else "-"
         self.server.log(
-            f'{self.client_address[0]} {self._request_id} {status} {code or "-"} {who} "{line}"'
+            f"{self.client_address[0]} {self._request_id} {status} {code or '-'} {cause} {who} "
+            f'"{line}"'
         )
 
 
@@ -289,7 +371,7 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         clock: Callable[[], datetime] | None = None,
         log: TextIO | None = sys.stderr,
         log_json: bool = False,
-        diagnose: DiagnoseHook | None = None,
+        diagnose: bool = True,
         region: str | None = None,
         service: str | None = None,
     ) -> None:
@@ -302,10 +384,33 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         self.clock = clock or (lambda: datetime.now(UTC))
         self._stream = log
         self.log_json = log_json
-        self.diagnose = diagnose
+        self.diagnose = diagnose  # search the variants for a bare signature mismatch
         self.region = region  # the scope answered for; None accepts the client's
         self.service = service
         self._lock = threading.Lock()
+
+    def credentials_for(self, access_key_id: str | None) -> Credentials | None:
+        if access_key_id is None:
+            return None
+        if isinstance(self.credentials, Credentials):
+            same = self.credentials.access_key_id == access_key_id
+            return self.credentials if same else None
+        return self.credentials.get(access_key_id)
+
+    def findings(
+        self, request: Request, outcome: VerifyResult, now: datetime
+    ) -> tuple[Finding, ...]:
+        """Why `request` was refused, most likely first (`sigkit.debug.investigate.received`
+        with this server's credentials for its key and clock). Evidence never holds a secret;
+        a debugger failure leaves the S3 answer without findings rather than failing it."""
+        creds = self.credentials_for(outcome.access_key_id)
+        try:
+            found = received(request, outcome, creds if self.diagnose else None, now)
+        except Exception as exc:  # the answer must not depend on the debugger working
+            self.log(f"- findings failed: {type(exc).__name__}: {exc}")
+            return ()
+        secrets = [s for s in (creds.secret_access_key, creds.session_token) if s] if creds else []
+        return tuple(_scrubbed(f, secrets) for f in found)
 
     def log(self, line: str) -> None:
         if self._stream is None:
@@ -316,6 +421,18 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that failed outside a request: one line, no traceback, serve on."""
         self.log(f"{client_address[0]} - connection error: {sys.exc_info()[1]!r}")
+
+
+def _scrubbed(finding: Finding, secrets: Sequence[str]) -> Finding:
+    """The finding with any secret in its evidence masked (a safety net: evidence names
+    variants, not keys)."""
+    evidence = finding.evidence
+    for secret in secrets:
+        if len(secret.strip()) >= 8:
+            evidence = evidence.replace(secret.strip(), "***")
+    if evidence == finding.evidence:
+        return finding
+    return Finding(finding.cause, evidence, finding.certain)
 
 
 def is_loopback(host: str) -> bool:

@@ -1,10 +1,15 @@
-"""Server side: is the signature of a received request valid?
+"""Server side: is the signature of a received request valid, and if not, what S3 answers.
 
 The request is taken as received. The signature is removed (``Authorization`` or the
 ``X-Amz-Signature`` / ``Signature`` parameter), everything else is kept, and the core signers
 recompute it over the headers the client says it signed, at the time it says it signed. The
-two signatures are compared in constant time; time window, expiry, scope date and session
-token are checked apart, so each failure has its own problem. Pure: the clock is `now`.
+two signatures are compared in constant time. What S3 refuses apart from the signature — a
+scope for another region, service or day, ``x-amz-*`` headers sent but not signed, a presigned
+lifetime over a week, time window, expiry, session token — is checked apart, so each refusal
+is its own `Problem`, with S3's code, status, message and elements, and the id of its cause in
+`sigkit.debug.causes` (a plain string: this module never imports the debugger). Why a bare
+SignatureDoesNotMatch happened is the debugger's question (`sigkit.debug.investigate`).
+Pure: the clock is `now`.
 """
 
 from __future__ import annotations
@@ -12,13 +17,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
 from sigkit.credentials import Credentials
-from sigkit.debug.model import Finding
 from sigkit.encoding import parse_query, percent_decode
 from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request
@@ -33,26 +37,46 @@ V2_QUERY_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "x-amz-se
 _V4_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+(?P<rest>.*)\Z", re.S)
 _V2_AUTH = re.compile(r"AWS\s+(?P<key>[^:\s]+):(?P<sig>\S+)\s*\Z")
 _STAMP = re.compile(r"\d{8}T\d{6}Z\Z")
+_INTEGER = re.compile(r"-?[0-9]+\Z")
+# An x-amz-* header S3 accepts unsigned: its value is the payload line of the canonical request
+# already (AWS answers such requests; stricter stores such as Yandex refuse them).
+_UNSIGNED_ALLOWED = frozenset({"x-amz-content-sha256"})
+
+# S3's own sentences (AWS error responses as clients print them).
+SIGNATURE_MESSAGE = (
+    "The request signature we calculated does not match the signature you provided. "
+    "Check your key and signing method."
+)
+NOT_SIGNED_MESSAGE = "There were headers present in the request which were not signed"
+_HEADER_MALFORMED = "The authorization header is malformed; "
+_CREDENTIAL_PARAM = "Error parsing the X-Amz-Credential parameter; "
+_DATE_MISMATCH = "Invalid credential date. Date is not the same as X-Amz-Date."
+_QUERY_REQUIRES = (
+    "Query-string authentication version 4 requires the X-Amz-Algorithm, X-Amz-Credential, "
+    "X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires parameters."
+)
+_EXPIRES_NUMBER = "X-Amz-Expires should be a number"
+_EXPIRES_NEGATIVE = "X-Amz-Expires must be non-negative"
+_EXPIRES_WEEK = (
+    "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires "
+    f"must be less than {MAX_EXPIRES} seconds"
+)
 
 Verdict = Literal["match", "mismatch"]
 CredentialSource = Credentials | Mapping[str, Credentials]
-# More findings for a bare signature mismatch: given the request as received, our outcome,
-# the credentials and config used, and the server's time (see `default_diagnose`).
-DiagnoseHook = Callable[
-    [Request, "VerifyResult", Credentials, "SigV4Config | S3V2Config", datetime],
-    Sequence[Finding],
-]
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One reason the request is refused: the S3 error `code` a server would answer, the
-    stable cause id of `sigkit.debug.model.CAUSES` where one fits, and a sentence."""
+    """One reason the request is refused: the S3 error `code` a server would answer, its
+    `message` (S3's sentence), the extra S3 error elements (`details`, e.g. ServerTime) and
+    the id of its cause in `sigkit.debug.causes` when the refusal itself names one (None for a
+    bare signature mismatch or an unreadable Authorization: why is the debugger's question)."""
 
     code: str
     message: str
     cause: str | None = None
-    details: tuple[tuple[str, str], ...] = ()  # extra S3 error elements, e.g. ServerTime
+    details: tuple[tuple[str, str], ...] = ()
 
     @property
     def status(self) -> int:
@@ -77,8 +101,9 @@ STATUS = {
 
 @dataclass(frozen=True, slots=True)
 class VerifyResult:
-    """The verdict, what we computed (`result`, None when it could not be computed) and why a
-    request is refused (`problems`, empty on a match)."""
+    """The verdict, what we computed (`result`, None when it could not be computed), the
+    config it was computed with (`config`, for the debugger's variant search) and why the
+    request is refused (`problems`, most telling first, empty on a match)."""
 
     verdict: Verdict
     algorithm: str | None  # "AWS4-HMAC-SHA256", "AWS" (V2) or None when unsigned/unreadable
@@ -87,7 +112,7 @@ class VerifyResult:
     signature_provided: str | None
     result: SigningResult | None
     problems: tuple[Problem, ...] = ()
-    findings: tuple[Finding, ...] = field(default_factory=tuple)
+    config: SigV4Config | S3V2Config | None = None
 
     @property
     def signature_matches(self) -> bool:
@@ -129,15 +154,15 @@ class VerifyResult:
                 {"code": p.code, "cause": p.cause, "message": p.message, **dict(p.details)}
                 for p in self.problems
             ],
-            "findings": [
-                f.to_dict() for f in self.findings
-            ],
         }
 
 
 def _same(provided: str, computed: str) -> bool:
-    """Constant-time: how long a comparison takes must not tell how much of a guess was right."""
-    return hmac.compare_digest(provided.encode("utf-8"), computed.encode("utf-8"))
+    """Constant-time: how long a comparison takes must not tell how much of a guess was right.
+    Bytes are compared, so a non-ASCII or non-hex signature is simply a mismatch."""
+    return hmac.compare_digest(
+        provided.encode("utf-8", "surrogatepass"), computed.encode("utf-8", "surrogatepass")
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,11 +180,12 @@ class _Auth:
     token: str | None = None
 
 
-class _Refused(Exception):
-    """A request we cannot even recompute: the problem to answer with."""
+class _Refused(InputError):
+    """A request we cannot even recompute: the problem to answer with. An `InputError`, so a
+    caller of `read_auth` that is not a server reports it in one line."""
 
     def __init__(self, problem: Problem, auth: _Auth | None = None) -> None:
-        super().__init__(problem.message)
+        super().__init__("request", problem.message)
         self.problem = problem
         self.auth = auth
 
@@ -173,8 +199,8 @@ def _query_params(request: Request) -> list[tuple[str, str]]:
     return out
 
 
-def _malformed(code: str, message: str) -> _Refused:
-    return _Refused(Problem(code, message))
+def _malformed(code: str, message: str, cause: str | None = None) -> _Refused:
+    return _Refused(Problem(code, message, cause))
 
 
 def _parse_v4_header(value: str, request: Request) -> _Auth:
@@ -225,19 +251,26 @@ def _credential(value: str, code: str) -> tuple[str, tuple[str, str, str]]:
     return pieces[0], (pieces[1], pieces[2], pieces[3])
 
 
+def _check_expires(value: str) -> None:
+    """X-Amz-Expires as S3 reads it: an integer, not negative, at most a week."""
+    if not _INTEGER.match(value):
+        raise _malformed("AuthorizationQueryParametersError", _EXPIRES_NUMBER, "expires-too-long")
+    if int(value) < 0:
+        raise _malformed("AuthorizationQueryParametersError", _EXPIRES_NEGATIVE, "expires-too-long")
+    if int(value) > MAX_EXPIRES:
+        raise _malformed("AuthorizationQueryParametersError", _EXPIRES_WEEK, "expires-too-long")
+
+
 def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
     code = "AuthorizationQueryParametersError"
     if params.get("X-Amz-Algorithm") != ALGORITHM:
         raise _malformed(
             code, f"X-Amz-Algorithm {params.get('X-Amz-Algorithm')!r} is not supported"
         )
-    missing = [
-        n
-        for n in ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature")
-        if n not in params
-    ]
-    if missing:
-        raise _malformed(code, f"the query lacks {', '.join(missing)}")
+    names = ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature")
+    if any(n not in params for n in (*names, "X-Amz-Expires")):
+        raise _malformed(code, _QUERY_REQUIRES)
+    _check_expires(params["X-Amz-Expires"])
     key, scope = _credential(params["X-Amz-Credential"], code)
     return _Auth(
         ALGORITHM,
@@ -247,7 +280,7 @@ def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
         scope,
         tuple(params["X-Amz-SignedHeaders"].split(";")),
         params["X-Amz-Date"],
-        params.get("X-Amz-Expires"),
+        params["X-Amz-Expires"],
         params.get("X-Amz-Security-Token"),
     )
 
@@ -362,7 +395,8 @@ def _recompute_v4(
 
 def _recompute_v2(
     request: Request, auth: _Auth, creds: Credentials, v2: S3V2Config | None
-) -> SigningResult:
+) -> tuple[SigningResult, S3V2Config]:
+    base = v2 or S3V2Config()
     if auth.variant == "header":
         if request.header("date") is None and request.header("x-amz-date") is None:
             raise _Refused(
@@ -374,11 +408,10 @@ def _recompute_v2(
             )
         bare = Credentials(creds.access_key_id, creds.secret_access_key)
         # The request's own Date is signed; `when` is not used then.
-        return sign_v2(_without_authorization(request), bare, _v2_time(request), v2)
+        return sign_v2(_without_authorization(request), bare, _v2_time(request), v2), base
     assert auth.expires is not None
     if not auth.expires.isdigit():
         raise _malformed("AccessDenied", f"Expires {auth.expires!r} is not epoch seconds")
-    base = v2 or S3V2Config()
     config = S3V2Config(
         bucket=base.bucket,
         addressing=base.addressing,
@@ -391,7 +424,7 @@ def _recompute_v2(
     token = None if in_header else auth.token
     signer_creds = Credentials(creds.access_key_id, creds.secret_access_key, token)
     stripped = _strip_query(request, V2_QUERY_PARAMS)
-    return sign_v2_query(stripped, signer_creds, EPOCH, config)
+    return sign_v2_query(stripped, signer_creds, EPOCH, config), config
 
 
 def _v2_time(request: Request) -> datetime:
@@ -402,36 +435,69 @@ def _v2_time(request: Request) -> datetime:
         raise _malformed("AccessDenied", f"Date {text.strip()!r} cannot be read") from None
 
 
-def _check_scope(auth: _Auth, region: str | None, service: str | None) -> None:
-    """Refuse a SigV4 scope for another region or service, with S3's wording."""
+def _scope_problems(auth: _Auth, region: str | None, service: str | None) -> list[Problem]:
+    """A SigV4 scope for another region, service or day than the server's, with S3's wording
+    (AuthorizationHeaderMalformed for the header, AuthorizationQueryParametersError for a
+    presigned URL)."""
     if auth.algorithm != ALGORITHM or auth.scope is None:
-        return
-    _, signed_region, signed_service = auth.scope
+        return []
+    query = auth.variant == "query"
+    code = "AuthorizationQueryParametersError" if query else "AuthorizationHeaderMalformed"
+    prefix = _CREDENTIAL_PARAM if query else _HEADER_MALFORMED
+    date, signed_region, signed_service = auth.scope
+    problems = []
     if region is not None and signed_region != region:
-        raise _Refused(
+        problems.append(
             Problem(
-                "AuthorizationHeaderMalformed",
-                f"The authorization header is malformed; the region '{signed_region}' is "
-                f"wrong; expecting '{region}'",
+                code,
+                f"{prefix}the region '{signed_region}' is wrong; expecting '{region}'",
                 "region",
                 (("Region", region),),
-            ),
-            auth,
+            )
         )
     if service is not None and signed_service != service:
-        raise _Refused(
+        problems.append(
             Problem(
-                "AuthorizationHeaderMalformed",
-                f'The authorization header is malformed; incorrect service "{signed_service}". '
-                f'This endpoint belongs to "{service}".',
+                code,
+                f'{prefix}incorrect service "{signed_service}". This endpoint belongs to '
+                f'"{service}".',
                 "service",
-            ),
-            auth,
+            )
         )
+    if auth.stamp is not None and date != auth.stamp[:8]:
+        message = _DATE_MISMATCH if query else _HEADER_MALFORMED + _DATE_MISMATCH
+        problems.append(Problem(code, message, "scope-date"))
+    return problems
+
+
+def _unsigned_problems(request: Request, auth: _Auth) -> list[Problem]:
+    """SigV4: every x-amz-* header sent must be signed (S3 answers AccessDenied and lists the
+    others in HeadersNotSigned), x-amz-content-sha256 apart."""
+    if auth.algorithm != ALGORITHM:
+        return []
+    signed = {name.strip().lower() for name in auth.signed_headers}
+    unsigned: list[str] = []
+    for name, _ in request.headers:
+        lower = name.lower()
+        if (
+            lower.startswith("x-amz-")
+            and lower not in signed
+            and lower not in _UNSIGNED_ALLOWED
+            and lower not in unsigned
+        ):
+            unsigned.append(lower)
+    if not unsigned:
+        return []
+    cause = "session-token" if unsigned == ["x-amz-security-token"] else "unsigned-header"
+    return [
+        Problem(
+            "AccessDenied", NOT_SIGNED_MESSAGE, cause, (("HeadersNotSigned", ", ".join(unsigned)),)
+        )
+    ]
 
 
 def _time_problems(request: Request, auth: _Auth, now: datetime, skew: timedelta) -> list[Problem]:
-    """RequestTimeTooSkewed, expiry and scope date, as S3 reports them."""
+    """RequestTimeTooSkewed and expiry, as S3 reports them."""
     problems: list[Problem] = []
     server_time = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     if auth.algorithm == "AWS" and auth.variant == "query":
@@ -449,36 +515,20 @@ def _time_problems(request: Request, auth: _Auth, now: datetime, skew: timedelta
     if auth.algorithm == "AWS":
         signed_at = _v2_time(request)
     else:
-        assert auth.stamp is not None and auth.scope is not None
+        assert auth.stamp is not None
         signed_at = _stamp_time(auth.stamp, "X-Amz-Date")
-        if auth.scope[0] != auth.stamp[:8]:
-            problems.append(
-                Problem(
-                    "SignatureDoesNotMatch",
-                    f"the credential scope date {auth.scope[0]} is not the date of "
-                    f"X-Amz-Date {auth.stamp}",
-                    "scope-date",
-                )
-            )
     if auth.variant == "query":
-        expires = auth.expires
-        if expires is None or not expires.isdigit() or not 1 <= int(expires) <= MAX_EXPIRES:
-            problems.append(
-                Problem(
-                    "AuthorizationQueryParametersError",
-                    f"X-Amz-Expires must be 1..{MAX_EXPIRES} seconds, got {expires!r}",
-                    "expired",
-                )
-            )
-        elif signed_at + timedelta(seconds=int(expires)) < now:
+        assert auth.expires is not None  # checked by _parse_v4_query: 0..MAX_EXPIRES
+        expires = int(auth.expires)
+        if signed_at + timedelta(seconds=expires) < now:
             problems.append(
                 Problem(
                     "AccessDenied",
                     "Request has expired",
                     "expired",
                     (
-                        ("X-Amz-Expires", expires),
-                        ("Expires", (signed_at + timedelta(seconds=int(expires))).isoformat()),
+                        ("X-Amz-Expires", auth.expires),
+                        ("Expires", (signed_at + timedelta(seconds=expires)).isoformat()),
                         ("ServerTime", server_time),
                     ),
                 )
@@ -505,6 +555,7 @@ def _skewed(signed_at: datetime, now: datetime, skew: timedelta) -> Problem:
 
 
 def _token_problems(auth: _Auth, creds: Credentials) -> list[Problem]:
+    """The session token sent against the one the key needs (its signing is _unsigned_problems')."""
     expected, sent = creds.session_token, auth.token
     if expected is None and sent is None:
         return []
@@ -514,21 +565,8 @@ def _token_problems(auth: _Auth, creds: Credentials) -> list[Problem]:
         return [
             Problem(
                 "InvalidToken",
-                "the provided token is malformed or otherwise invalid",
+                "The provided token is malformed or otherwise invalid.",
                 "session-token",
-            )
-        ]
-    if (
-        auth.algorithm == ALGORITHM
-        and auth.variant == "header"
-        and "x-amz-security-token" not in auth.signed_headers
-    ):
-        return [
-            Problem(
-                "AccessDenied",
-                "There were headers present in the request which were not signed",
-                "session-token",
-                (("HeadersNotSigned", "x-amz-security-token"),),
             )
         ]
     return []
@@ -587,7 +625,6 @@ def verify_request(
     skew: timedelta = DEFAULT_SKEW,
     v4: Mapping[str, object] | None = None,
     v2: S3V2Config | None = None,
-    diagnose: DiagnoseHook | None = None,
     region: str | None = None,
     service: str | None = None,
 ) -> VerifyResult:
@@ -596,12 +633,13 @@ def verify_request(
 
     `v4` overrides SigV4Config fields (e.g. ``{"plus_as_space": False}``); S3 rules apply when
     the scope's service is S3. `v2` says where the bucket is for V2 (else inferred from the
-    host). `diagnose` may add findings to a mismatch (see `sigkit.debug.diagnose`).
-    `region` / `service`, when given, are the scope this server answers for: a SigV4 scope
-    naming another is refused as S3 refuses it (AuthorizationHeaderMalformed).
+    host). `region` / `service`, when given, are the scope this server answers for: a SigV4
+    scope naming another is refused as S3 refuses it. Problems come most telling first: the
+    scope, unsigned headers, time, token, then a bare signature mismatch.
     """
     now = check_utc(now, "now")
     auth: _Auth | None = None
+    problems: list[Problem] = []
     try:
         auth = read_auth(request)
         if auth is None:
@@ -612,111 +650,50 @@ def verify_request(
                 Problem(
                     "InvalidAccessKeyId",
                     "The AWS Access Key Id you provided does not exist in our records.",
+                    "unknown-access-key",
                 ),
                 auth,
             )
-        _check_scope(auth, region, service)
+        problems = _scope_problems(auth, region, service) + _unsigned_problems(request, auth)
         config: SigV4Config | S3V2Config
         if auth.algorithm == ALGORITHM:
             result, config = _recompute_v4(request, auth, creds, v4 or {})
         else:
-            config = v2 or S3V2Config()
-            result = _recompute_v2(request, auth, creds, v2)
-        problems = _time_problems(request, auth, now, skew) + _token_problems(auth, creds)
+            result, config = _recompute_v2(request, auth, creds, v2)
+        problems += _time_problems(request, auth, now, skew) + _token_problems(auth, creds)
     except _Refused as refused:
-        auth = refused.auth or auth
-        return VerifyResult(
-            "mismatch",
-            auth.algorithm if auth else None,
-            auth.variant if auth else None,
-            auth.access_key_id if auth else None,
-            auth.signature if auth else None,
-            None,
-            (refused.problem,),
-        )
+        return _refusal(refused.auth or auth, [*problems, refused.problem])
     except (InputError, ValueError) as exc:
         problem = Problem("InvalidRequest", f"the request cannot be verified: {exc}")
-        return (
-            VerifyResult(
-                "mismatch",
-                auth.algorithm,
-                auth.variant,
-                auth.access_key_id,
-                auth.signature,
-                None,
-                (problem,),
-            )
-            if auth
-            else VerifyResult("mismatch", None, None, None, None, None, (problem,))
-        )
+        return _refusal(auth, [*problems, problem])
     if not _same(auth.signature, result.signature):
-        problems.insert(
-            0,
-            Problem(
-                "SignatureDoesNotMatch",
-                "The request signature we calculated does not match the signature you "
-                "provided. Check your key and signing method.",
-            ),
-        )
+        problems.append(Problem("SignatureDoesNotMatch", SIGNATURE_MESSAGE))
     else:
-        problems.extend(_payload_problems(request, result))
-    # The most telling refusal first: time and token before a bare signature mismatch.
+        problems += _payload_problems(request, result)
+    # The most telling refusal first: a stated cause before a bare signature mismatch.
     problems.sort(key=lambda p: p.code == "SignatureDoesNotMatch" and p.cause is None)
-    verdict: Verdict = "match" if not problems else "mismatch"
-    outcome = VerifyResult(
-        verdict,
+    return VerifyResult(
+        "match" if not problems else "mismatch",
         auth.algorithm,
         auth.variant,
         auth.access_key_id,
         auth.signature,
         result,
         tuple(problems),
-        _findings(problems),
-    )
-    bare_mismatch = [p.code for p in problems] == ["SignatureDoesNotMatch"]
-    if bare_mismatch and diagnose is not None:
-        extra = tuple(diagnose(request, outcome, creds, config, now))
-        outcome = replace(outcome, findings=outcome.findings + extra)
-    return outcome
-
-
-
-
-def _findings(problems: Sequence[Problem]) -> tuple[Finding, ...]:
-    return tuple(
-        Finding(p.cause, p.message, certain=True)
-        for p in problems
-        if p.cause is not None
+        config,
     )
 
 
-def default_diagnose() -> DiagnoseHook | None:
-    """The variant search of `sigkit.debug.variants` (it names the slip that reproduces the
-    client's signature) when that module is installed, else None."""
-    try:
-        from sigkit.debug.variants import find_variant, find_variant_v2
-    except ImportError:
-        return None
-
-    def hook(
-        request: Request,
-        outcome: VerifyResult,
-        creds: Credentials,
-        config: SigV4Config | S3V2Config,
-        now: datetime,
-    ) -> list[Finding]:
-        provided = outcome.signature_provided
-        if provided is None:
-            return []
-        try:
-            if isinstance(config, SigV4Config):
-                found = find_variant(request, creds, now, config, provided)
-            elif outcome.variant == "header":
-                found = find_variant_v2(request, creds, now, config, provided)
-            else:
-                return []
-        except SigkitError:
-            return []
-        return [found] if found is not None else []
-
-    return hook
+def _refusal(auth: _Auth | None, problems: list[Problem]) -> VerifyResult:
+    """A request refused before its signature could be recomputed."""
+    if auth is None:
+        return VerifyResult("mismatch", None, None, None, None, None, tuple(problems))
+    return VerifyResult(
+        "mismatch",
+        auth.algorithm,
+        auth.variant,
+        auth.access_key_id,
+        auth.signature,
+        None,
+        tuple(problems),
+    )

@@ -265,3 +265,278 @@ def test_cli_verify(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
         main(["verify", str(tmp_path / "missing"), "--access-key", KEY, "--secret-key", SECRET])
         == 2
     )
+
+
+# -- What S3 refuses apart from the signature --------------------------------------------------
+# Expected codes, messages and elements are S3's own answers as users quoted them in public
+# issue threads (cited at each test); the requests are signed by botocore, then changed as the
+# slip would change them.
+
+NOT_SIGNED = "There were headers present in the request which were not signed"
+
+
+def _causes_declared(result: object) -> None:
+    from sigkit.debug.causes import IDS
+
+    for problem in getattr(result, "problems", ()):
+        assert problem.cause is None or problem.cause in IDS, problem
+
+
+def _with_query(request: Request, name: str, value: str | None) -> Request:
+    """The query with parameter `name` set to `value` (None: removed), other segments as sent."""
+    segments = [s for s in (request.query or "").split("&") if s.split("=", 1)[0] != name]
+    if value is not None:
+        segments.append(f"{name}={value}")
+    return request.with_query("&".join(segments))
+
+
+def test_unsigned_amz_header_is_access_denied() -> None:
+    # soto-project/soto-core#99, bradleyg/django-s3direct#249: 403 AccessDenied with
+    # <HeadersNotSigned>; the signature itself is still right over the headers it names.
+    request = CASES["s3v4-put"]()
+    sent = _with_header(request, "x-amz-meta-color", "red")
+    result = verify_request(sent, CREDS, _signed_at(request))
+    _causes_declared(result)
+    assert (result.verdict, result.status, result.error_code) == ("mismatch", 403, "AccessDenied")
+    assert result.problems == (
+        verify_module.Problem(
+            "AccessDenied",
+            NOT_SIGNED,
+            "unsigned-header",
+            (("HeadersNotSigned", "x-amz-meta-color"),),
+        ),
+    )
+    assert result.signature_matches
+    two = _with_header(sent, "X-Amz-Tagging", "a=b")
+    details = dict(verify_request(two, CREDS, _signed_at(request)).problems[0].details)
+    assert details == {"HeadersNotSigned": "x-amz-meta-color, x-amz-tagging"}
+    # A later signature mismatch does not hide it: the stated refusal comes first.
+    wrong = verify_request(sent, Credentials(KEY, SECRET + "x"), _signed_at(request))
+    assert [p.code for p in wrong.problems] == ["AccessDenied", "SignatureDoesNotMatch"]
+
+
+def test_unsigned_session_token_header() -> None:
+    # soto-project/soto-core#99: HeadersNotSigned x-amz-security-token.
+    request = CASES["s3v4-header"]()
+    sent = _with_header(request, "X-Amz-Security-Token", TOKEN)
+    result = verify_request(sent, Credentials(KEY, SECRET, TOKEN), _signed_at(request))
+    assert [(p.code, p.cause, p.details) for p in result.problems] == [
+        ("AccessDenied", "session-token", (("HeadersNotSigned", "x-amz-security-token"),))
+    ]
+
+
+def test_unsigned_content_sha256_is_accepted() -> None:
+    # AWS answers a request whose x-amz-content-sha256 is sent but not signed (it is the
+    # payload line already); stricter stores refuse it (zengularity/benji#309: Yandex).
+    request = _boto(SigV4Auth, "http://127.0.0.1:9000/b/k", service="s3")
+    assert request.header("x-amz-content-sha256") is None
+    empty = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    sent = _with_header(request, "x-amz-content-sha256", empty)
+    assert verify_request(sent, CREDS, _signed_at(request)).verdict == "match"
+
+
+def test_presigned_url_with_an_unsigned_amz_header() -> None:
+    # aws/aws-sdk-js-v3#3906, aws/aws-sdk-go-v2#2387: a checksum header sent with a presigned
+    # PUT whose X-Amz-SignedHeaders is only host.
+    request = _boto(S3SigV4QueryAuth, "http://127.0.0.1:9000/b/k", "PUT", expires=600)
+    sent = _with_header(
+        request, "x-amz-checksum-sha256", "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU="
+    )
+    result = verify_request(sent, CREDS, _signed_at(request))
+    assert [(p.code, p.message, p.cause, p.details) for p in result.problems] == [
+        (
+            "AccessDenied",
+            NOT_SIGNED,
+            "unsigned-header",
+            (("HeadersNotSigned", "x-amz-checksum-sha256"),),
+        )
+    ]
+
+
+def test_presign_lifetime_over_a_week() -> None:
+    # aws/aws-cli#5464, usememos/memos#3349: S3's sentence for X-Amz-Expires over 604800.
+    week = "X-Amz-Expires must be less than a week (in seconds); that is, the given "
+    week += "X-Amz-Expires must be less than 604800 seconds"
+    longest = _boto(S3SigV4QueryAuth, "http://127.0.0.1:9000/b/k", expires=604800)
+    assert verify_request(longest, CREDS, _signed_at(longest)).verdict == "match"
+    request = _boto(S3SigV4QueryAuth, "http://127.0.0.1:9000/b/k", expires=604801)
+    result = verify_request(request, CREDS, _signed_at(request))
+    _causes_declared(result)
+    assert (result.status, result.problems) == (
+        400,
+        (verify_module.Problem("AuthorizationQueryParametersError", week, "expires-too-long"),),
+    )
+    # kitware-resonant/cookiecutter-resonant#369 (21600.0), fog/fog#3528 (negative).
+    for value, message in (
+        ("21600.0", "X-Amz-Expires should be a number"),
+        ("abc", "X-Amz-Expires should be a number"),
+        ("-5", "X-Amz-Expires must be non-negative"),
+    ):
+        odd = verify_request(_with_query(request, "X-Amz-Expires", value), CREDS, NOW)
+        assert [(p.code, p.message, p.cause) for p in odd.problems] == [
+            ("AuthorizationQueryParametersError", message, "expires-too-long")
+        ]
+    missing = verify_request(_with_query(request, "X-Amz-Expires", None), CREDS, NOW)
+    assert missing.error_code == "AuthorizationQueryParametersError"
+    assert missing.problems[0].message == (
+        "Query-string authentication version 4 requires the X-Amz-Algorithm, "
+        "X-Amz-Credential, X-Amz-Signature, X-Amz-Date, X-Amz-SignedHeaders, and X-Amz-Expires "
+        "parameters."
+    )
+
+
+def test_scope_date_not_x_amz_date() -> None:
+    # arqbackup/arq_restore#48, akka/alpakka#1690: the scope built from the local date.
+    request = CASES["s3v4-header"]()
+    signed = _signed_at(request)
+    next_day = signed + timedelta(days=1)
+    sent = _with_header(request, "x-amz-date", next_day.strftime("%Y%m%dT%H%M%SZ"))
+    result = verify_request(sent, CREDS, next_day)
+    _causes_declared(result)
+    assert result.status == 400
+    assert [(p.code, p.message, p.cause) for p in result.problems] == [
+        (
+            "AuthorizationHeaderMalformed",
+            "The authorization header is malformed; Invalid credential date. Date is not the "
+            "same as X-Amz-Date.",
+            "scope-date",
+        ),
+        ("SignatureDoesNotMatch", verify_module.SIGNATURE_MESSAGE, None),
+    ]
+    presigned = CASES["s3v4-query"]()
+    moved = _with_query(presigned, "X-Amz-Date", next_day.strftime("%Y%m%dT%H%M%SZ"))
+    result = verify_request(moved, CREDS, next_day)
+    assert (result.problems[0].code, result.problems[0].message, result.problems[0].cause) == (
+        "AuthorizationQueryParametersError",
+        "Invalid credential date. Date is not the same as X-Amz-Date.",
+        "scope-date",
+    )
+
+
+def test_region_and_service_of_the_server() -> None:
+    # aws/aws-sdk-js#986 (header), ai-dock/comfyui#34 and bigassforce/aws-sdk#5 (presigned,
+    # with <Region>): S3's answers for a scope in another region.
+    request = CASES["s3v4-header"]()  # signed for eu-west-1
+    when = _signed_at(request)
+    assert verify_request(request, CREDS, when, region="eu-west-1", service="s3").verdict == (
+        "match"
+    )
+    result = verify_request(request, CREDS, when, region="us-east-1", service="s3")
+    _causes_declared(result)
+    assert result.status == 400 and result.signature_matches
+    assert result.problems == (
+        verify_module.Problem(
+            "AuthorizationHeaderMalformed",
+            "The authorization header is malformed; the region 'eu-west-1' is wrong; "
+            "expecting 'us-east-1'",
+            "region",
+            (("Region", "us-east-1"),),
+        ),
+    )
+    presigned = CASES["s3v4-query"]()  # signed for us-east-1
+    result = verify_request(presigned, CREDS, _signed_at(presigned), region="eu-central-1")
+    assert result.problems == (
+        verify_module.Problem(
+            "AuthorizationQueryParametersError",
+            "Error parsing the X-Amz-Credential parameter; the region 'us-east-1' is wrong; "
+            "expecting 'eu-central-1'",
+            "region",
+            (("Region", "eu-central-1"),),
+        ),
+    )
+    iam = CASES["v4-generic"]()
+    result = verify_request(iam, CREDS, _signed_at(iam), service="s3")
+    assert [(p.code, p.cause) for p in result.problems] == [
+        ("AuthorizationHeaderMalformed", "service")
+    ]
+    assert result.problems[0].message == (
+        'The authorization header is malformed; incorrect service "iam". This endpoint '
+        'belongs to "s3".'
+    )
+    # V2 has no scope: region and service do not apply.
+    v2 = CASES["v2-header"]()
+    assert verify_request(v2, CREDS, _signed_at(v2), region="us-east-1").verdict == "match"
+
+
+def test_unknown_key_names_its_cause() -> None:
+    request = CASES["s3v4-header"]()
+    result = verify_request(request, {"OTHER": CREDS}, _signed_at(request))
+    assert [(p.code, p.cause) for p in result.problems] == [
+        ("InvalidAccessKeyId", "unknown-access-key")
+    ]
+    _causes_declared(result)
+
+
+@pytest.mark.parametrize("signature", ["é" * 64, "ZZ" * 32, "0" * 63, "abc", "🙂"])
+def test_odd_signatures_are_a_mismatch(signature: str) -> None:
+    request = CASES["s3v4-header"]()
+    auth = request.header("authorization") or ""
+    changed = _with_header(request, "authorization", auth.rsplit("=", 1)[0] + "=" + signature)
+    result = verify_request(changed, CREDS, _signed_at(request))
+    assert [p.code for p in result.problems] == ["SignatureDoesNotMatch"]
+    assert not result.signature_matches
+
+
+def test_config_used_is_returned() -> None:
+    from sigkit.sigv2.s3 import S3V2Config
+    from sigkit.sigv4.config import SigV4Config
+
+    header = verify_request(CASES["s3v4-header"](), CREDS, _signed_at(CASES["s3v4-header"]()))
+    assert isinstance(header.config, SigV4Config)
+    assert (header.config.region, header.config.service) == ("eu-west-1", "s3")
+    assert not header.config.double_uri_encode
+    generic = CASES["v4-generic"]()
+    config = verify_request(generic, CREDS, _signed_at(generic)).config
+    assert isinstance(config, SigV4Config) and config.service == "iam" and config.double_uri_encode
+    v2 = CASES["v2-query"]()
+    config = verify_request(v2, CREDS, _signed_at(v2)).config
+    expires = dict(p.split("=", 1) for p in (v2.query or "").split("&"))["Expires"]
+    assert isinstance(config, S3V2Config) and config.expires_at == int(expires)
+
+
+def test_verify_never_imports_the_debugger() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, sigkit.verify; "
+        "print(sorted(m for m in sys.modules if m.startswith('sigkit.debug')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_cli_verify_region_and_findings(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sigkit.cli.app import main
+
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent/config")  # no profile region either
+    request = CASES["s3v4-query"]()  # signed for us-east-1
+    url = f"http://127.0.0.1:9000{request.target}"
+    args = ["verify", url, "--access-key", KEY, "--secret-key", SECRET, "--json"]
+    args += ["--now", _signed_at(request).strftime("%Y%m%dT%H%M%SZ")]
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args, "--region", "eu-west-1"]) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["error_code"] == "AuthorizationQueryParametersError"
+    assert [(f["cause"], f["certain"]) for f in answer["findings"]] == [("region", True)]
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")
+    assert main(args) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["problems"][0]["Region"] == "ap-south-1"
+    monkeypatch.setenv("AWS_REGION", "us-east-1")  # AWS_REGION wins over AWS_DEFAULT_REGION
+    assert main(args) == 0
+    capsys.readouterr()
+    assert main([*args, "--service", "execute-api"]) == 1
+    answer = json.loads(capsys.readouterr().out)
+    assert answer["problems"][0]["cause"] == "service"
+    # A wrong secret: the text output names the cause the variant search settles on.
+    wrong = ["verify", url, "--access-key", KEY, "--secret-key", SECRET + "x"]
+    assert main([*wrong, "--now", _signed_at(request).strftime("%Y%m%dT%H%M%SZ")]) == 1
+    text = capsys.readouterr().out
+    assert "problem: SignatureDoesNotMatch" in text
+    assert "cause: wrong-secret (likely): " in text

@@ -12,7 +12,6 @@ import typer
 from sigkit.cli.common import note, resolve_credentials
 from sigkit.errors import InputError
 from sigkit.serve import DEFAULT_MAX_BODY, FORMAT_PARAM, VerifyingServer, is_loopback
-from sigkit.verify import default_diagnose
 
 
 def serve(
@@ -33,18 +32,27 @@ def serve(
         str | None,
         typer.Option(
             "--region",
-            help="refuse SigV4 scopes for other regions [AWS_REGION, AWS_DEFAULT_REGION, profile]",
+            help="the region this endpoint answers for: SigV4 scopes for others are refused "
+            "as S3 refuses them [AWS_REGION, AWS_DEFAULT_REGION, profile]",
         ),
     ] = None,
     scope_service: Annotated[
-        str | None, typer.Option("--service", help="refuse SigV4 scopes for other services")
+        str | None,
+        typer.Option(
+            "--service",
+            help="the service this endpoint answers for (s3, execute-api ...): SigV4 scopes "
+            "for others are refused [default: any]",
+        ),
     ] = None,
     max_body: Annotated[
         int, typer.Option("--max-body", help="largest body accepted, bytes", min=0)
     ] = DEFAULT_MAX_BODY,
     diagnose: Annotated[
         bool,
-        typer.Option("--diagnose/--no-diagnose", help="search what slip explains a mismatch"),
+        typer.Option(
+            "--diagnose/--no-diagnose",
+            help="search which slip explains a bare signature mismatch (uses the secret)",
+        ),
     ] = True,
     as_json: Annotated[
         bool, typer.Option("--json", help="log one JSON object per line (start-up line too)")
@@ -52,8 +60,12 @@ def serve(
 ) -> None:
     """Answer every request with its verdict: 200 when the signature matches, else the S3
     error (403 SignatureDoesNotMatch with StringToSign and CanonicalRequest, 403
-    RequestTimeTooSkewed / AccessDenied, 400 for malformed requests). JSON instead of XML with
-    'Accept: application/json' or the query parameter x-sigkit-format=json."""
+    RequestTimeTooSkewed / AccessDenied, 400 for malformed requests or another region).
+    The error's Message keeps S3's sentence and appends the cause sigkit finds ('sigkit:
+    <cause> (certain|likely): <evidence>. Fix: <fix>'), which the AWS CLI and SDKs print;
+    Cause, Certain, Evidence, Fix and Finding elements follow. One log line per request
+    names the code and the cause. JSON instead of XML with 'Accept: application/json' or
+    the query parameter x-sigkit-format=json."""
     bind = host or "127.0.0.1"
     if host is None and not is_loopback(bind):  # pragma: no cover - default is loopback
         raise InputError("--host", "refusing a non-loopback default")
@@ -72,7 +84,7 @@ def serve(
             skew=timedelta(seconds=skew),
             max_body=max_body,
             log_json=as_json,
-            diagnose=default_diagnose() if diagnose else None,
+            diagnose=diagnose,
             region=scope_region,
             service=scope_service,
         )
@@ -88,6 +100,8 @@ def serve(
                     "listening": f"http://{bind}:{actual}",
                     "access_key_id": creds.access_key_id,
                     "format_param": FORMAT_PARAM,
+                    "region": scope_region,
+                    "service": scope_service,
                 }
             ),
             flush=True,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
@@ -11,10 +12,12 @@ from typing import Annotated
 import typer
 
 from sigkit.cli.common import resolve_credentials
+from sigkit.debug.investigate import received
+from sigkit.debug.model import Finding
 from sigkit.errors import InputError
 from sigkit.http import Request, parse_request_text
 from sigkit.timefmt import parse_time
-from sigkit.verify import VerifyResult, default_diagnose, verify_request
+from sigkit.verify import VerifyResult, verify_request
 
 MAX_INPUT = 64 << 20  # a capture larger than this is not a single request
 
@@ -60,8 +63,8 @@ def _load(source: str, hint: str | None) -> Request:
     raise InputError(source, "holds no request as the client sent it")
 
 
-def render(outcome: VerifyResult) -> str:
-    """Plain text: verdict, problems, then what we computed."""
+def render(outcome: VerifyResult, findings: Sequence[Finding] = ()) -> str:
+    """Plain text: verdict, problems, findings, then what we computed."""
     lines = [f"verdict: {outcome.verdict}"]
     if outcome.algorithm:
         lines.append(f"algorithm: {outcome.algorithm} ({outcome.variant})")
@@ -71,7 +74,9 @@ def render(outcome: VerifyResult) -> str:
         cause = f" [{problem.cause}]" if problem.cause else ""
         lines.append(f"problem: {problem.code}{cause}: {problem.message}")
         lines.extend(f"  {name}: {value}" for name, value in problem.details)
-    for finding in outcome.findings:
+    for finding in findings:
+        how = "certain" if finding.certain else "likely"
+        lines.append(f"cause: {finding.cause} ({how}): {finding.evidence}")
         lines.append(f"fix [{finding.cause}]: {finding.fix}")
     data = outcome.to_dict()
     for key in ("signature_provided", "signature_computed"):
@@ -87,7 +92,12 @@ def render(outcome: VerifyResult) -> str:
 def verify(
     source: Annotated[
         str | None,
-        typer.Argument(help="presigned URL, or a file: raw HTTP, curl -v / --trace-ascii, URL"),
+        typer.Argument(
+            help="a presigned URL, or a file ('-' for stdin) holding the request as sent: raw "
+            "HTTP, curl -v / --trace-ascii / --trace output, an AWS CLI or botocore --debug log, "
+            "or a URL (an S3 error body is the server's answer, not a request: give it to "
+            "explain)"
+        ),
     ] = None,
     access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
     secret_key: Annotated[
@@ -103,17 +113,38 @@ def verify(
         str | None, typer.Option("--now", help="the server's time (default: now, UTC)")
     ] = None,
     skew: Annotated[int, typer.Option("--skew", help="allowed clock skew, seconds", min=0)] = 900,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="the server's region: a SigV4 scope for another is refused as S3 refuses it "
+            "[AWS_REGION, AWS_DEFAULT_REGION, profile; default: any]",
+        ),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="the server's service (s3, execute-api ...): a SigV4 scope for another is "
+            "refused [default: any]",
+        ),
+    ] = None,
     hint: Annotated[
         str | None,
-        typer.Option("--format", help="input format (default: detected): http, curl, url"),
+        typer.Option("--format", help="input format (default: detected): http, curl, awscli, url"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
     example: Annotated[
         bool, typer.Option("--example", help="verify the S3 documentation's GET example")
     ] = False,
 ) -> int:
-    """Verify the signature of a received request (V2, V4 header or query) with the secret:
-    verdict, the canonical request and string to sign computed, and why it does not match.
+    """Verify the signature of a received request (V2, V4 header or query) with the secret, as
+    S3 would: verdict, S3's refusal (code, message, elements), the canonical request and string
+    to sign computed, and why it does not match.
+
+    SOURCE is the request as the server received it: a presigned URL, raw HTTP request text,
+    curl -v / --trace-ascii / --trace output, or an AWS CLI / botocore --debug log (the first
+    request). An S3 error body holds no request: give it to 'sigkit explain'.
     Exit status 0 when it matches, 1 when not."""
     if example:
         if source is not None:
@@ -126,20 +157,32 @@ def verify(
         request = _load(source, hint)
     env: dict[str, str] | None = {} if example else None
     resolved = resolve_credentials(
-        access_key, secret_key, session_token, env, profile=profile, read_files=not example
+        access_key,
+        secret_key,
+        session_token,
+        env,
+        profile=profile,
+        region=region,
+        read_files=not example,
     )
     when = parse_time(now, field="--now") if now else datetime.now(UTC)
+    # The server's region: --region, else AWS_REGION, AWS_DEFAULT_REGION, the profile's.
+    region = resolved.region.value if resolved.region is not None else None
     outcome = verify_request(
         request,
         resolved.credentials,
         when,
         skew=timedelta(seconds=skew),
-        diagnose=default_diagnose(),
+        region=region,
+        service=service,
     )
+    findings = received(request, outcome, resolved.credentials, when)
     if as_json:
-        print(json.dumps(outcome.to_dict(), indent=2))
+        print(
+            json.dumps({**outcome.to_dict(), "findings": [f.to_dict() for f in findings]}, indent=2)
+        )
     else:
-        sys.stdout.write(render(outcome))
+        sys.stdout.write(render(outcome, findings))
     code = 0 if outcome.verdict == "match" else 1
     if code:
         raise typer.Exit(code)
