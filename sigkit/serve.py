@@ -5,7 +5,8 @@ sends (SignatureDoesNotMatch with StringToSign, CanonicalRequest and their bytes
 client shows it. The cause goes where clients look: `<Message>` keeps S3's sentence and
 appends the most likely cause (``sigkit: <cause> (certain|likely): <evidence>. Fix: <fix>``),
 which the AWS CLI, boto3 and the SDKs print in their error line; `<Cause>`, `<Certain>`,
-`<Evidence>`, `<Fix>` and one `<Finding>` per further cause follow S3's own elements. JSON
+`<Evidence>`, `<Fix>` and one `<Finding>` per further cause follow S3's own elements; the
+response header ``x-sigkit-cause`` names the top cause too (a HEAD answer has no body). JSON
 instead when the request has ``Accept: application/json`` or the query parameter
 ``x-sigkit-format=json`` (which the client signs like any other parameter).
 
@@ -40,6 +41,7 @@ MAX_LINE = 8192  # request line and each header line
 MAX_HEADERS = 100
 DEFAULT_MAX_BODY = 16 << 20
 FORMAT_PARAM = "x-sigkit-format"
+CAUSE_HEADER = "x-sigkit-cause"  # on a refusal: the top cause, e.g. "wrong-secret (likely)"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 EVIDENCE_IN_MESSAGE = 300  # characters of evidence appended to <Message>
 EVIDENCE_IN_ELEMENT = 2000  # characters of evidence in <Evidence>
@@ -283,8 +285,9 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             data, ctype = ok_xml(outcome, self._request_id), "application/xml"
         else:
             data, ctype = error_xml(outcome, self._request_id, findings), "application/xml"
-        self._send(status, data, ctype)
-        self._log(outcome, top=findings[0] if findings else None)
+        top = findings[0] if findings else None
+        self._send(status, data, ctype, _cause_label(top, " ") if top else None)
+        self._log(outcome, top=top)
 
     def _refuse(self, status: int, code: str, message: str) -> None:
         """Answer a request that could not be read or verified, and close the connection."""
@@ -300,11 +303,13 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         self._send(status, body, ctype)
         self._log(None, status, code)
 
-    def _send(self, status: int, data: bytes, ctype: str) -> None:
+    def _send(self, status: int, data: bytes, ctype: str, cause: str | None = None) -> None:
         self.send_response(status)
         self.send_header("Content-Type", ctype)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("x-amz-request-id", self._request_id)
+        if cause is not None:  # the one place a HEAD answer (no body) can name it
+            self.send_header(CAUSE_HEADER, cause)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -348,7 +353,7 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             }
             self.server.log(json.dumps(entry))
             return
-        cause = f"{top.cause}({'certain' if top.certain else 'likely'})" if top else "-"
+        cause = _cause_label(top) if top else "-"
         self.server.log(
             f"{self.client_address[0]} {self._request_id} {status} {code or '-'} {cause} {who} "
             f'"{line}"'
@@ -421,6 +426,11 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A connection that failed outside a request: one line, no traceback, serve on."""
         self.log(f"{client_address[0]} - connection error: {sys.exc_info()[1]!r}")
+
+
+def _cause_label(finding: Finding, space: str = "") -> str:
+    """``wrong-secret(likely)`` (log) or ``wrong-secret (likely)`` (the response header)."""
+    return f"{finding.cause}{space}({'certain' if finding.certain else 'likely'})"
 
 
 def _scrubbed(finding: Finding, secrets: Sequence[str]) -> Finding:

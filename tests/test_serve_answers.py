@@ -320,3 +320,33 @@ def test_error_xml_bounds_and_escapes_evidence() -> None:
     assert "second line" not in message and len(message) < len(SIGNATURE_SENTENCE) + 600
     assert message.endswith(". Fix: " + causes.fix("header-changed"))
     assert (root.findtext("Evidence") or "").endswith("\nsecond line")
+
+
+@needs_aws
+def test_head_answer_names_the_cause_in_a_header(
+    serve: Callable[..., Served], tmp_path: Path
+) -> None:
+    """A HEAD answer has no body, so the CLI can only print 'Forbidden' (`aws s3 cp` from S3
+    starts with HeadObject); the x-sigkit-cause header names the cause in its --debug log."""
+    served = serve()
+    run = _aws(
+        served,
+        tmp_path,
+        "--debug",
+        "s3api",
+        "head-object",
+        "--bucket",
+        "b",
+        "--key",
+        "k",
+        secret="y" * 40,
+    )
+    assert "An error occurred (403) when calling the HeadObject operation: Forbidden" in (
+        run.stderr
+    )
+    assert "'x-sigkit-cause': 'wrong-secret (likely)'" in run.stderr
+    assert served.lines()[0].split(" ")[2:5] == [
+        "403",
+        "SignatureDoesNotMatch",
+        "wrong-secret(likely)",
+    ]
