@@ -9,7 +9,6 @@ import json
 import os
 import pty
 import select
-import shlex
 import shutil
 import subprocess
 import sys
@@ -330,33 +329,4 @@ def test_output_file_that_cannot_be_written_is_exit_2(
     assert len(err.strip().splitlines()) == 1 and err.startswith("sigkit: error:")
 
 
-def _example_lines() -> list[str]:
-    """The example commands of the table in sigkit.cli.app, continuation lines joined."""
-    lines = []
-    for name in NAMES:
-        epilog = COMMANDS[name].epilog
-        if epilog:
-            block = epilog.split("\b\n", 1)[1].split("\n\n", 1)[0].replace("\\\n", " ")
-            lines.extend(block.splitlines())
-    return lines
-
-
-@pytest.mark.parametrize("line", _example_lines())
-def test_examples_run(
-    capsys: pytest.CaptureFixture[str],
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path: Path,
-    line: str,
-) -> None:
-    if "--profile" in line:
-        pytest.skip("needs a profile of the user's")
-    monkeypatch.chdir(tmp_path)
-    (tmp_path / "vectors").symlink_to(ROOT / "vectors")
-    for name in ("big.bin", "f", "upload.bin", "photo.jpg"):
-        (tmp_path / name).write_bytes(b"x" * 70000)
-    argv = shlex.split(line)
-    assert argv[0] == "sigkit"
-    if argv[1:3] == ["vectors", "my-suite"]:  # the suite the examples before it wrote
-        run(capsys, "vectors", "new", "my-suite/a", "--example")
-    code, _, err = run(capsys, *argv[1:])
-    assert code == 0, err
+# The examples of every --help are run as written by tests/test_help_examples.py.

@@ -130,60 +130,57 @@ COMMANDS: dict[str, Entry] = {
         "sigkit.cli.verify_cmd",
         "verify",
         "Check a received request's signature with the secret; say why it fails.",
-        _examples("sigkit verify --example", "sigkit verify --example --json")
-        + "\n\n\b\n"
-        + "\n".join(
-            (
-                "sigkit verify request.txt --access-key AKIA... --secret-key ...",
-                "sigkit verify 'https://b.s3.amazonaws.com/k?X-Amz-Algorithm=...' --json",
-                "sigkit verify curl-trace.txt --format curl --now 20240101T120000Z",
-            )
-        ),
+        _examples(
+            "sigkit verify --example",
+            "sigkit verify --example --json",
+            "sigkit verify request.txt                # keys from the environment or ~/.aws",
+            'sigkit verify request.txt --secret-key "$AWS_SECRET_ACCESS_KEY"',
+            'sigkit verify "$(sigkit presign https://b.s3.amazonaws.com/k)" --json',
+            "sigkit verify curl-trace.txt --format curl --now 20240101T120000Z",
+        )
+        + "\n\nSOURCE is what the server received: a presigned URL, raw HTTP request text, a"
+        " curl -v or --trace-ascii capture, or an AWS CLI --debug log (the request it sent)."
+        " A secret given alone (--secret-key) goes with AWS_ACCESS_KEY_ID, else with the"
+        " access key the request names.",
     ),
     "diff": Entry(
         "sigkit.cli.diff_cmd",
         "diff",
         "Compare two views of a signed request step by step; first difference.",
-        _examples("sigkit diff --help")
-        + "\n\n\b\n"
-        + "\n".join(
-            (
-                "sigkit diff client.debug.log server-error.xml",
-                "sigkit diff aws.debug.log --ours http://127.0.0.1:8400/b/k \\",
-                "    -H 'x-amz-checksum-mode: ENABLED' --region us-east-1 --service s3",
-                "sigkit diff aws.debug.log --ours --secret-key ...   # the request in the log",
-                "sigkit diff a.log b.log --json",
-            )
+        _examples(
+            "sigkit diff client.debug.log server-error.xml   # they differ: exit 1",
+            "sigkit diff aws.debug.log --ours                # the request in the log, our keys",
+            'sigkit diff aws.debug.log --ours --secret-key "$AWS_SECRET_ACCESS_KEY"',
+            "sigkit diff aws.debug.log --ours http://127.0.0.1:7480/inv-bucket/hello.txt \\",
+            "    -H 'x-amz-checksum-mode: ENABLED' --service s3",
+            "sigkit diff client.debug.log server-error.xml --json   # exit 1",
         ),
     ),
     "explain": Entry(
         "sigkit.cli.explain_cmd",
         "explain",
         "Diagnose a SignatureDoesNotMatch from an error body or a client log.",
-        _examples("sigkit explain --help")
-        + "\n\n\b\n"
-        + "\n".join(
-            (
-                "sigkit explain error.xml --request-file request.txt --secret-key ...",
-                "sigkit explain error.xml https://b.s3.amazonaws.com/k --secret-key ...",
-                "sigkit explain error.xml --also aws.debug.log",
-                "sigkit explain aws.debug.log --secret-key ... --json",
-            )
-        ),
+        _examples(
+            'sigkit explain aws.debug.log --secret-key "$AWS_SECRET_ACCESS_KEY"   # exit 1',
+            "sigkit explain error.xml --also aws.debug.log   # the server's answer: exit 1",
+            "sigkit explain error.xml --request-file request.txt \\",
+            '    --secret-key "$AWS_SECRET_ACCESS_KEY"       # exit 1',
+            "sigkit explain aws.debug.log --json             # keys from the environment: exit 1",
+        )
+        + "\n\nA secret given alone (--secret-key) goes with AWS_ACCESS_KEY_ID, else with the"
+        " access key the source names; the region is the source's, else --region,"
+        " AWS_REGION, AWS_DEFAULT_REGION or the profile's.",
     ),
     "serve": Entry(
         "sigkit.cli.serve_cmd",
         "serve",
         "Local endpoint that verifies every request and answers with the verdict.",
-        _examples("sigkit serve --help")
-        + "\n\n\b\n"
-        + "\n".join(
-            (
-                "sigkit serve --port 8400 --access-key AKIA... --secret-key ...",
-                "aws s3 ls s3://bucket --endpoint-url http://127.0.0.1:8400",
-                "curl -H 'Accept: application/json' 'http://127.0.0.1:8400/b/k?X-Amz-...'",
-                "sigkit serve --host 0.0.0.0 --json   # reachable from other hosts",
-            )
+        _examples(
+            "sigkit serve --port 8400         # keys and region from the environment or ~/.aws",
+            "aws s3api head-object --bucket my-bucket --key k --endpoint-url http://127.0.0.1:8400",
+            "curl -sH 'Accept: application/json' \\",
+            '    "$(sigkit presign s3://my-bucket/k --endpoint-url http://127.0.0.1:8400)"',
+            "sigkit serve --host 0.0.0.0 --port 8400 --json   # reachable from other hosts",
         ),
     ),
     "curl": Entry(
