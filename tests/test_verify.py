@@ -540,3 +540,20 @@ def test_cli_verify_region_and_findings(
     text = capsys.readouterr().out
     assert "problem: SignatureDoesNotMatch" in text
     assert "cause: wrong-secret (likely): " in text
+
+
+def test_cli_verify_help_names_every_source(capsys: pytest.CaptureFixture[str]) -> None:
+    from sigkit.cli.app import main
+
+    main(["verify", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for source in (
+        "presigned URL",
+        "raw HTTP request",
+        "curl -v / --trace-ascii / --trace output",
+        "AWS CLI / botocore --debug log",
+        "An S3 error body holds no request",
+        "--region",
+        "--service",
+    ):
+        assert source in text, source
