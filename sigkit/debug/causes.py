@@ -41,7 +41,6 @@ REGISTRY: tuple[Cause, ...] = (
         "Every signed step is identical and only the signature differs, or no catalogued "
         "variant reproduces the client's signature with the secret given (then uncertain).",
         "AWS_SECRET_ACCESS_KEY of another account, or a rotated key on one side only.",
-        variants="the baseline itself; named only when no other variant reproduces the signature",
     ),
     Cause(
         "secret-whitespace",
@@ -51,7 +50,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The client's signature is reproduced by the secret with a trailing newline, CR LF, "
         "space or with its whitespace removed.",
         "`export AWS_SECRET_ACCESS_KEY=$(cat secret.txt)` where the file ends in CR LF.",
-        variants="secret + LF, + CR LF, + space, leading space, stripped",
+        variants="the secret with a trailing LF, CR LF or space, a leading space, or stripped",
     ),
     Cause(
         "unknown-access-key",
@@ -73,7 +72,12 @@ REGISTRY: tuple[Cause, ...] = (
         "in the signed set.",
         "x-amz-meta-color added by a later middleware after the request was signed.",
         answers=(("", "headers present in the request which were not signed"),),
-        variants="each sent header left out of, or added to, the signed set",
+        variants="without SignedHeaders on the request: each sent header left out of, or added "
+        "to, the signed set; with it: each signed header that was not sent, with a "
+        "guessed value (Content-Type: the common types; Content-MD5, Content-Length and "
+        "x-amz-content-sha256 from the body; Expect empty or 100-continue), alone or "
+        "with another payload line (curl 7.88 -T -H 'Expect:'); V2: each x-amz-* header "
+        "left out",
     ),
     Cause(
         "header-changed",
@@ -84,8 +88,11 @@ REGISTRY: tuple[Cause, ...] = (
         "The canonical header lines differ between the two sides, or the signature is "
         "reproduced with a header value as an HTTP stack commonly rewrites it.",
         "Content-Type: text/plain signed, `text/plain; charset=utf-8` sent by the HTTP library.",
-        variants="Content-Type without its charset parameter, header values in other case "
-        "or whitespace, the value the other header of that name carries",
+        variants="each signed header value as a transport rewrites it: Content-Type without its "
+        "charset, or with '; charset=utf-8' / ';charset=UTF-8'; lower case; spacing "
+        "around ';' and ',' changed; inner whitespace unfolded; one value of a header "
+        "sent twice; Host in lower case (SigV4, and the V2 Content-Type and x-amz-* "
+        "lines)",
     ),
     Cause(
         "content-type-md5",
@@ -96,8 +103,11 @@ REGISTRY: tuple[Cause, ...] = (
         "reproduced with that line blank, missing or holding another common type.",
         "The docs' openssl recipe puts `application/octet-stream` in STRING_TO_SIGN, but curl "
         "sends no Content-Type.",
-        variants="Content-Type/Content-MD5 lines blank, left out of the sent headers, or "
-        "holding a common type",
+        variants="V2: the Content-Type line blank (the header added after signing, as curl -d "
+        "adds it) or holding a common type (application/octet-stream, text/plain, "
+        "application/x-www-form-urlencoded, application/json, binary/octet-stream, "
+        "application/xml); the Content-MD5 line blank, or the body's MD5 when none is "
+        "sent",
     ),
     Cause(
         "query-encoding",
@@ -106,8 +116,12 @@ REGISTRY: tuple[Cause, ...] = (
         "and sign exactly the bytes sent",
         "The canonical queries differ only in encoding, or the signature is reproduced with "
         "'+' read as %2B instead of a space, the query signed as sent, or encoded twice.",
-        "curl 7.88 `--aws-sigv4` with `?prefix=a+b`: curl signs `a%2Bb`, S3 reads a space.",
-        variants="'+' as space or %2B, query signed as sent (curl before 8.3), encoded twice",
+        "curl 7.88 `--aws-sigv4` with `?prefix=a+b`: curl signs `prefix=a+b` as sent, S3 reads "
+        "a space.",
+        variants="'+' read as a space or as %2B; the query signed exactly as sent (curl before "
+        "8.3), alone, with the path as sent or with another payload line (curl 7.88 "
+        "-T); each pair kept as sent but sorted (botocore given a raw URL); the query "
+        "encoded twice; %2B decoded, then read as a space (curl 8 before 8.19)",
     ),
     Cause(
         "path-encoding",
@@ -117,8 +131,8 @@ REGISTRY: tuple[Cause, ...] = (
         "The canonical URIs differ only in encoding, or the signature is reproduced with the "
         "path encoded once instead of twice (or back), normalised, decoded, or signed as sent.",
         "botocore's SigV4Auth (double encoding) used for S3 on a key with a space.",
-        variants="single/double encoding, normalisation, path signed decoded or as sent "
-        "(curl before 8.9), '+' as space or %2B",
+        variants="encoded once instead of twice (or back), normalised (or not), signed decoded, "
+        "signed exactly as sent (curl before 8.9), a raw '+' read as a space or as %2B",
     ),
     Cause(
         "query-order",
@@ -128,7 +142,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The canonical queries hold the same pairs in another order, or the signature is "
         "reproduced with the query unsorted as sent.",
         "A hand-written signer that joins the query in the caller's order.",
-        variants="query in the order sent",
+        variants="the query in the order sent, each pair encoded",
     ),
     Cause(
         "empty-query-value",
@@ -137,7 +151,7 @@ REGISTRY: tuple[Cause, ...] = (
         "One side's canonical query holds 'acl' where the other has 'acl=', or the signature "
         "is reproduced with valueless parameters signed bare.",
         "`?acl` signed as `acl` instead of `acl=`.",
-        variants="valueless parameters signed bare",
+        variants="parameters sent without '=' signed bare ('acl', not 'acl=')",
     ),
     Cause(
         "query-not-sent",
@@ -147,7 +161,10 @@ REGISTRY: tuple[Cause, ...] = (
         "The canonical queries hold different parameter names, or the signature is reproduced "
         "with a sent parameter left out.",
         "`?list-type=2` signed, the request sent without a query.",
-        variants="each sent query parameter left out",
+        variants="each sent query parameter left out (added after signing); a common parameter "
+        "signed but not sent (list-type=2, x-id=GetObject or PutObject, acl, uploads, "
+        "versioning, location, tagging, delete, policy, cors, lifecycle, versions; V2: "
+        "the bare ones as sub-resources)",
     ),
     Cause(
         "host-port",
@@ -157,7 +174,8 @@ REGISTRY: tuple[Cause, ...] = (
         "The host lines differ only in the port, or the signature is reproduced with the "
         "port added, dropped or changed.",
         "Signed for minio:9000, sent through a proxy as Host: minio.",
-        variants="port dropped, default port added, common ports (80, 443, 8080, 9000 ...)",
+        variants="the port dropped, the scheme's default port added, ports 80, 443, 8080, 8000, "
+        "9000 and 7480",
     ),
     Cause(
         "addressing-style",
@@ -167,7 +185,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The V2 resource lines differ by the bucket, or the signature is reproduced with the "
         "other addressing style.",
         "A virtual-hosted request signed with the resource /key.",
-        variants="virtual-hosted and path addressing",
+        variants="V2: the resource built with virtual-hosted or with path addressing",
     ),
     Cause(
         "region",
@@ -185,7 +203,10 @@ REGISTRY: tuple[Cause, ...] = (
             ("InvalidRegion", ""),
             ("", "credential should be scoped to a valid region"),
         ),
-        variants="common regions, and the region read from the host",
+        variants="when the request shows no scope: the region read from the host "
+        "(bucket.s3.<region>.amazonaws.com, s3-<region>, s3.dualstack.<region>, "
+        "*.r2.cloudflarestorage.com: auto, storage.yandexcloud.net: ru-central1, "
+        "s3.<region>.<provider>), then common regions",
     ),
     Cause(
         "service",
@@ -197,7 +218,9 @@ REGISTRY: tuple[Cause, ...] = (
             ("AuthorizationHeaderMalformed", "service"),
             ("", "credential should be scoped to correct service"),
         ),
-        variants="common services, and the service read from the host",
+        variants="when the request shows no scope: the service read from the host (alone, and "
+        "with the host's region), then s3, execute-api, es, aoss, lambda, sts, sqs, "
+        "dynamodb",
     ),
     Cause(
         "clock-skew",
@@ -213,6 +236,8 @@ REGISTRY: tuple[Cause, ...] = (
             ("", "signature expired"),
             ("", "signature not yet current"),
         ),
+        variants="when neither a scope nor X-Amz-Date is on the request: every signing second "
+        "within 15 minutes of the server's time",
     ),
     Cause(
         "expired",
@@ -240,7 +265,8 @@ REGISTRY: tuple[Cause, ...] = (
         "is reproduced with a key derived for the previous or next day.",
         "A scope built from the local date just after midnight in UTC+2.",
         answers=(("", "credential should be scoped to a valid date"),),
-        variants="key derived for the previous and next day",
+        variants="the key derived for the previous or next day while the scope says X-Amz-Date's "
+        "day; when the request shows no scope, the whole scope a day off",
     ),
     Cause(
         "payload-hash",
@@ -251,7 +277,7 @@ REGISTRY: tuple[Cause, ...] = (
         "empty-body hash, UNSIGNED-PAYLOAD or the body's hash.",
         "curl 7.88 `-T file` signs the empty-body hash while sending a body.",
         answers=(("InvalidRequest", "missing required header for this request: x-amz-content"),),
-        variants="empty-body hash, UNSIGNED-PAYLOAD, the body's hash",
+        variants="the empty-body hash, UNSIGNED-PAYLOAD, the body's hash",
     ),
     Cause(
         "body-changed",
@@ -278,7 +304,9 @@ REGISTRY: tuple[Cause, ...] = (
             ("TokenRefreshRequired", ""),
             ("", "security token included in the request is invalid"),
         ),
-        variants="the token left out of the signed set",
+        variants="the token sent but left out of the signed set (when the request shows no "
+        "SignedHeaders); X-Amz-Security-Token appended to a presigned URL after "
+        "signing; V2: the token not among the x-amz-* lines",
     ),
     Cause(
         "v2-subresource",
@@ -288,7 +316,10 @@ REGISTRY: tuple[Cause, ...] = (
         "The V2 resource lines differ in their query part, or the signature is reproduced "
         "with a sub-resource left out, added or encoded differently.",
         "`GET /bucket?acl` signed with the resource /bucket.",
-        variants="each sub-resource left out, all left out, '+' read differently",
+        variants="each sub-resource left out, all left out, the response-* overrides left out, "
+        "query parameters that are no sub-resource included (all, or each), values "
+        "signed as sent (not decoded), sub-resources in the order sent, '+' read "
+        "differently",
     ),
     Cause(
         "signature-version",
@@ -305,7 +336,7 @@ REGISTRY: tuple[Cause, ...] = (
         "The canonical requests' first lines differ, or the signature is reproduced with "
         "another method.",
         "A presigned GET URL used with curl -X PUT.",
-        variants="GET, PUT, HEAD, POST, DELETE",
+        variants="signed for GET, PUT, HEAD, POST or DELETE (a presigned GET URL used with PUT)",
     ),
     Cause(
         "v2-date",
@@ -316,7 +347,9 @@ REGISTRY: tuple[Cause, ...] = (
         "signature is reproduced with the Date line filled although x-amz-date is sent.",
         "A proxy adds x-amz-date after a V2 client signed with Date.",
         answers=(("AccessDenied", "requires a valid date or x-amz-date"),),
-        variants="Date line filled or empty when x-amz-date is sent",
+        variants="the Date line holding x-amz-date's (or Date's) value although x-amz-date is "
+        "sent, with or without x-amz-date among the x-amz-* lines; the Date line empty "
+        "and x-amz-date signed with Date's value (dropped in transit)",
     ),
 )
 

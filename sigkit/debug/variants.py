@@ -4,9 +4,9 @@ A server (or a captured request) shows only the signature the client sent. Each 
 slip — the query signed unsorted or as sent, ``+`` read differently, a sub-resource left out,
 a header value rewritten in transit, a key derived for yesterday, another region ... — is one
 small change to what the client signed; recomputing under each through the core
-(`canonical_steps`, `signing_key`; `sign_v2`, `canonical_resource`) and finding the one that
-reproduces the signature turns a guess into a certainty, and shows the client's own canonical
-request (SigV4) or string to sign (V2).
+(`canonical_uri`, `canonical_query`, `canonical_headers`, `signing_key`; `sign_v2`,
+`canonical_resource`) and finding the one that reproduces the signature turns a guess into a
+certainty, and shows the client's own canonical request (SigV4) or string to sign (V2).
 
 Every generator declares the cause it stands for (`V4_GENERATORS`, `V2_GENERATORS`, keyed by
 the ids of `sigkit.debug.causes`) and yields single changes, most likely first, plus the few
@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sigkit.credentials import Credentials
@@ -46,11 +47,17 @@ from sigkit.sigv2.s3 import (
     sign_v2,
     sign_v2_query,
 )
-from sigkit.sigv4.canonical import canonical_uri, hash_body, header_groups, payload_hash
+from sigkit.sigv4.canonical import (
+    canonical_headers,
+    canonical_query,
+    canonical_uri,
+    hash_body,
+    header_groups,
+    payload_hash,
+)
 from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, SigV4Config, rules_for
 from sigkit.sigv4.signer import (
     PRESIGN_PARAMS,
-    canonical_steps,
     hmac_signature,
     signing_key,
     string_to_sign,
@@ -297,7 +304,7 @@ def host_scope(host: str) -> tuple[list[str], list[str]]:
             regions.append(legacy or label)
             if legacy:
                 services.append("s3")
-            for j in (i - 1, i + 1, i - 2):
+            for j in (i + 1, i - 1, i - 2):
                 if (
                     0 <= j < len(labels)
                     and labels[j] not in _NOT_A_SERVICE
@@ -314,28 +321,29 @@ def host_scope(host: str) -> tuple[list[str], list[str]]:
 # --- SigV4 ------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=64)
+def _uri_line(path: str, config: SigV4Config) -> str:
+    return canonical_uri(path, config)[0]
+
+
+@lru_cache(maxsize=64)
+def _query_line(raw: str | None, config: SigV4Config) -> str:
+    return canonical_query(raw, config)[0] if raw else ""
+
+
 def _signature(c: Candidate) -> tuple[str, str]:
-    """(signature, canonical request) of one candidate, through the core's own steps."""
+    """(signature, canonical request) of one candidate, through the core's own steps (the
+    URI and query lines, the costly ones, remembered across candidates)."""
     groups = header_groups(c.request.headers)
     if "host" not in groups:
         groups["host"] = c.request.host
     for name, value in c.values:
         groups[name] = value
-    values, _ = canonical_steps(c.request, groups, c.config, c.unsigned, (c.payload, "variant"))
-    canonical = values["canonical_request"]
-    digest = values["canonical_request_hash"]
-    if c.uri is not None or c.query is not None:
-        canonical = "\n".join(
-            (
-                c.request.method,
-                values["canonical_uri"] if c.uri is None else c.uri,
-                values["canonical_query"] if c.query is None else c.query,
-                values["canonical_headers"],
-                values["signed_headers"],
-                values["payload_hash"],
-            )
-        )
-        digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    header_lines, signed, _ = canonical_headers(groups, c.unsigned)
+    uri = _uri_line(c.request.path, c.config) if c.uri is None else c.uri
+    query = _query_line(c.request.query, c.config) if c.query is None else c.query
+    canonical = f"{c.request.method}\n{uri}\n{query}\n{header_lines}\n{signed}\n{c.payload}"
+    digest = hashlib.sha256(canonical.encode("utf-8")).hexdigest()
     date, region, service = c.scope
     text = string_to_sign(c.stamp, f"{date}/{region}/{service}/aws4_request", digest)
     key = signing_key(c.secret, c.key_date or date, region, service)[3]
@@ -597,6 +605,26 @@ def _curl_788_pairs(s: _V4Search) -> Iterator[Change]:
                     "payload": value,
                 },
             )
+
+
+@_v4("unsigned-header")
+def _dropped_and_payload(s: _V4Search) -> Iterator[Change]:
+    """curl 7.88 ``-T -H 'Expect:'`` signs an empty Expect it does not send, and the
+    empty-body hash: a header dropped and another payload line together."""
+    request, unsigned = s.base.request, s.base.unsigned
+    sent = {n.lower() for n, _ in request.headers} | {"host"}
+    for name in sorted((s.signed or frozenset()) - sent - {"x-amz-content-sha256"}):
+        for value in _guesses(name, request):
+            for payload in _body_hashes(request):
+                if payload != s.base.payload:
+                    yield (
+                        f"{name}: {value!r} signed but not sent, and payload line {payload}",
+                        {
+                            "values": ((name, value),),
+                            "unsigned": unsigned - {name},
+                            "payload": payload,
+                        },
+                    )
 
 
 @_v4("scope-date")
@@ -990,26 +1018,6 @@ def _v2_subresources(s: _V2Search) -> Iterator[Change]:
             yield f"'+' in sub-resource values read as {read}", {"resource": resource}
 
 
-@_v2("content-type-md5")
-def _v2_type_md5(s: _V2Search) -> Iterator[Change]:
-    sent = s.base.content_type
-    if sent:
-        yield (
-            f"the Content-Type line blank: {sent!r} was not signed (added after signing, "
-            "as curl -d adds application/x-www-form-urlencoded)",
-            {"content_type": ""},
-        )
-    for value in COMMON_CONTENT_TYPES:
-        if value != sent:
-            what = f"the header sent is {sent!r}" if sent else "no Content-Type is sent"
-            yield f"the Content-Type line {value!r} ({what})", {"content_type": value}
-    if s.base.content_md5:
-        yield "the Content-MD5 line blank (Content-MD5 added after signing)", {"content_md5": ""}
-    elif isinstance(s.request.body, bytes) and s.request.body:
-        md5 = base64.b64encode(hashlib.md5(s.request.body).digest()).decode("ascii")
-        yield f"the Content-MD5 line {md5!r} (no Content-MD5 is sent)", {"content_md5": md5}
-
-
 @_v2("header-changed")
 def _v2_rewrites(s: _V2Search) -> Iterator[Change]:
     sent = s.base.content_type
@@ -1033,6 +1041,26 @@ def _v2_rewrites(s: _V2Search) -> Iterator[Change]:
                     f"{name} signed as {original!r}, sent as {value!r} ({how})",
                     {"amz": s.steps(changed)["amz_headers"]},
                 )
+
+
+@_v2("content-type-md5")
+def _v2_type_md5(s: _V2Search) -> Iterator[Change]:
+    sent = s.base.content_type
+    if sent:
+        yield (
+            f"the Content-Type line blank: {sent!r} was not signed (added after signing, "
+            "as curl -d adds application/x-www-form-urlencoded)",
+            {"content_type": ""},
+        )
+    for value in COMMON_CONTENT_TYPES:
+        if value != sent:
+            what = f"the header sent is {sent!r}" if sent else "no Content-Type is sent"
+            yield f"the Content-Type line {value!r} ({what})", {"content_type": value}
+    if s.base.content_md5:
+        yield "the Content-MD5 line blank (Content-MD5 added after signing)", {"content_md5": ""}
+    elif isinstance(s.request.body, bytes) and s.request.body:
+        md5 = base64.b64encode(hashlib.md5(s.request.body).digest()).decode("ascii")
+        yield f"the Content-MD5 line {md5!r} (no Content-MD5 is sent)", {"content_md5": md5}
 
 
 @_v2("v2-date")
