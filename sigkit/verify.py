@@ -253,12 +253,14 @@ def _credential(value: str, code: str) -> tuple[str, tuple[str, str, str]]:
 
 def _check_expires(value: str) -> None:
     """X-Amz-Expires as S3 reads it: an integer, not negative, at most a week."""
+    code = "AuthorizationQueryParametersError"
     if not _INTEGER.match(value):
-        raise _malformed("AuthorizationQueryParametersError", _EXPIRES_NUMBER, "expires-too-long")
-    if int(value) < 0:
-        raise _malformed("AuthorizationQueryParametersError", _EXPIRES_NEGATIVE, "expires-too-long")
-    if int(value) > MAX_EXPIRES:
-        raise _malformed("AuthorizationQueryParametersError", _EXPIRES_WEEK, "expires-too-long")
+        raise _malformed(code, _EXPIRES_NUMBER, "expires-too-long")
+    digits = value.lstrip("-").lstrip("0")  # int() of a few thousand digits would fail
+    if value.startswith("-") and digits:
+        raise _malformed(code, _EXPIRES_NEGATIVE, "expires-too-long")
+    if len(digits) > len(str(MAX_EXPIRES)) or int(digits or "0") > MAX_EXPIRES:
+        raise _malformed(code, _EXPIRES_WEEK, "expires-too-long")
 
 
 def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
