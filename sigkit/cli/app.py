@@ -168,8 +168,7 @@ COMMANDS: dict[str, Entry] = {
             "sigkit explain aws.debug.log --json             # keys from the environment: exit 1",
         )
         + "\n\nA secret given alone (--secret-key) goes with AWS_ACCESS_KEY_ID, else with the"
-        " access key the source names; the region is the source's, else --region,"
-        " AWS_REGION, AWS_DEFAULT_REGION or the profile's.",
+        " access key the source names.",
     ),
     "serve": Entry(
         "sigkit.cli.serve_cmd",
