@@ -8,6 +8,7 @@ how each was made): the AWS CLI 1.45.11 / botocore 1.43.11 and curl 7.88.1 again
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from pathlib import Path
 
@@ -38,6 +39,42 @@ def read(name: str) -> list[Observation]:
 
 def header(obs: Observation, name: str) -> str | None:
     return next((v for k, v in obs.response_headers if k.lower() == name.lower()), None)
+
+
+CAPTURES = sorted(
+    p.name
+    for p in FIX.glob("*")
+    if p.is_file() and any(s in p.name for s in (RGW, SERVE, "stub-503", "moto-5.2.1"))
+)
+
+
+def test_the_captures_are_all_here() -> None:
+    assert len(CAPTURES) == 19
+
+
+@pytest.mark.parametrize("name", CAPTURES)
+def test_every_capture_pairs_each_request_with_its_answer(name: str) -> None:
+    """Every capture shows requests and answers: each answer names the request it answers,
+    and carries the status and the Date the capture shows for it."""
+    text = data(name).decode()
+    assert detect_format(data(name)) == ("awscli" if name.endswith(".log") else "curl")
+    obs = read(name)
+    clients = [o for o in obs if o.party == "client"]
+    servers = [o for o in obs if o.party == "server"]
+    assert [o.exchange for o in clients] == list(range(1, len(clients) + 1))
+    assert [o.exchange for o in servers] == [o.exchange for o in clients]
+    for client, server in zip(clients, servers, strict=True):
+        assert obs.index(server) == obs.index(client) + 1
+        assert client.signature is not None
+        assert server.attempt == client.attempt
+    statuses = re.findall(
+        r'(?:HTTP/1\.1" |< HTTP/1\.1 |: HTTP/1\.1 |^HTTP/1\.1 )(\d{3})', text, re.M
+    )
+    dates = re.findall(r"(?:'Date': '|< Date: |: Date: )([^'\r\n]+)", text)
+    if "trace-hex" not in name:
+        assert [o.status for o in servers] == [int(s) for s in statuses]
+        assert [header(o, "Date") for o in servers] == dates
+    assert all(o.status is not None for o in servers)
 
 
 # --- AWS CLI / botocore logs ------------------------------------------------------------------
@@ -441,8 +478,6 @@ def test_json_error_bodies() -> None:
         f"The Canonical String for this request should have been\n'{CANONICAL}'\n\n"
         f"The String-to-Sign should have been\n'{STS}'\n"
     )
-    import json
-
     raw = (
         "HTTP/1.1 403 Forbidden\r\nDate: Tue, 08 Dec 2026 00:29:53 GMT\r\n"
         "x-amzn-ErrorType: InvalidSignatureException:http://internal.amazon.com/coral/\r\n"
