@@ -492,6 +492,25 @@ def test_json_error_bodies() -> None:
         read_source(b'{"a": 1}', hint="s3-error")
 
 
+def test_json_answer_in_a_log() -> None:
+    """The moto capture with its body and error-type header replaced by the JSON shape of a
+    REST-JSON service (Lambda): the code comes from ``x-amzn-ErrorType``."""
+    name = "awscli-1.45.11-moto-5.2.1-lambda-wrong-secret.debug.log"
+    text = data(name).decode()
+    body_line = next(line for line in text.split("\n") if line.startswith("b'<?xml"))
+    kind = "InvalidSignatureException:http://internal.amazon.com/coral/com.amazon.coral.service/"
+    text = text.replace(body_line, "b'" + json.dumps({"message": "bad sig"}) + "'", 1)
+    text = text.replace("'status': '403', ", f"'status': '403', 'x-amzn-ErrorType': b'{kind}', ", 1)
+    _client, server = read_source(text.encode(), name=name)
+    assert (server.status, server.error_code, server.error_message) == (
+        403,
+        "InvalidSignatureException",
+        "bad sig",
+    )
+    assert header(server, "x-amzn-ErrorType") == kind
+    assert server.details["body"] == "json-error"
+
+
 # --- bad input ------------------------------------------------------------------------------
 
 
