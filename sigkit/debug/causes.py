@@ -91,8 +91,7 @@ REGISTRY: tuple[Cause, ...] = (
         variants="each signed header value as a transport rewrites it: Content-Type without its "
         "charset, or with '; charset=utf-8' / ';charset=UTF-8'; lower case; spacing "
         "around ';' and ',' changed; inner whitespace unfolded; one value of a header "
-        "sent twice; Host in lower case (SigV4, and the V2 Content-Type and x-amz-* "
-        "lines)",
+        "sent twice; Host in lower case (SigV4, and the V2 x-amz-* lines)",
     ),
     Cause(
         "content-type-md5",
@@ -103,8 +102,9 @@ REGISTRY: tuple[Cause, ...] = (
         "reproduced with that line blank, missing or holding another common type.",
         "The docs' openssl recipe puts `application/octet-stream` in STRING_TO_SIGN, but curl "
         "sends no Content-Type.",
-        variants="V2: the Content-Type line blank (the header added after signing, as curl -d "
-        "adds it) or holding a common type (application/octet-stream, text/plain, "
+        variants="V2: the Content-Type line as the header was before a transport rewrote it "
+        "(without its charset, or with another), blank (the header added after signing, "
+        "as curl -d adds it) or holding a common type (application/octet-stream, text/plain, "
         "application/x-www-form-urlencoded, application/json, binary/octet-stream, "
         "application/xml); the Content-MD5 line blank, or the body's MD5 when none is "
         "sent",

@@ -1018,34 +1018,16 @@ def _v2_subresources(s: _V2Search) -> Iterator[Change]:
             yield f"'+' in sub-resource values read as {read}", {"resource": resource}
 
 
-@_v2("header-changed")
-def _v2_rewrites(s: _V2Search) -> Iterator[Change]:
-    sent = s.base.content_type
-    if sent:
-        values = s.request.header_values("content-type")
-        for how, original in _rewrites("content-type", sent, values):
-            yield (
-                f"content-type signed as {original!r}, sent as {sent!r} ({how})",
-                {"content_type": original},
-            )
-    groups = s.request.header_groups()
-    for name in sorted(groups):
-        if not name.startswith("x-amz-") or name in ("x-amz-date", "x-amz-security-token"):
-            continue
-        value = ",".join(v.strip() for v in groups[name])
-        for how, original in _rewrites(name, value, groups[name]):
-            headers = [h for h in s.request.headers if h[0].lower() != name]
-            changed = _request(s.request, headers=(*headers, (name, original)))
-            if changed is not None:
-                yield (
-                    f"{name} signed as {original!r}, sent as {value!r} ({how})",
-                    {"amz": s.steps(changed)["amz_headers"]},
-                )
-
-
 @_v2("content-type-md5")
 def _v2_type_md5(s: _V2Search) -> Iterator[Change]:
     sent = s.base.content_type
+    if sent:  # V2 signs Content-Type on a line of its own: a rewrite of it is this cause
+        values = s.request.header_values("content-type")
+        for how, original in _rewrites("content-type", sent, values):
+            yield (
+                f"the Content-Type line {original!r}, sent as {sent!r} ({how})",
+                {"content_type": original},
+            )
     if sent:
         yield (
             f"the Content-Type line blank: {sent!r} was not signed (added after signing, "
@@ -1061,6 +1043,23 @@ def _v2_type_md5(s: _V2Search) -> Iterator[Change]:
     elif isinstance(s.request.body, bytes) and s.request.body:
         md5 = base64.b64encode(hashlib.md5(s.request.body).digest()).decode("ascii")
         yield f"the Content-MD5 line {md5!r} (no Content-MD5 is sent)", {"content_md5": md5}
+
+
+@_v2("header-changed")
+def _v2_rewrites(s: _V2Search) -> Iterator[Change]:
+    groups = s.request.header_groups()
+    for name in sorted(groups):
+        if not name.startswith("x-amz-") or name in ("x-amz-date", "x-amz-security-token"):
+            continue
+        value = ",".join(v.strip() for v in groups[name])
+        for how, original in _rewrites(name, value, groups[name]):
+            headers = [h for h in s.request.headers if h[0].lower() != name]
+            changed = _request(s.request, headers=(*headers, (name, original)))
+            if changed is not None:
+                yield (
+                    f"{name} signed as {original!r}, sent as {value!r} ({how})",
+                    {"amz": s.steps(changed)["amz_headers"]},
+                )
 
 
 @_v2("v2-date")
