@@ -1028,3 +1028,22 @@ def test_vectors_new_takes_the_region_from_the_environment(
     assert code == 0, capsys.readouterr().err
     assert json.loads((case / "context.json").read_text())["region"] == "ap-south-1"
     assert "20240101/ap-south-1/s3/aws4_request" in (case / "header-string-to-sign.txt").read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["presign", "s3://my-bucket/k"], "https://my-bucket.s3.ap-south-1.amazonaws.com/k?"),
+        (["presign", "http://127.0.0.1:9000/b/k"], "%2Fap-south-1%2Fs3%2Faws4_request"),
+        (["curl", "ls", "s3://my-bucket", "--style", "headers"], "/ap-south-1/s3/aws4_request"),
+        (["sign", "http://127.0.0.1:9000/b/k", "--service", "s3"], "/ap-south-1/s3/aws4_request"),
+        (["post-policy", "s3://my-bucket/k"], "/ap-south-1/s3/aws4_request"),
+    ],
+)
+def test_signing_commands_take_the_region_from_the_environment(
+    cli_home: Path, run: Any, monkeypatch: pytest.MonkeyPatch, argv: list[str], expected: str
+) -> None:
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "ap-south-1")  # over the profile's us-west-2
+    code, out, err = run(*argv, *DATE)
+    assert code == 0, err
+    assert expected in out
