@@ -18,11 +18,12 @@ if TYPE_CHECKING:
     from sigkit.http import Request, parse_request_text, serialize_request
     from sigkit.keycache import forget_keys
     from sigkit.result import SigningResult, Step
-    from sigkit.sigv2 import S3V2Config, presign_v2, sign_v2, sign_v2_query
+    from sigkit.sigv2 import S3V2Config, presign_v2, sign_v2, sign_v2_query, v2_rules
     from sigkit.sigv4 import (
         SigV4Config,
         presign_v4,
         presign_v4a,
+        rules_for,
         sign_v4,
         sign_v4_query,
         sign_v4a,
@@ -45,6 +46,8 @@ _WHERE = {
     "presign_v2": "sigkit.sigv2",
     "sign_v2": "sigkit.sigv2",
     "sign_v2_query": "sigkit.sigv2",
+    "v2_rules": "sigkit.sigv2",
+    "rules_for": "sigkit.sigv4",
     "SigV4Config": "sigkit.sigv4",
     "presign_v4": "sigkit.sigv4",
     "presign_v4a": "sigkit.sigv4",
@@ -72,6 +75,7 @@ __all__ = [
     "presign_v2",
     "presign_v4",
     "presign_v4a",
+    "rules_for",
     "serialize_request",
     "sign_v2",
     "sign_v2_query",
@@ -79,6 +83,7 @@ __all__ = [
     "sign_v4_query",
     "sign_v4a",
     "sign_v4a_query",
+    "v2_rules",
     "verify_v4a",
 ]
 
