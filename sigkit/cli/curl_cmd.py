@@ -79,7 +79,10 @@ EndpointUrl = Annotated[
     typer.Option("--endpoint-url", help="S3-compatible endpoint, scheme://host[:port]"),
 ]
 Region = Annotated[
-    str | None, typer.Option("--region", help="signing region [profile's, else us-east-1]")
+    str | None,
+    typer.Option(
+        "--region", help="signing region [AWS_REGION, AWS_DEFAULT_REGION, profile; us-east-1]"
+    ),
 ]
 Profile = Annotated[str | None, typer.Option("--profile", help="shared-file profile")]
 AddressingOpt = Annotated[

@@ -9,10 +9,21 @@ from typing import Annotated
 import typer
 
 AccessKey = Annotated[str | None, typer.Option("--access-key", help="access key id")]
-SecretKey = Annotated[str | None, typer.Option("--secret-key", help="secret access key")]
+SecretKey = Annotated[
+    str | None,
+    typer.Option(
+        "--secret-key", help="secret access key (given alone: AWS_ACCESS_KEY_ID's access key)"
+    ),
+]
 SessionToken = Annotated[str | None, typer.Option("--session-token", help="session token")]
 Profile = Annotated[str | None, typer.Option("--profile", help="shared config/credentials profile")]
-Region = Annotated[str | None, typer.Option("--region", help="signing region")]
+Region = Annotated[
+    str | None,
+    typer.Option(
+        "--region",
+        help="signing region [the host's, else AWS_REGION, AWS_DEFAULT_REGION, the profile's]",
+    ),
+]
 EndpointUrl = Annotated[
     str | None, typer.Option("--endpoint-url", help="S3-compatible endpoint, scheme://host[:port]")
 ]
