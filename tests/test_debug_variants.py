@@ -689,6 +689,25 @@ def test_v2_recipe_signs_a_query_parameter_that_is_no_sub_resource() -> None:
     assert evidence.endswith(f"GET\n\n\n{(sent.header('date') or '').strip()}\n/bucket?prefix=a")
 
 
+@needs_openssl
+def test_v2_recipe_leaves_the_bucket_out_of_the_resource() -> None:
+    sent = openssl_recipe("GET\\n\\n\\n${dateValue}\\n/k", [], "/bucket/k")
+    evidence = certain(
+        search_v2(sent, CREDS, WHEN, S3V2Config(), v2_signature(sent)), "addressing-style"
+    )
+    assert "the bucket 'bucket' left out of the resource" in evidence
+    assert evidence.endswith(f"GET\n\n\n{(sent.header('date') or '').strip()}\n/k")
+
+
+def test_v2_virtual_hosted_signed_without_the_bucket_botocore() -> None:
+    """botocore's HmacV1Auth given no auth_path signs the path of a virtual-hosted URL."""
+    seen, sent = boto(V2(creds()), "https://bucket.s3.amazonaws.com/k", {"Date": HTTP_DATE})
+    evidence = certain(
+        search_v2(sent, CREDS, WHEN, S3V2Config(), v2_signature(sent)), "addressing-style"
+    )
+    assert evidence.endswith("string to sign was:\n" + seen["string_to_sign"])
+
+
 @pytest.mark.parametrize(
     ("query", "qsa_left_out", "how"),
     [

@@ -185,7 +185,8 @@ REGISTRY: tuple[Cause, ...] = (
         "The V2 resource lines differ by the bucket, or the signature is reproduced with the "
         "other addressing style.",
         "A virtual-hosted request signed with the resource /key.",
-        variants="V2: the resource built with virtual-hosted or with path addressing",
+        variants="V2: the resource built with virtual-hosted or with path addressing, the "
+        "bucket left out of it or written twice",
     ),
     Cause(
         "region",

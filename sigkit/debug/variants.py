@@ -1133,6 +1133,13 @@ def _v2_addressing(s: _V2Search) -> Iterator[Change]:
                 continue
             if resource != s.base.resource:
                 yield f"{style} addressing in the resource", {"resource": resource}
+    first, sep, rest = s.base.resource[1:].partition("/")
+    if sep and first:
+        yield f"the bucket {first!r} left out of the resource", {"resource": "/" + rest}
+        yield (
+            f"the bucket {first!r} twice in the resource",
+            {"resource": f"/{first}{s.base.resource}"},
+        )
 
 
 @_v2("method")
