@@ -49,7 +49,7 @@ CAPTURES = sorted(
 
 
 def test_the_captures_are_all_here() -> None:
-    assert len(CAPTURES) == 19
+    assert len(CAPTURES) == 24
 
 
 @pytest.mark.parametrize("name", CAPTURES)
@@ -260,7 +260,50 @@ def test_unsigned_request_answers_are_not_reported() -> None:
     assert [(o.party, o.status) for o in obs] == [("client", None), ("server", 403)]
 
 
+def test_region_redirect_two_attempts_two_answers() -> None:
+    name = f"awscli-1.45.11-{SERVE}-wrong-region-redirect.debug.log"
+    first, refused, second, accepted = read(name)
+    assert first.credential_scope == "20261208/eu-west-1/s3/aws4_request"
+    assert second.credential_scope == "20261208/us-east-1/s3/aws4_request"
+    assert [o.attempt for o in (first, refused, second, accepted)] == [1, 1, 2, 2]
+    assert (refused.status, refused.error_code) == (400, "AuthorizationHeaderMalformed")
+    assert refused.details["Region"] == "us-east-1"
+    assert refused.logged_at == "2026-12-08 00:39:28,732"
+    assert (accepted.status, accepted.error_code) == (200, None)
+    assert accepted.logged_at == "2026-12-08 00:39:28,744"
+    assert accepted.where == (
+        "observation 4 of 4 in the log, answer to request 2 (attempt 2), line 151"
+    )
+
+
 # --- curl -----------------------------------------------------------------------------------
+
+
+def test_curl_unsigned_header_answer_names_it() -> None:
+    client, server = read(f"curl-7.88.1-{SERVE}-presigned-unsigned-header.verbose.txt")
+    assert client.request is not None and client.request.header("x-amz-meta-a") == " b"
+    assert client.signed_headers == "host"
+    assert (server.status, server.error_code) == (403, "AccessDenied")
+    assert server.details["HeadersNotSigned"] == "x-amz-meta-a"
+    _client, ok = read(f"curl-7.88.1-{RGW}-presigned-unsigned-header-accepted.verbose.txt")
+    assert (ok.status, ok.error_code, ok.details["reason"]) == (200, None, "OK")
+
+
+def test_curl_content_sha256_mismatch_answers() -> None:
+    _c, serve = read(f"curl-7.88.1-{SERVE}-content-sha256-mismatch.verbose.txt")
+    assert (serve.status, serve.error_code) == (400, "XAmzContentSHA256Mismatch")
+    assert serve.details["ClientComputedContentSHA256"] == "0" * 64
+    assert serve.details["S3ComputedContentSHA256"] == (
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"  # sha256("abc")
+    )
+    _c, rgw = read(f"curl-7.88.1-{RGW}-content-sha256-mismatch.verbose.txt")
+    assert (rgw.status, rgw.error_code, rgw.details["reason"]) == (
+        400,
+        "XAmzContentSHA256Mismatch",
+        "Bad Request",
+    )
+    assert rgw.details["BucketName"] == "sigkit-dbg"
+    assert header(rgw, "Date") == "Tue, 08 Dec 2026 00:39:42 GMT"
 
 
 def test_curl_verbose_rgw_wrong_secret_with_body_on_stdout() -> None:
