@@ -23,6 +23,7 @@ import calendar
 import datetime as dt
 import email.utils
 import gzip
+import hashlib
 import json
 import re
 from collections.abc import Iterator
@@ -201,6 +202,7 @@ def over_the_wire(request: Request) -> Request:
     body=bodies,
     creds=credentials(),
     when=times,
+    payload_header=st.sampled_from([None, None, UNSIGNED_PAYLOAD, "body"]),
 )
 def test_sigv4_signed_verifies_for_every_service_and_variant(
     service: str,
@@ -212,15 +214,24 @@ def test_sigv4_signed_verifies_for_every_service_and_variant(
     body: bytes | None,
     creds: Credentials,
     when: dt.datetime,
+    payload_header: str | None,
 ) -> None:
+    """`payload_header`: the client sends its own x-amz-content-sha256 (UNSIGNED-PAYLOAD or the
+    body's hash), which every service then signs, presigned URLs included."""
     host, region = PRESETS[service]
     url = f"https://{host}{path}" + ("" if query is None else f"?{query}")
+    if payload_header is not None:
+        value = (
+            hashlib.sha256(body or b"").hexdigest() if payload_header == "body" else payload_header
+        )
+        extra = [*extra, ("x-amz-content-sha256", value)]
     request = Request.from_url(method, url, extra, body)
+    sent = payload_header is not None
     if variant == "header":
-        config = rules_for(service, region)
+        config = rules_for(service, region, content_sha256_sent=sent)
         signed = sign_v4(request, creds, when, config)
     else:
-        config = rules_for(service, region, variant="query")
+        config = rules_for(service, region, variant="query", content_sha256_sent=sent)
         signed = sign_v4_query(request, creds, when, config)
     received = over_the_wire(signed.request)
     outcome = verify_request(received, creds, when, region=region, service=service)
@@ -383,6 +394,29 @@ def test_cli_presign_then_verify_is_a_match(
     url = json.loads(out)["url"]
     assert f"%2F{service}%2Faws4_request" in url
     code, out, err = cli(capsys, "verify", url, "--now", STAMP, "--json", *KEYS)
+    assert (code, json.loads(out)["verdict"]) == (0, "match"), (err, out)
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_cli_presign_signs_the_payload_header_a_request_sends(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A presigned S3 request that sends its own x-amz-content-sha256 is checked with that
+    value, by `sign --presign` as by `verify`."""
+    body_hash = hashlib.sha256(b"hello").hexdigest()
+    source = tmp_path / "request.txt"
+    host = PRESETS["s3"][0]
+    source.write_text(f"PUT /k HTTP/1.1\nHost:{host}\nx-amz-content-sha256:{body_hash}\n\nhello")
+    code, out, err = cli(
+        capsys, "sign", "--request-file", str(source), "--presign", "--region", "us-east-1",
+        "--service", "s3", "--date", STAMP, "--json", *KEYS,
+    )  # fmt: skip
+    assert code == 0, err
+    steps = steps_of(out)
+    assert steps["canonical_request"].endswith("\n" + body_hash)
+    signed = tmp_path / "signed.txt"
+    signed.write_text(steps["signed_request"])
+    code, out, err = cli(capsys, "verify", str(signed), "--now", STAMP, "--json", *KEYS)
     assert (code, json.loads(out)["verdict"]) == (0, "match"), (err, out)
 
 
