@@ -448,7 +448,7 @@ def _response_body(
     if not text:
         return None, None
     if not text.startswith(("b'", 'b"')):
-        return None, "the response body is not a bytes repr; not read"
+        return None, None  # a stream (<botocore.response.StreamingBody ...>): not logged
     try:
         raw = ast.literal_eval(text)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
