@@ -26,6 +26,8 @@ import atexit
 import concurrent.futures
 import contextlib
 import functools
+import io
+import json
 import os
 import random
 import re
@@ -831,11 +833,27 @@ def pool() -> rc.SigkitPool:
     return workers
 
 
+class ServeLog(io.StringIO):
+    """serve's JSON log lines, looked up by request id."""
+
+    def entry(self, request_id: str) -> dict[str, Any] | None:
+        for line in self.getvalue().splitlines():
+            with contextlib.suppress(ValueError):
+                data = json.loads(line)
+                if isinstance(data, dict) and data.get("request_id") == request_id:
+                    return data
+        return None
+
+
+SERVE_LOG = ServeLog()
+
+
 def _start_serve(credentials: Credentials, offset: timedelta) -> VerifyingServer:
     server = VerifyingServer(
         ("127.0.0.1", 0),
         {credentials.access_key_id: credentials},
-        log=None,
+        log=SERVE_LOG,
+        log_json=True,
         diagnose=True,
         region=SERVE_REGION,
         service=SERVE_SERVICE,
@@ -877,7 +895,22 @@ def rgw_outcomes(endpoint: str, key: str, secret: str, region: str) -> tuple[Out
     with _LOCK:
         host, _, port = endpoint.split("//", 1)[1].rstrip("/").partition(":")
         upstream = Upstream("rgw", (host, int(port or 80)), key, secret, None, region)
+        _rgw_bucket(endpoint, key, secret, region)
         return tuple(run_cases(CASES, {"rgw": upstream}, _ROOT / "rgw"))
+
+
+def _rgw_bucket(endpoint: str, key: str, secret: str, region: str) -> None:
+    """The bucket and object the cases name, so that RGW refuses for the fault, not for a
+    missing bucket (it looks the bucket up before it checks a body's hash)."""
+    from botocore.exceptions import ClientError
+
+    client = rc.boto_client(endpoint, key, secret, region=region)
+    try:
+        client.create_bucket(Bucket=BUCKET)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+            raise
+    client.put_object(Bucket=BUCKET, Key="key.txt", Body=b"hello")
 
 
 def rgw_env(s3server: dict[str, str]) -> tuple[str, str, str, str]:
@@ -951,6 +984,13 @@ def check_serve_xml(o: Outcome) -> None:
         problems.append("<Message> does not start with S3's sentence")
     if found is None or found.group("cause") != o.case.cause:
         problems.append(f"<Message> names {found.group('cause') if found else None!r}")
+    request_id = next(
+        (v for n, v in rc.response_headers(o.refused.response) if n.lower() == "x-amz-request-id"),
+        "",
+    )
+    entry = SERVE_LOG.entry(request_id) or {}
+    if entry.get("cause") != o.case.cause or not isinstance(entry.get("certain"), bool):
+        problems.append(f"serve's log line: {entry or None}")
     if o.case.awscli_line and o.made is not None and o.made.log is not None:
         lines = [x for x in o.made.log.splitlines() if x.startswith("An error occurred (")]
         if not lines or f"sigkit: {o.case.cause} (" not in lines[-1]:

@@ -119,6 +119,11 @@ def split_responses(data: bytes, methods: list[str]) -> list[bytes]:
     return out
 
 
+def response_headers(response: bytes) -> list[tuple[str, str]]:
+    end = _head_end(response, 0)
+    return _headers(response[:end]) if end > 0 else []
+
+
 @dataclass
 class Exchange:
     """One request as the server received it and the server's whole answer."""

@@ -10,8 +10,9 @@ paths, the last part of each test id:
 - ``verify``: the exact bytes the server received, through ``sigkit verify FILE --access-key
   --secret-key [--session-token] --region --service --now --json``: ``findings[0].cause``.
 - ``serve-xml``: serve's XML answer: ``<Cause>`` holds the cause id and ``<Message>`` holds S3's
-  sentence followed by ``sigkit: <cause> (certain|likely): ...``; for some AWS CLI cases, its
-  error line shows it too.
+  sentence followed by ``sigkit: <cause> (certain|likely): ...``; serve's log line (JSON) for
+  that request id names the cause and whether it is certain; for some AWS CLI cases, the CLI's
+  error line shows the cause too.
 - ``explain-log``: the client's failed log with the server's answer in it (botocore / AWS CLI
   debug log, curl -v output; for a raw socket the bytes sent with ``--also`` the answer) through
   ``sigkit explain LOG --secret-key --json``: ``findings[0].cause``.
