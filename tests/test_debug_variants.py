@@ -541,9 +541,18 @@ def test_presigned_token_appended_after_signing() -> None:
     assert evidence.endswith(seen["canonical_request"])
 
 
-def test_secret_with_a_trailing_newline() -> None:
-    seen, sent = boto(S3V4(creds(SECRET + "\n"), "s3", "us-east-1"), "https://b.s3.amazonaws.com/k")
+@pytest.mark.parametrize(
+    ("used", "how"),
+    [
+        (SECRET + "\n", "trailing newline"),
+        (SECRET + "\r", "trailing CR"),
+        (f'"{SECRET}"', "double quotes"),
+    ],
+)
+def test_secret_whitespace_or_quotes(used: str, how: str) -> None:
+    seen, sent = boto(S3V4(creds(used), "s3", "us-east-1"), "https://b.s3.amazonaws.com/k")
     evidence = certain(search_v4(sent, CREDS, WHEN, S3, v4_signature(sent)), "secret-whitespace")
+    assert how in evidence
     assert evidence.endswith(seen["canonical_request"])
 
 

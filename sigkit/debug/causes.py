@@ -50,7 +50,8 @@ REGISTRY: tuple[Cause, ...] = (
         "The client's signature is reproduced by the secret with a trailing newline, CR LF, "
         "space or with its whitespace removed.",
         "`export AWS_SECRET_ACCESS_KEY=$(cat secret.txt)` where the file ends in CR LF.",
-        variants="the secret with a trailing LF, CR LF or space, a leading space, or stripped",
+        variants="the secret with a trailing LF, CR, CR LF, space or tab, a leading space, in "
+        "double or single quotes, stripped of whitespace or of quotes",
     ),
     Cause(
         "unknown-access-key",

@@ -641,22 +641,27 @@ def _key_dates(s: _V4Search) -> Iterator[Change]:
             yield f"scope date {other}", {"scope": (other, region, service)}
 
 
-def _secret_variants(secret: str, full: bool) -> Iterator[tuple[str, str]]:
+def _secret_variants(secret: str) -> Iterator[tuple[str, str]]:
     variants = [
         (secret + "\n", "with a trailing newline"),
+        (secret + "\r", "with a trailing CR ($(cat file) of a CR LF file)"),
         (secret + "\r\n", "with a trailing CR LF"),
         (secret + " ", "with a trailing space"),
         (" " + secret, "with a leading space"),
+        (secret + "\t", "with a trailing tab"),
+        (f'"{secret}"', "in double quotes (an env file's quotes kept)"),
+        (f"'{secret}'", "in single quotes (an env file's quotes kept)"),
         (secret.strip(), "stripped"),
+        (secret.strip("\"'"), "without its quotes"),
     ]
-    for variant, label in variants if full else variants[:1] + variants[2:3] + variants[4:]:
+    for variant, label in variants:
         if variant != secret and variant:
             yield variant, f"secret {label}"
 
 
 @_v4("secret-whitespace")
 def _secrets(s: _V4Search) -> Iterator[Change]:
-    for variant, label in _secret_variants(s.base.secret, True):
+    for variant, label in _secret_variants(s.base.secret):
         yield label, {"secret": variant}
 
 
@@ -1151,7 +1156,7 @@ def _v2_methods(s: _V2Search) -> Iterator[Change]:
 
 @_v2("secret-whitespace")
 def _v2_secrets(s: _V2Search) -> Iterator[Change]:
-    for variant, label in _secret_variants(s.base.secret, True):
+    for variant, label in _secret_variants(s.base.secret):
         yield label, {"secret": variant}
 
 
