@@ -1,9 +1,9 @@
 """How a SigV4 signature is made: one frozen config, fields named after what they change.
 
 `rules_for()` is the one place that decides which rules a service applies (S3's or the generic
-ones, the payload line of each variant); `SigV4Config.s3()` and `SigV4Config.generic()` are only
-named presets of it. The vector `context.json` keys map one-to-one onto the fields (see
-`sigkit.vectors`).
+ones, the payload line of each variant); `SigV4Config.s3()` is a named preset of it and
+`SigV4Config.generic()` the generic rules under any service name. The vector `context.json`
+keys map one-to-one onto the fields (see `sigkit.vectors`).
 """
 
 from __future__ import annotations
