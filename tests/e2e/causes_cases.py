@@ -289,6 +289,32 @@ curl -sS -v \
   "$SIGKIT_ENDPOINT/${bucket}/${file}?acl"
 """
 
+RECIPE_GET_RESPONSE_TYPE = r"""
+# GET with a response-content-type override the resource signed leaves out.
+resource="/${bucket}/${file}"
+stringToSign="GET\n\n\n${dateValue}\n${resource}"
+signature=`echo -en ${stringToSign} | openssl sha1 -hmac ${s3Secret} -binary | base64`
+curl -sS -v \
+  -H "Date: ${dateValue}" \
+  -H "Authorization: AWS ${s3Key}:${signature}" \
+  "$SIGKIT_ENDPOINT/${bucket}/${file}?response-content-type=text%2Fplain"
+"""
+
+RECIPE_PUT_MD5_UNSIGNED = r"""
+# The docs' PUT recipe (Content-MD5 line empty) with a Content-MD5 header added to the upload.
+resource="/${bucket}/${file}"
+contentType="application/octet-stream"
+md5=`openssl md5 -binary < "${file}" | base64`
+stringToSign="PUT\n\n${contentType}\n${dateValue}\n${resource}"
+signature=`echo -en ${stringToSign} | openssl sha1 -hmac ${s3Secret} -binary | base64`
+curl -sS -v -X PUT -T "${file}" \
+  -H "Date: ${dateValue}" \
+  -H "Content-Type: ${contentType}" \
+  -H "Content-MD5: ${md5}" \
+  -H "Authorization: AWS ${s3Key}:${signature}" \
+  "$SIGKIT_ENDPOINT/${bucket}/${file}"
+"""
+
 RECIPE_GET_NO_DATE = r"""
 # The date signed, the -H "Date: ..." line left out.
 resource="/${bucket}/${file}"
@@ -573,6 +599,12 @@ CASES: list[Case] = [
     Case(
         "content-type-md5", "openssl-recipe-curl-data-adds-type", recipe(RECIPE_PUT_DATA), rgw=True
     ),
+    Case(
+        "content-type-md5",
+        "openssl-recipe-md5-not-signed",
+        recipe(RECIPE_PUT_MD5_UNSIGNED),
+        rgw=True,
+    ),
     Case("query-encoding", "curl-plus-in-query", curl_plus_query, rgw=True),
     Case("path-encoding", "curl-plus-in-path", curl_plus_path, rgw=True),
     Case("query-order", "curl-unsorted", curl_unsorted_query, rgw=True),
@@ -635,6 +667,12 @@ CASES: list[Case] = [
         "session-token", "botocore-token-added-unsigned", boto_token_added_unsigned, serve="token"
     ),
     Case("v2-subresource", "openssl-recipe-acl-left-out", recipe(RECIPE_GET_ACL), rgw=True),
+    Case(
+        "v2-subresource",
+        "openssl-recipe-response-type-left-out",
+        recipe(RECIPE_GET_RESPONSE_TYPE),
+        rgw=True,
+    ),
     Case("signature-version", "raw-v2-signature-in-v4", raw_v2_signature_in_v4, rgw=True),
     Case("method", "presigned-get-curl-put", presigned_get_used_for_put, rgw=True),
     Case("v2-date", "openssl-recipe-no-date", recipe(RECIPE_GET_NO_DATE), rgw=True),
