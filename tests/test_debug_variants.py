@@ -556,6 +556,26 @@ def test_secret_whitespace_or_quotes(used: str, how: str) -> None:
     assert evidence.endswith(seen["canonical_request"])
 
 
+def test_v2_signature_in_a_sigv4_header() -> None:
+    """Hand-made: botocore's SigV4 request carrying botocore's V2 signature of the same URL."""
+    v2_seen, _ = boto(V2(creds()), "https://s3.amazonaws.com/bucket/k")
+    _, sent = boto(S3V4(creds(), "s3", "us-east-1"), "https://s3.amazonaws.com/bucket/k")
+    auth = re.sub(
+        r"Signature=\w+", "Signature=" + v2_seen["signature"], sent.header("authorization") or ""
+    )
+    received = rewritten(sent, "Authorization", auth)
+    finding = find_variant(received, CREDS, WHEN, S3, v2_seen["signature"])
+    evidence = certain(finding, "signature-version")
+    assert evidence.endswith("V2 string to sign was:\n" + v2_seen["string_to_sign"])
+
+
+def test_sigv4_signature_in_a_v2_header() -> None:
+    seen, sent = boto(S3V4(creds(), "s3", "us-east-1"), "https://s3.amazonaws.com/bucket/k")
+    received = rewritten(sent, "Authorization", f"AWS {KEY}:{seen['signature']}")
+    finding = find_variant_v2(received, CREDS, WHEN, S3V2Config(), seen["signature"])
+    assert "is a SigV4 signature" in certain(finding, "signature-version")
+
+
 # --- nothing reproduces: said plainly, bounded -----------------------------------------------
 
 

@@ -62,7 +62,7 @@ from sigkit.sigv4.signer import (
     signing_key,
     string_to_sign,
 )
-from sigkit.timefmt import EPOCH, amz_date, check_utc, parse_time
+from sigkit.timefmt import EPOCH, amz_date, check_utc, http_date, parse_time
 
 BUDGET_SECONDS = 0.8  # the whole search answers within a second
 SKEW_SECONDS = 900  # AWS's 15 minutes either way
@@ -123,6 +123,7 @@ HOST_REGIONS = (
     ("storage.googleapis.com", "auto"),
 )
 _REGION_LABEL = re.compile(r"[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d+\Z")
+_HEX64 = re.compile(r"[0-9a-fA-F]{64}\Z")
 _NOT_A_SERVICE = frozenset({"dualstack", "amazonaws", "com", "cn", "fips", "www", "api", "aws"})
 
 
@@ -792,6 +793,9 @@ def search_v4(
     if signed is not None:
         sent = frozenset(n.lower() for n, _ in signed_request.headers)
         unsigned = sent - signed | {"authorization"}
+    if not _HEX64.match(observed_signature.strip()):
+        found, tried = _v2_in_v4(signed_request, credentials, stamp, observed_signature.strip())
+        return _report(found, tried, started, True)
     observed = observed_signature.strip().lower()
     base = Candidate(
         cause="",
@@ -835,6 +839,50 @@ def search_v4(
                 )
                 return _report(Finding(cause, evidence, certain=True), tried, started, True)
     return _report(None, tried, started, True)
+
+
+def _is_sha1_base64(text: str) -> bool:
+    try:
+        return len(base64.b64decode(text, validate=True)) == 20
+    except ValueError:
+        return False
+
+
+def _v2_in_v4(
+    request: Request, credentials: Credentials, stamp: str, observed: str
+) -> tuple[Finding | None, int]:
+    """A signature that is no SigV4 signature in a SigV4 request: an S3 V2 one (base64
+    HMAC-SHA1) is this cause by its shape; its string to sign is shown when the request with
+    its x-amz-* headers, or without them and dated at X-Amz-Date (a second either way),
+    reproduces it."""
+    if not _is_sha1_base64(observed):
+        return None, 1
+    bare = Credentials(credentials.access_key_id, credentials.secret_access_key)
+    options = [request]
+    try:
+        signed_at = parse_time(stamp)
+    except SigkitError:
+        signed_at = None
+    if signed_at is not None:
+        plain = tuple(h for h in request.headers if not h[0].lower().startswith("x-amz-"))
+        for seconds in (0, -1, 1):
+            date = http_date(signed_at + timedelta(seconds=seconds))
+            dated = _request(request, headers=(*plain, ("Date", date)))
+            if dated is not None:
+                options.append(dated)
+    evidence = (
+        f"the signature sent with AWS4-HMAC-SHA256, {observed}, is an S3 V2 signature (base64 "
+        "HMAC-SHA1), not SigV4's 64 hex digits"
+    )
+    for tried, option in enumerate(options, start=1):
+        try:
+            result = sign_v2(option, bare, signed_at or EPOCH, S3V2Config())
+        except SigkitError:
+            continue
+        if _same(result.signature, observed):
+            evidence += f"; the client's V2 string to sign was:\n{result['string_to_sign']}"
+            return Finding("signature-version", evidence, certain=True), tried
+    return Finding("signature-version", evidence, certain=True), len(options)
 
 
 def _same(computed: str, observed: str) -> bool:
@@ -1203,6 +1251,13 @@ def search_v2(
     if "%" in observed:
         observed = percent_decode(observed).decode("ascii", "replace")
     observed = observed.replace(" ", "+")
+    if _HEX64.match(observed):
+        evidence = (
+            f"the signature sent as S3 V2, {observed}, is a SigV4 signature (64 hex digits), "
+            "not V2's base64 HMAC-SHA1"
+        )
+        finding = Finding("signature-version", evidence, certain=True)
+        return SearchReport(finding, 0, time.perf_counter() - started, True)
     search = _V2Search(
         V2Candidate("", "as given", "", "", "", "", "", "", credentials.secret_access_key),
         signed_request,
