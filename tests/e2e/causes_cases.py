@@ -357,6 +357,21 @@ def curl_plus_path(t: Target) -> Made:
     return curl_v4(t, t.url(f"/{BUCKET}/a+b.txt"))
 
 
+def curl_reserved_in_path(t: Target) -> Made:
+    # curl 7.88 signs the path as sent: '*', '(' and ')' raw, which S3 encodes (%2A %28 %29).
+    return curl_v4(t, t.url(f"/{BUCKET}/a*b(1).txt"))
+
+
+def boto_meta_value_changed(t: Target) -> Made:
+    # A signed x-amz-meta-* value rewritten to another word after signing.
+    def change(request: Any, **_: Any) -> None:
+        rc.set_header(request, "x-amz-meta-color", "blue")
+
+    return boto_call(
+        t, "PutObject", {**PUT_TEXT[1], "Metadata": {"color": "red"}}, before_send=change
+    )
+
+
 def curl_unsorted_query(t: Target) -> Made:
     return curl_v4(t, t.url(f"/{BUCKET}?prefix=a&delimiter=%2F"))
 
@@ -565,6 +580,11 @@ SERVER_CANNOT_SEE = (
     "verify and serve-xml are left out: a parameter dropped before sending leaves no trace in "
     "what the server receives"
 )
+ARBITRARY_VALUE = (
+    "verify and serve-xml are left out: a signed value changed to an arbitrary other value "
+    "cannot be told from a wrong secret by the server, which never saw the value signed; "
+    "against RGW (no canonical request in its answer) no source shows both values"
+)
 PROXY_UNSEEN = (
     "explain-log against RGW is left out: the Host rewrite happens in a proxy after the client "
     "logged the request, and RGW's answer holds no canonical request"
@@ -587,6 +607,15 @@ CASES: list[Case] = [
         rgw_paths=("verify",),
         note=LOG_HIDES_MUTATION,
     ),
+    Case(
+        "header-changed",
+        "botocore-meta-value-changed",
+        boto_meta_value_changed,
+        rgw=True,
+        paths=("explain-log",),
+        rgw_paths=(),
+        note=ARBITRARY_VALUE,
+    ),
     Case("content-type-md5", "openssl-recipe-type-not-sent", recipe(RECIPE_PUT_NO_TYPE), rgw=True),
     Case(
         "content-type-md5",
@@ -607,6 +636,7 @@ CASES: list[Case] = [
     ),
     Case("query-encoding", "curl-plus-in-query", curl_plus_query, rgw=True),
     Case("path-encoding", "curl-plus-in-path", curl_plus_path, rgw=True),
+    Case("path-encoding", "curl-reserved-in-path", curl_reserved_in_path, rgw=True),
     Case("query-order", "curl-unsorted", curl_unsorted_query, rgw=True),
     Case("empty-query-value", "curl-bare-acl", curl_bare_acl, rgw=True),
     Case(
