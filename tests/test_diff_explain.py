@@ -220,10 +220,13 @@ def test_explain_without_request_is_no_data(capsys: pytest.CaptureFixture[str]) 
         text=True,
         check=False,
     )
-    assert code.returncode == 2
+    # The body says SignatureDoesNotMatch: refused, never no-data or match, and it says what
+    # sigkit would need to tell why.
+    assert code.returncode == 1
     doc = json.loads(code.stdout)
-    assert doc["verdict"] == "no-data"
+    assert doc["verdict"] == "refused"
     assert doc["findings"] == []
+    assert any("request as sent" in need for need in doc["needs"])
 
 
 def test_diff_input_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -236,5 +239,6 @@ def test_diff_input_errors(capsys: pytest.CaptureFixture[str], tmp_path: Path) -
 def test_piped_output_is_plain(capsys: pytest.CaptureFixture[str]) -> None:
     xml = FIXTURES / "synthetic-aws-shaped-SignatureDoesNotMatch-host-rewritten.xml"
     code, out, _ = run(capsys, "diff", str(xml), str(xml))
-    assert code == 0
+    assert code == 1  # identical steps, but the answer shows the request refused: never a match
+    assert "verdict: refused" in out
     assert "\x1b[" not in out

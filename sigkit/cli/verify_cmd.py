@@ -4,20 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from sigkit.cli.common import resolve_credentials
-from sigkit.debug.investigate import received
-from sigkit.debug.model import Finding
+from sigkit.debug.investigate import investigate, server_time
+from sigkit.debug.model import Observation
+from sigkit.debug.report import Report, load
+from sigkit.debug.sources_common import request_fields
 from sigkit.errors import InputError
 from sigkit.http import Request, parse_request_text
 from sigkit.timefmt import parse_time
-from sigkit.verify import VerifyResult, verify_request
 
 MAX_INPUT = 64 << 20  # a capture larger than this is not a single request
 
@@ -35,50 +34,31 @@ EXAMPLE_REQUEST = (
 )
 
 
-def _load(source: str, hint: str | None) -> Request:
-    """A presigned URL as given, else a file (``-`` for stdin): raw HTTP request text, a curl
-    -v / --trace-ascii capture or a URL (read by sigkit.debug.sources when installed)."""
-    if source.startswith(("http://", "https://")):
-        data = source.encode("utf-8", "surrogateescape")
-    elif source == "-":
-        data = sys.stdin.buffer.read(MAX_INPUT + 1)
-    else:
-        try:
-            with Path(source).open("rb") as stream:
-                data = stream.read(MAX_INPUT + 1)
-        except OSError as exc:
-            raise InputError(source, exc.strerror or str(exc)) from None
-    if len(data) > MAX_INPUT:
-        raise InputError(source, f"larger than {MAX_INPUT} bytes")
-    try:
-        from sigkit.debug.sources import read_source
-    except ImportError:
-        if data.lstrip().startswith((b"http://", b"https://")):
-            return Request.from_url("GET", data.decode("utf-8", "replace").strip())
-        return parse_request_text(data, source=source)
-    name = "URL" if source.startswith(("http://", "https://")) else source
-    for observation in read_source(data, hint=hint, name=name):
-        if observation.party == "client" and observation.request is not None:
-            return observation.request
-    raise InputError(source, "holds no request as the client sent it")
+def _client(request: Request) -> Observation:
+    return Observation(
+        "raw-http", "client", request=request, where="line 1", **request_fields(request)
+    )
 
 
-def render(outcome: VerifyResult, findings: Sequence[Finding] = ()) -> str:
-    """Plain text: verdict, problems, findings, then what we computed."""
-    lines = [f"verdict: {outcome.verdict}"]
-    if outcome.algorithm:
+def render(report: Report) -> str:
+    """Plain text: verdict, S3's refusal, the causes, then what we computed."""
+    outcome = report.verification
+    lines = [f"verdict: {report.verdict}"]
+    if outcome is not None and outcome.algorithm:
         lines.append(f"algorithm: {outcome.algorithm} ({outcome.variant})")
-    if outcome.access_key_id:
+    if outcome is not None and outcome.access_key_id:
         lines.append(f"access key: {outcome.access_key_id}")
-    for problem in outcome.problems:
+    for problem in outcome.problems if outcome is not None else ():
         cause = f" [{problem.cause}]" if problem.cause else ""
         lines.append(f"problem: {problem.code}{cause}: {problem.message}")
         lines.extend(f"  {name}: {value}" for name, value in problem.details)
-    for finding in findings:
+    lines.extend(f"refused: {r}" for r in report.refusals)
+    for finding in report.findings:
         how = "certain" if finding.certain else "likely"
         lines.append(f"cause: {finding.cause} ({how}): {finding.evidence}")
         lines.append(f"fix [{finding.cause}]: {finding.fix}")
-    data = outcome.to_dict()
+    lines.extend(f"to tell more: {n}" for n in report.needs)
+    data = outcome.to_dict() if outcome is not None else {}
     for key in ("signature_provided", "signature_computed"):
         if data.get(key):
             lines.append(f"{key.replace('_', ' ')}: {data[key]}")
@@ -145,16 +125,21 @@ def verify(
     SOURCE is the request as the server received it: a presigned URL, raw HTTP request text,
     curl -v / --trace-ascii / --trace output, or an AWS CLI / botocore --debug log (the first
     request). An S3 error body holds no request: give it to 'sigkit explain'.
-    Exit status 0 when it matches, 1 when not."""
+    Every other thing the source shows is evidence too: a log's or curl output's answer from the
+    server (its code, its Date as the server's time when --now is not given).
+    Exit status 0 when it matches, 1 when not (or when the source shows it refused)."""
     if example:
         if source is not None:
             raise InputError("--example", "the example is a whole request; drop SOURCE")
-        request = parse_request_text(EXAMPLE_REQUEST, source="example")
+        observations = [_client(parse_request_text(EXAMPLE_REQUEST, source="example"))]
         now = now or "20130524T000000Z"
     elif source is None:
         raise InputError("SOURCE", "give a presigned URL or a request file ('-' for stdin)")
     else:
-        request = _load(source, hint)
+        observations = load(source, hint=hint)
+    sent = [o for o in observations if o.party == "client" and o.request is not None]
+    if not sent:
+        raise InputError(str(source), "holds no request as the client sent it")
     env: dict[str, str] | None = {} if example else None
     resolved = resolve_credentials(
         access_key,
@@ -164,26 +149,37 @@ def verify(
         profile=profile,
         region=region,
         read_files=not example,
+        access_key_from_source=True,
     )
-    when = parse_time(now, field="--now") if now else datetime.now(UTC)
+    credentials = resolved.for_access_key(sent[-1].access_key_id)
+    # The server's time: --now, else what its answer in the source says, else this clock.
+    when = parse_time(now, field="--now") if now else None
+    if when is None:
+        when = server_time([o for o in observations if o.party == "server"])[0]
+    when = when or datetime.now(UTC)
     # The server's region: --region, else AWS_REGION, AWS_DEFAULT_REGION, the profile's.
     region = resolved.region.value if resolved.region is not None else None
-    outcome = verify_request(
-        request,
-        resolved.credentials,
-        when,
-        skew=timedelta(seconds=skew),
+    report = investigate(
+        *observations,
+        credentials=credentials,
+        now=when,
         region=region,
         service=service,
+        skew=timedelta(seconds=skew),
     )
-    findings = received(request, outcome, resolved.credentials, when)
+    outcome = report.verification
     if as_json:
-        print(
-            json.dumps({**outcome.to_dict(), "findings": [f.to_dict() for f in findings]}, indent=2)
+        data: dict[str, object] = dict(outcome.to_dict()) if outcome is not None else {}
+        data.update(
+            verdict=report.verdict,
+            findings=[f.to_dict() for f in report.findings],
+            refusals=list(report.refusals),
+            needs=list(report.needs),
         )
+        print(json.dumps(data, indent=2))
     else:
-        sys.stdout.write(render(outcome, findings))
-    code = 0 if outcome.verdict == "match" else 1
+        sys.stdout.write(render(report))
+    code = report.exit_code
     if code:
         raise typer.Exit(code)
     return code

@@ -297,6 +297,7 @@ def investigate(
         refusals=tuple(refusals),
         needs=tuple(dict.fromkeys(needs)),
         server_time=when.isoformat() if when is not None else None,
+        verification=outcome,
     )
     return report
 

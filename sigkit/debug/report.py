@@ -18,6 +18,7 @@ from sigkit.debug.diagnose import Verdict
 from sigkit.debug.model import Finding, Observation
 from sigkit.debug.sources import read_bounded, read_source
 from sigkit.errors import InputError
+from sigkit.verify import VerifyResult
 
 STEPS = (
     ("canonical_request", "canonical request"),
@@ -91,6 +92,7 @@ class Report:
     refusals: tuple[str, ...] = ()  # every source's evidence that the request was refused
     needs: tuple[str, ...] = ()  # what else sigkit would need to tell more
     server_time: str | None = None  # the server's time used for time checks, if known
+    verification: VerifyResult | None = None  # the request as sent, checked as a server would
 
     @property
     def exit_code(self) -> int:
@@ -145,6 +147,7 @@ class Report:
             "refusals": list(self.refusals),
             "needs": list(self.needs),
             "server_time": self.server_time,
+            "verification": self.verification.to_dict() if self.verification else None,
             "message": self.message or None,
             "summary": self.summary(),
             **self.extra,
