@@ -189,6 +189,20 @@ def aws_wrong_secret(t: Target) -> Made:
     )  # fmt: skip
 
 
+def aws_s3_cp_wrong_secret(t: Target) -> Made:
+    # `aws s3 cp FILE s3://bucket/key` (an upload: PutObject, whose answer has a body).
+    path = Path(t.home) / "upload.txt"
+    path.write_bytes(b"hello")
+    proc = rc.run_aws(
+        t.home,
+        ["s3", "cp", str(path), f"s3://{BUCKET}/key.txt", "--endpoint-url", t.base],
+        AWS_ACCESS_KEY_ID=t.key,
+        AWS_SECRET_ACCESS_KEY="not-the-secret-" + t.secret[:8],
+        AWS_DEFAULT_REGION=t.region,
+    )
+    return Made(proc.stderr + proc.stdout, "awscli")
+
+
 def curl_wrong_secret(t: Target) -> Made:
     return curl_v4(t, t.url(f"/{BUCKET}/key.txt"), secret="not-the-secret-" + t.secret[:8])
 
@@ -593,6 +607,7 @@ PROXY_UNSEEN = (
 CASES: list[Case] = [
     Case("wrong-secret", "botocore", boto_wrong_secret, rgw=True),
     Case("wrong-secret", "awscli", aws_wrong_secret, rgw=True, awscli_line=True),
+    Case("wrong-secret", "awscli-s3-cp", aws_s3_cp_wrong_secret, rgw=True, awscli_line=True),
     Case("wrong-secret", "curl", curl_wrong_secret, rgw=True),
     Case("secret-whitespace", "botocore-newline", boto_secret_newline, rgw=True),
     Case("secret-whitespace", "awscli-cr", aws_secret_cr, awscli_line=True),
@@ -1060,7 +1075,7 @@ def check_serve_xml(o: Outcome) -> None:
     if entry.get("cause") != o.case.cause or not isinstance(entry.get("certain"), bool):
         problems.append(f"serve's log line: {entry or None}")
     if o.case.awscli_line and o.made is not None and o.made.log is not None:
-        lines = [x for x in o.made.log.splitlines() if x.startswith("An error occurred (")]
+        lines = [x for x in o.made.log.splitlines() if "An error occurred (" in x]
         if not lines or f"sigkit: {o.case.cause} (" not in lines[-1]:
             problems.append(f"the AWS CLI's error line: {lines[-1][:300] if lines else None!r}")
     assert not problems, f"{'; '.join(problems)}\n{body[:1200]}"
