@@ -500,31 +500,42 @@ class CliResult:
 class SigkitPool:
     """`sigkit` calls in long-lived workers; `run_all` spreads a batch over them."""
 
+    TIMEOUT = 60.0  # seconds for one call; a call that hangs is a failure, not a hung run
+
     def __init__(self, home: str, workers: int = 3) -> None:
         env = clean_env(home)
         for name in ("AWS_MAX_ATTEMPTS", "AWS_RETRY_MODE"):
             env.pop(name)
         env["PYTHONHASHSEED"] = "0"
-        self._procs = [
-            subprocess.Popen(
-                [sys.executable, "-c", _WORKER],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-                env=env,
-                cwd=home,
-            )
-            for _ in range(workers)
-        ]
+        self._env, self._home = env, home
+        self._procs = [self._start() for _ in range(workers)]
 
-    def _run(self, proc: subprocess.Popen[str], argv: list[str]) -> CliResult:
+    def _start(self) -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-c", _WORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=self._env,
+            cwd=self._home,
+        )
+
+    def _run(self, slot: int, argv: list[str]) -> CliResult:
+        proc = self._procs[slot]
         assert proc.stdin is not None and proc.stdout is not None
         proc.stdin.write(json.dumps(argv) + "\n")
         proc.stdin.flush()
-        line = proc.stdout.readline()
-        if not line:
-            return CliResult(tuple(argv), 98, "", "the sigkit worker died")
-        data = json.loads(line)
+        answer: list[str] = []
+        reader = threading.Thread(target=lambda: answer.append(proc.stdout.readline()))  # type: ignore[union-attr]
+        reader.start()
+        reader.join(self.TIMEOUT)
+        if reader.is_alive() or not answer or not answer[0]:
+            proc.kill()
+            proc.wait()
+            self._procs[slot] = self._start()
+            why = f"no answer within {self.TIMEOUT:.0f} s" if reader.is_alive() else "it died"
+            return CliResult(tuple(argv), 98, "", f"the sigkit worker: {why}")
+        data = json.loads(answer[0])
         return CliResult(tuple(argv), int(data["code"]), data["out"], data["err"])
 
     def run_all(self, batch: list[list[str]]) -> list[CliResult]:
@@ -532,15 +543,15 @@ class SigkitPool:
         lock = threading.Lock()
         queue = list(enumerate(batch))
 
-        def work(proc: subprocess.Popen[str]) -> None:
+        def work(slot: int) -> None:
             while True:
                 with lock:
                     if not queue:
                         return
                     index, argv = queue.pop(0)
-                results[index] = self._run(proc, argv)
+                results[index] = self._run(slot, argv)
 
-        threads = [threading.Thread(target=work, args=(p,)) for p in self._procs]
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(len(self._procs))]
         for thread in threads:
             thread.start()
         for thread in threads:
