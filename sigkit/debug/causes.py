@@ -218,6 +218,7 @@ REGISTRY: tuple[Cause, ...] = (
         "An API Gateway request signed for 'apigateway' instead of 'execute-api'.",
         answers=(
             ("AuthorizationHeaderMalformed", "service"),
+            ("AuthorizationQueryParametersError", "incorrect service"),
             ("", "credential should be scoped to correct service"),
         ),
         variants="when the request shows no scope: the service read from the host (alone, and "
@@ -257,7 +258,11 @@ REGISTRY: tuple[Cause, ...] = (
         "sooner (Yandex Object Storage allows 30 days)",
         "X-Amz-Expires is above 604800 or not a positive number.",
         "`aws s3 presign --expires-in 1209600`.",
-        answers=(("AuthorizationQueryParametersError", "less than a week"),),
+        answers=(
+            ("AuthorizationQueryParametersError", "less than a week"),
+            ("AuthorizationQueryParametersError", "x-amz-expires should be a number"),
+            ("AuthorizationQueryParametersError", "x-amz-expires must be non-negative"),
+        ),
     ),
     Cause(
         "scope-date",
@@ -266,7 +271,11 @@ REGISTRY: tuple[Cause, ...] = (
         "The scope's date differs from the first eight digits of X-Amz-Date, or the signature "
         "is reproduced with a key derived for the previous or next day.",
         "A scope built from the local date just after midnight in UTC+2.",
-        answers=(("", "credential should be scoped to a valid date"),),
+        answers=(
+            ("AuthorizationHeaderMalformed", "invalid credential date"),
+            ("AuthorizationQueryParametersError", "invalid credential date"),
+            ("", "credential should be scoped to a valid date"),
+        ),
         variants="the key derived for the previous or next day while the scope says X-Amz-Date's "
         "day; when the request shows no scope, the whole scope a day off",
     ),

@@ -67,10 +67,22 @@ def received(
 
     A refusal with a stated cause (time, token, scope, unsigned header ...) is certain; a bare
     SignatureDoesNotMatch is searched with the catalogued variants when the secret is known."""
-    findings = [Finding(p.cause, p.message, certain=True) for p in outcome.problems if p.cause]
+    findings = [
+        Finding(p.cause, p.message, certain=True)
+        for p in outcome.problems
+        if p.cause
+    ]
     bare = [p.code for p in outcome.problems] == ["SignatureDoesNotMatch"]
     provided = outcome.signature_provided
-    if bare and credentials is not None and provided:
+    if bare and provided:
+        # A signature of the other algorithm's shape says it all; no search needed.
+        shape = one_view(
+            Observation(
+                "verify", "server", algorithm=outcome.algorithm, signature_provided=provided
+            )
+        )
+        findings += [f for f in shape if f.cause == "signature-version"]
+    if bare and credentials is not None and provided and not findings:
         from sigkit.debug.variants import find_variant, find_variant_v2
 
         found: Finding | None = None
