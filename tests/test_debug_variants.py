@@ -11,12 +11,14 @@ botocore signs, its own logged canonical request / string to sign is the expecte
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import hashlib
 import os
 import re
 import shutil
 import socket
+import string
 import subprocess
 import threading
 from pathlib import Path
@@ -33,6 +35,8 @@ from botocore.auth import (  # type: ignore[import-untyped]
 )
 from botocore.awsrequest import AWSRequest  # type: ignore[import-untyped]
 from botocore.credentials import Credentials as BotoCredentials  # type: ignore[import-untyped]
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
 
 from sigkit import Credentials, Request, S3V2Config, SigV4Config
 from sigkit.debug import causes
@@ -47,6 +51,7 @@ from sigkit.debug.variants import (
     search_v2,
     search_v4,
 )
+from sigkit.errors import SigkitError
 from sigkit.http import parse_request_text
 from sigkit.sigv4.config import EMPTY_SHA256
 
@@ -838,3 +843,64 @@ def test_every_cause_with_variants_text_has_a_generator_and_back() -> None:
     generated = {cause for cause, _ in V4_GENERATORS + V2_GENERATORS}
     described = {cause.id for cause in causes.REGISTRY if cause.variants}
     assert described == generated
+
+
+# --- bad input: a report or an InputError, never a traceback --------------------------------
+
+_TEXT = st.text(alphabet=string.printable.replace("\r", "").replace("\n", ""), max_size=40)
+
+
+_AUTH = st.one_of(
+    _TEXT,
+    st.builds(
+        "AWS4-HMAC-SHA256 Credential={}, SignedHeaders={}, Signature={}".format,
+        _TEXT,
+        _TEXT,
+        _TEXT,
+    ),
+    st.builds("AWS {}:{}".format, _TEXT, _TEXT),
+)
+_QUERY = st.one_of(
+    st.none(),
+    _TEXT,
+    st.builds(
+        "X-Amz-Credential={}&X-Amz-Date={}&X-Amz-SignedHeaders={}&X-Amz-Signature={}&{}".format,
+        _TEXT,
+        _TEXT,
+        _TEXT,
+        _TEXT,
+        _TEXT,
+    ),
+    st.builds("AWSAccessKeyId=k&Signature={}&Expires={}&{}".format, _TEXT, _TEXT, _TEXT),
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(auth=_AUTH, query=_QUERY, header=_TEXT, signature=_TEXT, v2=st.booleans())
+@example(  # a scope date that is no date
+    auth="AWS4-HMAC-SHA256 Credential=k/2026XXXX/r/s/aws4_request, SignedHeaders=host, Signature=x",
+    query=None,
+    header="20261124T120000Z",
+    signature="0" * 64,
+    v2=False,
+)
+@example(  # a presigned credential that is no UTF-8
+    auth="",
+    query="X-Amz-Credential=%FF%FE/20261124/r/s/aws4_request&X-Amz-Signature=0",
+    header="20261124T120000Z",
+    signature="0" * 64,
+    v2=False,
+)
+def test_any_input_gives_a_report_or_an_input_error(
+    auth: str, query: str | None, header: str, signature: str, v2: bool
+) -> None:
+    headers = [("Authorization", auth), ("x-amz-date", header), ("Content-Type", header)]
+    try:
+        request = Request("GET", "/b/k", query, tuple(headers), scheme="http", authority="h:1")
+    except SigkitError:
+        return
+    search = search_v2 if v2 else search_v4
+    config: Any = S3V2Config() if v2 else S3
+    with contextlib.suppress(SigkitError):
+        report = search(request, CREDS, WHEN, config, signature, budget=0.05)
+        assert report.finding is None or report.finding.cause in causes.IDS

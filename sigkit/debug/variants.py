@@ -631,7 +631,10 @@ def _dropped_and_payload(s: _V4Search) -> Iterator[Change]:
 @_v4("scope-date")
 def _key_dates(s: _V4Search) -> Iterator[Change]:
     date, region, service = s.base.scope
-    day = datetime.strptime(date, "%Y%m%d")
+    try:
+        day = datetime.strptime(date, "%Y%m%d")
+    except ValueError:  # not a date: nothing a day off to try
+        return
     for delta in (-1, 1):
         other = (day + timedelta(days=delta)).strftime("%Y%m%d")
         yield (
@@ -721,8 +724,8 @@ def _observed(
     pairs = dict((n, v or "") for n, v in parse_query(request.query or ""))
     if "X-Amz-Signature" in pairs:
         stamp = pairs.get("X-Amz-Date") or amz_date(check_utc(when))
-        credential = percent_decode(pairs.get("X-Amz-Credential", "")).decode()
-        signed = percent_decode(pairs.get("X-Amz-SignedHeaders", "")).decode()
+        credential = percent_decode(pairs.get("X-Amz-Credential", "")).decode("utf-8", "replace")
+        signed = percent_decode(pairs.get("X-Amz-SignedHeaders", "")).decode("utf-8", "replace")
         request = request.with_query(_query_without(request.query, frozenset({"X-Amz-Signature"})))
     else:
         auth = request.header("authorization")
@@ -894,7 +897,7 @@ def _guarded(changes: Iterator[Change]) -> Iterator[Change]:
     """A generator's changes until it meets input the core refuses (the rest are skipped)."""
     try:
         yield from changes
-    except SigkitError:
+    except (SigkitError, ValueError):
         return
 
 
