@@ -302,6 +302,24 @@ def test_curl_788_upload_signs_the_query_as_sent_and_the_empty_hash(tmp_path: Pa
 
 
 @needs_curl
+@pytest.mark.parametrize(
+    ("target", "cause", "query"),
+    [
+        ("/bucket/a+b", "path-encoding", ""),
+        ("/bucket/a+b?z=1&b=c+d", "query-encoding", "z=1&b=c+d"),
+    ],
+)
+def test_curl_788_upload_to_a_path_with_a_plus(
+    tmp_path: Path, target: str, cause: str, query: str
+) -> None:
+    upload = tmp_path / "file.txt"
+    upload.write_bytes(b"hello\n")
+    sent, _ = curl(target, "-T", str(upload))
+    evidence = certain(search_v4(sent, CREDS, curl_time(sent), S3, v4_signature(sent)), cause)
+    assert evidence.endswith(curl_canonical(sent, "PUT", "/bucket/a+b", query, EMPTY_SHA256))
+
+
+@needs_curl
 def test_curl_signs_an_expect_header_it_does_not_send(tmp_path: Path) -> None:
     upload = tmp_path / "file.txt"
     upload.write_bytes(b"abc")

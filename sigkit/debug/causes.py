@@ -120,8 +120,8 @@ REGISTRY: tuple[Cause, ...] = (
         "curl 7.88 `--aws-sigv4` with `?prefix=a+b`: curl signs `prefix=a+b` as sent, S3 reads "
         "a space.",
         variants="'+' read as a space or as %2B; the query signed exactly as sent (curl before "
-        "8.3), alone, with the path as sent or with another payload line (curl 7.88 "
-        "-T); each pair kept as sent but sorted (botocore given a raw URL); the query "
+        "8.3), alone, with the path as sent, with another payload line (curl 7.88 -T) "
+        "or both; each pair kept as sent but sorted (botocore given a raw URL); the query "
         "encoded twice; %2B decoded, then read as a space (curl 8 before 8.19)",
     ),
     Cause(
@@ -133,7 +133,8 @@ REGISTRY: tuple[Cause, ...] = (
         "path encoded once instead of twice (or back), normalised, decoded, or signed as sent.",
         "botocore's SigV4Auth (double encoding) used for S3 on a key with a space.",
         variants="encoded once instead of twice (or back), normalised (or not), signed decoded, "
-        "signed exactly as sent (curl before 8.9), a raw '+' read as a space or as %2B",
+        "signed exactly as sent (curl before 8.9), alone or with another payload line (curl "
+        "7.88 -T), a raw '+' read as a space or as %2B",
     ),
     Cause(
         "query-order",

@@ -589,12 +589,13 @@ def _curl_788_pairs(s: _V4Search) -> Iterator[Change]:
     raw = request.query
     if not raw or raw == s.query:
         return
-    if request.path != s.uri:
+    path = request.path if request.path != s.uri else None
+    if path is not None:
         yield (
             "the query and the path signed exactly as sent (curl before 8.3)",
             {
                 "query": raw,
-                "uri": request.path,
+                "uri": path,
             },
         )
     for value in _body_hashes(request):
@@ -603,6 +604,26 @@ def _curl_788_pairs(s: _V4Search) -> Iterator[Change]:
                 f"the query signed exactly as sent and payload line {value} (curl 7.88 -T)",
                 {
                     "query": raw,
+                    "payload": value,
+                },
+            )
+            if path is not None:
+                what = f"the query and the path signed as sent and payload line {value} (curl 7.88)"
+                yield what, {"query": raw, "uri": path, "payload": value}
+
+
+@_v4("path-encoding")
+def _curl_path_and_payload(s: _V4Search) -> Iterator[Change]:
+    """curl 7.88 ``-T`` to a path it signs as sent (a raw '+', '*' ...): two slips at once."""
+    request = s.base.request
+    if request.path == s.uri:
+        return
+    for value in _body_hashes(request):
+        if value != s.base.payload:
+            yield (
+                f"the path signed exactly as sent and payload line {value} (curl 7.88 -T)",
+                {
+                    "uri": request.path,
                     "payload": value,
                 },
             )
