@@ -32,6 +32,8 @@ import os
 import random
 import re
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import traceback
@@ -748,6 +750,7 @@ class Outcome:
     exchanges: list[rc.Exchange] = field(default_factory=list)
     made: Made | None = None
     error: str = ""
+    log: ServeLog | None = None
 
     @property
     def refused(self) -> rc.Exchange | None:
@@ -798,6 +801,7 @@ class Upstream:
     token: str | None
     region: str
     clock_offset: timedelta = timedelta(0)
+    log: ServeLog | None = None  # serve's JSON log lines
 
 
 def _proxy(case: Case) -> tuple[tuple[str, int], Callable[[str], str] | None]:
@@ -814,6 +818,7 @@ def run_one(case: Case, upstream: Upstream, root: Path) -> Outcome:
         case, upstream.where, upstream.key, upstream.secret, upstream.token, upstream.region,
         upstream.clock_offset, home,
     )  # fmt: skip
+    out.log = upstream.log
     listen, rewrite = _proxy(case)
     try:
         recorder = rc.Recorder(upstream.address, listen, rewrite)
@@ -865,6 +870,8 @@ def run_cases(cases: list[Case], upstreams: dict[str, Upstream], root: Path) -> 
 def _upstream_name(case: Case, upstreams: dict[str, Upstream]) -> str | None:
     if "rgw" in upstreams:
         return "rgw" if case.rgw else None
+    if "serve-cli" in upstreams:
+        return "serve-cli" if case.id in SERVE_CLI_CASES else None
     return case.serve if case.serve in upstreams else None
 
 
@@ -967,7 +974,7 @@ def serve_outcomes() -> tuple[Outcome, ...]:
             address = ("127.0.0.1", int(server.server_address[1]))
             upstreams[name] = Upstream(
                 "serve", address, creds.access_key_id, creds.secret_access_key,
-                creds.session_token, SERVE_REGION, offset,
+                creds.session_token, SERVE_REGION, offset, SERVE_LOG,
             )  # fmt: skip
         return tuple(run_cases(CASES, upstreams, _ROOT / "serve"))
 
@@ -1071,7 +1078,7 @@ def check_serve_xml(o: Outcome) -> None:
         (v for n, v in rc.response_headers(o.refused.response) if n.lower() == "x-amz-request-id"),
         "",
     )
-    entry = SERVE_LOG.entry(request_id) or {}
+    entry = (o.log.entry(request_id) if o.log is not None else None) or {}
     if entry.get("cause") != o.case.cause or not isinstance(entry.get("certain"), bool):
         problems.append(f"serve's log line: {entry or None}")
     if o.case.awscli_line and o.made is not None and o.made.log is not None:
@@ -1079,3 +1086,69 @@ def check_serve_xml(o: Outcome) -> None:
         if not lines or f"sigkit: {o.case.cause} (" not in lines[-1]:
             problems.append(f"the AWS CLI's error line: {lines[-1][:300] if lines else None!r}")
     assert not problems, f"{'; '.join(problems)}\n{body[:1200]}"
+
+
+# -- `sigkit serve` as a command ---------------------------------------------------------------
+# A few cases against the `sigkit serve` command (its --region/--service/--json options), as a
+# user starts it; the rest run against the in-process server, which is the same code.
+SERVE_CLI_CASES = (
+    "wrong-secret-awscli-s3-cp",
+    "region-curl",
+    "service-curl",
+    "unsigned-header-botocore-meta-added",
+    "query-encoding-curl-plus-in-query",
+    "v2-subresource-openssl-recipe-acl-left-out",
+    "body-changed-botocore-body-changed",
+)
+
+
+@functools.cache
+def serve_cli_outcomes() -> tuple[Outcome, ...]:
+    with _LOCK:
+        sigkit = str(Path(sys.executable).parent / "sigkit")
+        home = _ROOT / "serve-cli-home"
+        home.mkdir(parents=True, exist_ok=True)
+        argv = [sigkit, "serve", "--port", "0", "--json", "--access-key", KEY]
+        argv += ["--secret-key", SECRET, "--region", SERVE_REGION, "--service", SERVE_SERVICE]
+        proc = subprocess.Popen(
+            argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=rc.clean_env(str(home)),
+            stdin=subprocess.DEVNULL,
+        )
+        atexit.register(_stop, proc)
+        log = ServeLog()
+        started = threading.Event()
+        listening: list[str] = []
+
+        def drain(stream: Any) -> None:
+            for line in stream:
+                with contextlib.suppress(ValueError):
+                    data = json.loads(line)
+                    if isinstance(data, dict) and "listening" in data:
+                        listening.append(str(data["listening"]))
+                        started.set()
+                log.write(line)
+
+        for stream in (proc.stdout, proc.stderr):
+            threading.Thread(target=drain, args=(stream,), daemon=True).start()
+        if not started.wait(20):
+            raise RuntimeError(f"sigkit serve did not start: {log.getvalue()[-500:]}")
+        port = int(listening[0].rsplit(":", 1)[1].strip("/"))
+        upstream = Upstream(
+            "serve-cli", ("127.0.0.1", port), KEY, SECRET, None, SERVE_REGION, timedelta(0), log
+        )
+        return tuple(run_cases(CASES, {"serve-cli": upstream}, _ROOT / "serve-cli"))
+
+
+def _stop(proc: subprocess.Popen[str]) -> None:
+    with contextlib.suppress(Exception):
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@functools.cache
+def serve_cli_paths() -> PathResults:
+    return cause_paths(serve_cli_outcomes(), rgw=False)

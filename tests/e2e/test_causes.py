@@ -75,3 +75,28 @@ def test_every_cause_on_every_path() -> None:
 def test_case_ids_unique() -> None:
     ids = [case.id for case in cc.CASES]
     assert len(ids) == len(set(ids))
+
+
+@pytest.fixture(scope="module")
+def serve_cli_run() -> tuple[dict[str, cc.Outcome], cc.PathResults]:
+    outcomes = {o.case.id: o for o in cc.serve_cli_outcomes()}
+    return outcomes, cc.serve_cli_paths()
+
+
+def _cli_params() -> list[object]:
+    by_id = {case.id: case for case in cc.CASES}
+    return [
+        pytest.param(case_id, path, id=f"serve-command-{case_id}-{path}")
+        for case_id in cc.SERVE_CLI_CASES
+        for path in by_id[case_id].paths
+    ]
+
+
+@pytest.mark.parametrize(("case_id", "path"), _cli_params())
+def test_cause_named_by_serve_command(
+    case_id: str, path: str, serve_cli_run: tuple[dict[str, cc.Outcome], cc.PathResults]
+) -> None:
+    """The same, against `sigkit serve --region us-east-1 --service s3 --json` started as a
+    command (its log lines read from its output)."""
+    outcomes, results = serve_cli_run
+    cc.check_path(outcomes[case_id], path, results)

@@ -152,3 +152,16 @@ def test_the_named_refusals_are_among_them() -> None:
     assert "expired-botocore-presign-curl" in serve & rgw  # with --now
     assert "region-curl" in serve  # the wrong region against a scoped serve
     assert "wrong-secret-botocore" in serve  # serve's XML echoes SignatureProvided
+
+
+@pytest.fixture(scope="module")
+def serve_command_calls() -> dict[str, tuple[cc.Outcome, list[CliResult]]]:
+    return _run(cc.serve_cli_outcomes())
+
+
+@pytest.mark.parametrize("case_id", cc.SERVE_CLI_CASES)
+def test_no_false_match_serve_command(
+    case_id: str, serve_command_calls: dict[str, tuple[cc.Outcome, list[CliResult]]]
+) -> None:
+    assert case_id in serve_command_calls, "the scenario made no refused request"
+    _check(*serve_command_calls[case_id])
