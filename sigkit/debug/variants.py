@@ -720,7 +720,7 @@ def _services(s: _V4Search) -> Iterator[Change]:
 @_v4("clock-skew")
 def _signing_times(s: _V4Search) -> Iterator[Change]:
     request = s.base.request
-    if s.scope_known or request.header("x-amz-date") is not None:
+    if s.scope_known or _stamp_sent(request) is not None:
         return
     _, region, service = s.base.scope
     start = check_utc(s.when)
@@ -735,6 +735,20 @@ def _signing_times(s: _V4Search) -> Iterator[Change]:
                     "scope": (stamp[:8], region, service),
                 },
             )
+
+
+def _stamp_sent(request: Request) -> str | None:
+    """The signing time the request states: X-Amz-Date, else its Date (SigV4 accepts it)."""
+    sent = request.header("x-amz-date")
+    if sent is not None:
+        return sent.strip()
+    date = request.header("date")
+    if date is None:
+        return None
+    try:
+        return amz_date(parse_time(date, field="Date"))
+    except SigkitError:
+        return None
 
 
 def _observed(
@@ -752,8 +766,7 @@ def _observed(
         auth = request.header("authorization")
         parts = _authorization_parts(auth) if auth else {}
         credential, signed = parts.get("Credential", ""), parts.get("SignedHeaders", "")
-        sent_date = request.header("x-amz-date")
-        stamp = sent_date.strip() if sent_date else amz_date(check_utc(when))
+        stamp = _stamp_sent(request) or amz_date(check_utc(when))
         request = replace(
             request, headers=tuple(h for h in request.headers if h[0].lower() != "authorization")
         )
