@@ -374,8 +374,8 @@ def _valueless_bare(s: _V4Search) -> Iterator[Change]:
     if bare:
         pairs = canonical_query_pairs(raw, plus_as_space=plus)
         line = "&".join(n if not v and n in bare else f"{n}={v}" for n, v in pairs)
-        names = ", ".join(sorted(bare))
-        yield f"valueless parameters signed bare ({names}, not {names}=)", {"query": line}
+        names = ", ".join(repr(n) for n in sorted(bare))
+        yield f"valueless parameters signed bare, without '=' ({names})", {"query": line}
 
 
 @_v4("query-encoding")
