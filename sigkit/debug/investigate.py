@@ -90,8 +90,7 @@ def received(
             used = config or getattr(outcome, "config", None)
             if outcome.algorithm == "AWS":
                 v2 = used if isinstance(used, S3V2Config) else S3V2Config()
-                if outcome.variant == "header":
-                    found = find_variant_v2(request, credentials, now, v2, provided)
+                found = find_variant_v2(request, credentials, now, v2, provided)
             elif isinstance(used, SigV4Config):
                 found = find_variant(request, credentials, now, used, provided)
         except SigkitError:
