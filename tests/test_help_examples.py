@@ -386,3 +386,28 @@ def test_help_examples_run_as_written(command: str, tmp_path: Path) -> None:
     answers = [x for x in log.decode().splitlines() if x.startswith("127.0.0.1 ")]
     if command == "serve":
         assert len(answers) == 2 and all(" 200 match " in x for x in answers), answers
+
+
+SECRET_ALONE = [
+    (command, example)
+    for command, lines in sorted(BY_COMMAND.items())
+    for example in lines
+    if '--secret-key "$AWS_SECRET_ACCESS_KEY"' in example
+]
+
+
+@pytest.mark.parametrize(("command", "example"), SECRET_ALONE)
+def test_a_secret_alone_finds_its_access_key_in_the_source(
+    command: str, example: str, tmp_path: Path
+) -> None:
+    """The examples that give only the secret run the same with AWS_ACCESS_KEY_ID unset: the
+    request or log names the key (issue #10: `explain LOG --secret-key` demanded --access-key)."""
+    work = tmp_path / "work"
+    work.mkdir()
+    prepare(command, work)
+    env = environment(work)
+    del env["AWS_ACCESS_KEY_ID"]
+    done = subprocess.run(
+        ["bash", "-c", example], cwd=work, env=env, capture_output=True, timeout=120, check=False
+    )
+    assert done.returncode == expected_status(example), done.stderr.decode(errors="replace")
