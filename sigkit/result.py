@@ -13,6 +13,8 @@ from sigkit.encoding import parse_query
 from sigkit.http import Request, serialize_request
 
 BODY_PREVIEW_LIMIT = 4096
+# Where a session token travels: STS's header/parameter and S3 Express One Zone's.
+_TOKEN_NAMES = ("x-amz-security-token", "x-amz-s3session-token")
 
 
 def sensitive_values(
@@ -26,15 +28,14 @@ def sensitive_values(
     if (
         session_token is None
         and index is not None
-        and "x-amz-security-token" not in index
+        and all(name not in index for name in _TOKEN_NAMES)
         and not request.query
     ):
         return ()
     tokens = {session_token or ""}
-    tokens.update(v.strip() for v in request.header_values("x-amz-security-token"))
-    tokens.update(
-        v or "" for n, v in parse_query(request.query or "") if n.lower() == "x-amz-security-token"
-    )
+    for name in _TOKEN_NAMES:
+        tokens.update(v.strip() for v in request.header_values(name))
+    tokens.update(v or "" for n, v in parse_query(request.query or "") if n.lower() in _TOKEN_NAMES)
     return tuple(sorted(t for t in tokens if t))
 
 

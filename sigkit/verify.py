@@ -28,7 +28,13 @@ from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
-from sigkit.sigv4.config import MAX_EXPIRES, STREAMING_PAYLOADS, SigV4Config, rules_for
+from sigkit.sigv4.config import (
+    MAX_EXPIRES,
+    STREAMING_PAYLOADS,
+    SigV4Config,
+    rules_for,
+    session_token_name,
+)
 from sigkit.sigv4.signer import ALGORITHM, PRESIGN_PARAMS, sign_v4, sign_v4_query
 from sigkit.timefmt import EPOCH, check_utc, epoch_seconds, parse_time
 
@@ -238,7 +244,7 @@ def _parse_v4_header(value: str, request: Request) -> _Auth:
         scope,
         tuple(parts["SignedHeaders"].strip().split(";")),
         stamp.strip(),
-        token=request.header("x-amz-security-token"),
+        token=request.header(session_token_name(scope[2])),
     )
 
 
@@ -283,7 +289,7 @@ def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
         tuple(params["X-Amz-SignedHeaders"].split(";")),
         params["X-Amz-Date"],
         params["X-Amz-Expires"],
-        params.get("X-Amz-Security-Token"),
+        params.get(session_token_name(scope[2])),
     )
 
 

@@ -50,6 +50,13 @@ DEFAULT_UNSIGNED_HEADERS = frozenset(
 # (S3ExpressAuth for s3express) with double encoding disabled.
 S3_SERVICES = frozenset({"s3", "s3express", "s3-outposts", "s3-object-lambda"})
 
+# Where the session token goes: STS credentials in X-Amz-Security-Token; an S3 Express One
+# Zone session (CreateSession) in X-Amz-S3session-Token, as header or query parameter, and
+# never X-Amz-Security-Token (botocore 1.43's S3ExpressAuth and S3ExpressQueryAuth).
+SECURITY_TOKEN = "X-Amz-Security-Token"
+S3EXPRESS_SESSION_TOKEN = "X-Amz-S3session-Token"
+SESSION_TOKEN_NAMES = frozenset({SECURITY_TOKEN.lower(), S3EXPRESS_SESSION_TOKEN.lower()})
+
 Variant = Literal["header", "query"]
 VARIANTS: tuple[Variant, ...] = ("header", "query")
 
@@ -70,6 +77,7 @@ class SigV4Config:
     - `content_sha256_header`: the header variant adds and signs ``x-amz-content-sha256``.
     - `unsigned_headers`: lower-case names left out of the signature (``host`` is always signed).
     - `omit_session_token`: send the token but leave it out of the signature (aws-c-auth).
+    - `session_token_name`: the header and query parameter that carry the session token.
     - `plus_as_space`: read a raw ``+`` in the query as a space, as AWS servers do.
     - `expires`: ``X-Amz-Expires`` of the query variant, 1..604800; None leaves it out.
     """
@@ -84,6 +92,7 @@ class SigV4Config:
     omit_session_token: bool = False
     plus_as_space: bool = True
     expires: int | None = 3600
+    session_token_name: str = SECURITY_TOKEN
 
     def __post_init__(self) -> None:
         for name, value in (("region", self.region), ("service", self.service)):
@@ -95,6 +104,11 @@ class SigV4Config:
             raise InputError("expires", f"{self.expires} is out of range 1..{MAX_EXPIRES} seconds")
         if self.payload_hash is not None:
             check_payload_hash(self.payload_hash)
+        if self.session_token_name.lower() not in SESSION_TOKEN_NAMES:
+            raise InputError(
+                "session_token_name",
+                f"{self.session_token_name!r} is not {SECURITY_TOKEN} or {S3EXPRESS_SESSION_TOKEN}",
+            )
 
     @classmethod
     def s3(cls, region: str, **changes: object) -> SigV4Config:
@@ -114,6 +128,11 @@ def is_s3(service: str) -> bool:
     return service in S3_SERVICES
 
 
+def session_token_name(service: str) -> str:
+    """The header and query parameter that carry `service`'s session token."""
+    return S3EXPRESS_SESSION_TOKEN if service == "s3express" else SECURITY_TOKEN
+
+
 def rules_for(
     service: str,
     region: str,
@@ -130,6 +149,8 @@ def rules_for(
       normalised; the header variant sends and signs ``x-amz-content-sha256``; a presigned URL
       signs ``UNSIGNED-PAYLOAD`` unless a `payload` is chosen or the request carries its own
       ``x-amz-content-sha256`` (`content_sha256_sent`: the payload line is then that header's).
+    - S3 Express One Zone (``s3express``) sends the session token as ``X-Amz-S3session-Token``
+      (`session_token_name`).
     - Every other service: the path is normalised and encoded once more; the body is hashed
       (or the request's own ``x-amz-content-sha256`` taken) in both variants. A chosen payload
       line the server cannot compute from the body (``UNSIGNED-PAYLOAD``, ``STREAMING-*``) is
@@ -144,6 +165,8 @@ def rules_for(
     if variant not in VARIANTS:
         raise InputError("variant", f"{variant!r} is not 'header' or 'query'")
     options: dict[str, object] = {}
+    if session_token_name(service) != SECURITY_TOKEN:
+        options["session_token_name"] = session_token_name(service)
     if is_s3(service):
         options.update(normalize_path=False, double_uri_encode=False, content_sha256_header=True)
         if variant == "query" and payload is None and not content_sha256_sent:

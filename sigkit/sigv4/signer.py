@@ -23,7 +23,7 @@ from sigkit.sigv4.canonical import (
     payload_hash,
     sent_once,
 )
-from sigkit.sigv4.config import SigV4Config
+from sigkit.sigv4.config import SESSION_TOKEN_NAMES, SigV4Config
 from sigkit.sigv4.keys import scope_key
 from sigkit.timefmt import signing_stamp
 
@@ -37,6 +37,7 @@ PRESIGN_PARAMS = frozenset(
         "X-Amz-Expires",
         "X-Amz-SignedHeaders",
         "X-Amz-Security-Token",
+        "X-Amz-S3session-Token",
         "X-Amz-Signature",
     }
 )
@@ -145,7 +146,7 @@ def begin(
         for name, _ in parse_query(request.query):
             if name in params:
                 raise InputError("query", f"the URL already holds {name}; remove it before signing")
-    elif token is None and "x-amz-security-token" not in groups:
+    elif token is None and SESSION_TOKEN_NAMES.isdisjoint(groups):
         return stamp, groups, ()  # no token anywhere: nothing to mask
     return stamp, groups, sensitive_values(request, token, groups)
 
@@ -170,21 +171,22 @@ def header_additions(
 ) -> tuple[list[tuple[str, str]], tuple[str, str], frozenset[str]]:
     """Headers the header variant adds, the payload line and the unsigned header names.
 
-    Added in this order, each only when the request does not carry it already: Host,
-    X-Amz-Security-Token, X-Amz-Date, the `extra` headers (SigV4A's X-Amz-Region-Set), then
-    x-amz-content-sha256 if configured. A header the request carries with another value than
-    the one to sign is an input error. `groups` is the request's `header_groups()`; what is
-    added goes into it too, as it will be signed.
+    Added in this order, each only when the request does not carry it already: Host, the
+    session token (as `config.session_token_name`), X-Amz-Date, the `extra` headers (SigV4A's
+    X-Amz-Region-Set), then x-amz-content-sha256 if configured. A header the request carries
+    with another value than the one to sign is an input error. `groups` is the request's
+    `header_groups()`; what is added goes into it too, as it will be signed.
     """
     added = host_addition(request, groups)
     token = credentials.session_token
+    token_name = config.session_token_name
     if token is not None:
-        sent = sent_once(request, "x-amz-security-token", groups)
+        sent = sent_once(request, token_name.lower(), groups)
         if sent is None:
-            added.append(("X-Amz-Security-Token", token))
-            groups["x-amz-security-token"] = " ".join(token.split())
+            added.append((token_name, token))
+            groups[token_name.lower()] = " ".join(token.split())
         elif sent != token:
-            raise InputError("header X-Amz-Security-Token", "differs from the session token given")
+            raise InputError(f"header {token_name}", "differs from the session token given")
     sent_date = sent_once(request, "x-amz-date", groups) if "x-amz-date" in groups else None
     if sent_date is None:
         added.append(("X-Amz-Date", stamp))
@@ -215,7 +217,7 @@ def header_additions(
         groups["x-amz-content-sha256"] = payload[0]
     unsigned = config.unsigned_headers
     if config.omit_session_token and token is not None:
-        unsigned = unsigned | {"x-amz-security-token"}
+        unsigned = unsigned | {token_name.lower()}
     return added, payload, unsigned
 
 
@@ -231,7 +233,7 @@ def query_additions(
     percent-encoded once for both the canonical query and the URL.
 
     Order: Algorithm, Credential, Date, Expires (if any), SignedHeaders (a placeholder until
-    the signed header list is known), Security-Token (if any), then `extra` (SigV4A's
+    the signed header list is known), the session token (if any), then `extra` (SigV4A's
     X-Amz-Region-Set). An omitted session token is appended but not signed.
     """
     # the scope's parts are checked to be unreserved characters; only "/" needs encoding
@@ -248,9 +250,9 @@ def query_additions(
     signed_params = list(params)
     if token is not None:
         encoded_token = uri_encode(token)
-        params.append(("X-Amz-Security-Token", encoded_token))
+        params.append((config.session_token_name, encoded_token))
         if not config.omit_session_token:
-            signed_params.append(("X-Amz-Security-Token", encoded_token))
+            signed_params.append(params[-1])
     for name, value in extra:
         params.append((uri_encode(name), uri_encode(value)))
         signed_params.append(params[-1])
