@@ -28,7 +28,7 @@ from sigkit.result import SigningResult
 from sigkit.s3uri import Addressing, has_dot_segment
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, v2_rules
 from sigkit.sigv4.canonical import header_groups
-from sigkit.sigv4.config import UNSIGNED_PAYLOAD, SigV4Config, rules_for
+from sigkit.sigv4.config import SESSION_TOKEN_NAMES, UNSIGNED_PAYLOAD, SigV4Config, rules_for
 from sigkit.sigv4.signer import canonical_steps, sign_v4
 from sigkit.timefmt import EPOCH
 
@@ -110,7 +110,7 @@ STYLES = ("aws-sigv4", "headers", "script")
 # type (``--data-raw``, ``--data-binary``), so that the header is one the signature covers.
 DEFAULT_CONTENT_TYPE = "binary/octet-stream"
 TOKEN_VARIABLE = "AWS_SESSION_TOKEN"
-_TOKEN_REFERENCE = f'-H "x-amz-security-token: ${{{TOKEN_VARIABLE}}}"'
+_TOKEN_HEADER = "x-amz-security-token"
 # Stand-ins for values only known when the script runs; replaced by shell variables.
 _RUNTIME_DATE = "sigkit-runtime-date-7d1f0c"
 _RUNTIME_HASH = "sigkit-runtime-payload-hash-7d1f0c"
@@ -237,13 +237,18 @@ def _header_line(name: str, value: str, variables: Mapping[str, str]) -> str:
     return "-H " + quote_with_variables(f"{name}: {value}", variables)
 
 
-def token_word(token: str | None, *, inline: bool) -> str | None:
-    """The session-token header as a shell word: ``"$AWS_SESSION_TOKEN"`` unless inline."""
+def token_word(token: str | None, *, inline: bool, name: str = _TOKEN_HEADER) -> str | None:
+    """The session-token header `name` as a shell word: ``"$AWS_SESSION_TOKEN"`` unless
+    inline."""
     if token is None:
         return None
     if inline:
-        return "-H " + quote(f"x-amz-security-token: {token}")
-    return _TOKEN_REFERENCE
+        return "-H " + quote(f"{name}: {token}")
+    return _token_reference(name)
+
+
+def _token_reference(name: str) -> str:
+    return f'-H "{name}: ${{{TOKEN_VARIABLE}}}"'
 
 
 def aws_sigv4_command(
@@ -269,7 +274,9 @@ def aws_sigv4_command(
     if call.v4_config().content_sha256_header:
         payload = call.known_payload_hash() or UNSIGNED_PAYLOAD
         lines.append(_header_line("x-amz-content-sha256", payload, {}))
-    word = token_word(token, inline=inline is not None)
+    word = token_word(
+        token, inline=inline is not None, name=call.v4_config().session_token_name.lower()
+    )
     if word:
         lines.append(word)
     lines.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
@@ -331,7 +338,7 @@ def headers_command(call: CurlCall, result: SigningResult, *, inline: bool = Fal
     for name, value in result.request.headers:
         if name.lower() == "host":
             continue
-        if name.lower() == "x-amz-security-token" and not inline:
+        if name.lower() in SESSION_TOKEN_NAMES and not inline:
             lines.append(f'-H "{name}: ${{{TOKEN_VARIABLE}}}"')
         else:
             lines.append(_header_line(name, value, {}))
@@ -339,9 +346,9 @@ def headers_command(call: CurlCall, result: SigningResult, *, inline: bool = Fal
 
 
 def mask_token_line(line: str) -> str:
-    """A canonical ``x-amz-security-token:VALUE`` line with the value masked."""
+    """A canonical session-token line (``x-amz-security-token:VALUE``) with the value masked."""
     name, sep, value = line.partition(":")
-    if sep and name.lower() == "x-amz-security-token":
+    if sep and name.lower() in SESSION_TOKEN_NAMES:
         return f"{name}:{mask(value)}"
     return line
 
@@ -387,7 +394,7 @@ def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
         signing_headers.append(("x-amz-content-sha256", payload))
     signing_headers.append(("x-amz-date", _RUNTIME_DATE))
     if with_token:
-        signing_headers.append(("x-amz-security-token", _RUNTIME_TOKEN))
+        signing_headers.append((config.session_token_name.lower(), _RUNTIME_TOKEN))
     request = Request.from_url(call.method, call.url, signing_headers)
     request = request.with_headers([("Host", request.host)])
     values, _ = canonical_steps(
@@ -431,7 +438,7 @@ def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
             else '-H "x-amz-content-sha256: ${payload_hash}"'
         )
     if with_token:
-        options.append(_TOKEN_REFERENCE)
+        options.append(_token_reference(config.session_token_name.lower()))
     options.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
     command = _command(call, options, path_as_is=has_dot_segment(call.path))
     return lines + ["  " + line for line in command.split("\n")]
@@ -456,7 +463,7 @@ def _script_v2(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
         '-H "x-amz-date: ${amz_date}"',
     ]
     if with_token:
-        options.append(_TOKEN_REFERENCE)
+        options.append(_token_reference(_TOKEN_HEADER))
     options.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
     command = _command(call, options, path_as_is=has_dot_segment(call.path))
     return lines + ["  " + line for line in command.split("\n")]

@@ -35,7 +35,7 @@ from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request, parse_request_text, serialize_request
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
-from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
+from sigkit.sigv4.config import EMPTY_SHA256, SECURITY_TOKEN, SigV4Config
 from sigkit.sigv4.signer import sign_v4, sign_v4_query
 from sigkit.sigv4.sigv4a import (
     derive_private_key,
@@ -153,6 +153,7 @@ def sigv4_config(context: dict[str, Any]) -> SigV4Config:
         payload_hash=payload,
         content_sha256_header=sign_body,
         omit_session_token=_get(context, "omit_session_token", bool, False),
+        session_token_name=_get(context, "session_token_name", str, SECURITY_TOKEN),
         expires=expires or None,
     )
 

@@ -82,6 +82,7 @@ PRESETS: dict[str, tuple[str, str]] = {
     "sts": ("sts.us-east-1.amazonaws.com", "us-east-1"),
 }
 NON_S3 = ("execute-api", "es", "lambda", "sts")
+TOKEN_NAMES = ("x-amz-security-token", "x-amz-s3session-token")
 # The S3 family as botocore's S3 endpoint rules name it (checked against them below): the
 # expected values of these tests, written out rather than read from sigkit.
 S3_FAMILY = ("s3", "s3express", "s3-outposts", "s3-object-lambda")
@@ -421,6 +422,54 @@ def test_cli_presign_signs_the_payload_header_a_request_sends(
 
 
 @pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize(
+    ("service", "token_name"),
+    [("s3express", "X-Amz-S3session-Token"), ("s3", "X-Amz-Security-Token")],
+)
+@pytest.mark.parametrize("presign", [False, True])
+def test_cli_session_token_travels_where_the_service_reads_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, service: str, token_name: str, presign: bool
+) -> None:
+    """S3 Express One Zone takes its session token as X-Amz-S3session-Token, never as
+    X-Amz-Security-Token (botocore's S3ExpressAuth); sign puts it there and verify reads it."""
+    host, region = PRESETS[service]
+    token = ("--session-token", "SESSION+TOKEN/=")
+    code, out, err = cli(
+        capsys, "sign", f"https://{host}/k", "--service", service, "--region", region,
+        "--date", STAMP, "--json", "--show-secrets", *KEYS, *token,
+        *(["--presign"] if presign else []),
+    )  # fmt: skip
+    assert code == 0, err
+    steps = steps_of(out)
+    other = ({"X-Amz-S3session-Token", "X-Amz-Security-Token"} - {token_name}).pop()
+    where = steps["signed_request"].split("\n")[0] if presign else steps["signed_request"]
+    assert token_name.lower() in where.lower() and other.lower() not in where.lower()
+    source = tmp_path / "request.txt"
+    source.write_text(steps["signed_request"])
+    code, out, err = cli(capsys, "verify", str(source), "--now", STAMP, "--json", *KEYS, *token)
+    assert (code, json.loads(out)["verdict"]) == (0, "match"), (err, out)
+    code, out, err = cli(
+        capsys, "verify", str(source), "--now", STAMP, "--json", *KEYS, "--session-token", "x"
+    )
+    assert json.loads(out)["error_code"] == "InvalidToken", out
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("style", ["aws-sigv4", "headers", "script"])
+def test_curl_sends_the_s3express_session_token_as_s3session_token(
+    capsys: pytest.CaptureFixture[str], style: str
+) -> None:
+    host, region = PRESETS["s3express"]
+    code, out, err = cli(
+        capsys, "curl", "request", f"https://{host}/k", "--service", "s3express", "--region",
+        region, "--style", style, *KEYS, "--session-token", "SESSION+TOKEN/=",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "x-amz-s3session-token" in out.lower()
+    assert "x-amz-security-token" not in out.lower()
+
+
+@pytest.mark.usefixtures("clean_env")
 def test_cli_v2_refuses_other_services(capsys: pytest.CaptureFixture[str]) -> None:
     host, _ = PRESETS["s3express"]
     code, out, err = cli(
@@ -545,9 +594,10 @@ def botocore_clock(when: dt.datetime) -> Iterator[None]:
 
 def botocore_signature(
     auth_type: str, service: str, region: str, request: Request, token: str | None, when: Any
-) -> str:
+) -> tuple[str, str, dict[str, str]]:
     """Sign with the botocore class its AUTH_TYPE_MAPS names for `auth_type` (what the s3 client
-    uses: 's3v4', 'v4-s3express' and their -query forms; 'v4' / 'v4-query' for the others)."""
+    uses: 's3v4', 'v4-s3express' and their -query forms; 'v4' / 'v4-query' for the others):
+    the signature, the URL and the headers (lower-case names) botocore produced."""
     cls = AUTH_TYPE_MAPS[auth_type]
     creds = BotoCredentials(ACCESS_KEY, SECRET_KEY, token)
     options: dict[str, Any] = {"expires": 3600} if auth_type.endswith("-query") else {}
@@ -564,7 +614,7 @@ def botocore_signature(
     else:
         match = re.search(r"Signature=([0-9a-f]{64})", boto.headers["Authorization"])
     assert match is not None
-    return match.group(1)
+    return match.group(1), boto.url, {n.lower(): str(v) for n, v in boto.headers.items()}
 
 
 oracle_paths = st.lists(
@@ -604,37 +654,39 @@ def test_signature_equals_botocores_for_every_service(
     s3-object-lambda, S3ExpressAuth for s3express, SigV4Auth for the rest; the Query forms for
     presigned URLs) gives sigkit's signature with the config `rules_for` gives."""
     host, region = PRESETS[service]
-    base = url = f"https://{host}{path}" + (f"?{query}" if query else "")
+    url = f"https://{host}{path}" + (f"?{query}" if query else "")
     if variant == "query":
         body = None  # botocore moves a body into the query of a presigned URL
-    headers: list[tuple[str, str]] = []
-    creds = Credentials(ACCESS_KEY, SECRET_KEY, token)
     if service == "s3express":
-        # S3ExpressAuth sends the session token as x-amz-s3session-token (header) or
-        # X-Amz-S3session-Token (query) and never X-Amz-Security-Token; sigkit is given it
-        # as the request's own and signs it as sent.
+        # an S3 Express session always has a token (S3ExpressAuth sends it as
+        # x-amz-s3session-token / X-Amz-S3session-Token, never X-Amz-Security-Token)
         token = token or "session-token"
-        creds = Credentials(ACCESS_KEY, SECRET_KEY)
-        if variant == "header":
-            headers.append(("x-amz-s3session-token", token))
-        else:
-            url += ("&" if query else "?") + "X-Amz-S3session-Token=" + quote(token, safe="~")
+    creds = Credentials(ACCESS_KEY, SECRET_KEY, token)
     auth_type = {
         "s3express": "v4-s3express",
         "s3": "s3v4",
         "s3-outposts": "s3v4",
         "s3-object-lambda": "s3v4",
     }.get(service, "v4")
-    request = Request.from_url(method, url, headers, body)
+    request = Request.from_url(method, url, (), body)
     if variant == "header":
         ours = sign_v4(request, creds, when, rules_for(service, region))
     else:
         auth_type += "-query"
         ours = sign_v4_query(request, creds, when, rules_for(service, region, variant="query"))
-    # botocore adds the S3 Express token parameter itself
-    boto_request = Request.from_url(method, base, headers, body)
-    theirs = botocore_signature(auth_type, service, region, boto_request, token, when)
+    theirs, boto_url, boto_headers = botocore_signature(
+        auth_type, service, region, request, token, when
+    )
     assert ours.signature == theirs, ours["canonical_request"]
+    # the same headers or parameters added, the session token under the same name
+    if variant == "header":
+        names = ("authorization", "x-amz-date", "x-amz-content-sha256", *TOKEN_NAMES)
+        sent = {n.lower(): v for n, v in ours.request.headers}
+        assert {n: sent.get(n) for n in names} == {n: boto_headers.get(n) for n in names}
+    else:
+        assert sorted(boto_url.split("?", 1)[1].split("&")) == sorted(
+            ours["url"].split("?", 1)[1].split("&")
+        )
 
 
 class _Stop(Exception):
@@ -716,7 +768,7 @@ def test_requests_botocores_s3_client_signs_verify(
         request = Request.from_url(last.method, last.url, pairs, body)
     creds = Credentials(ACCESS_KEY, SECRET_KEY)
     if service == "s3express":
-        creds = Credentials("ASIASESSIONKEY", "sessionsecret")
+        creds = Credentials("ASIASESSIONKEY", "sessionsecret", "SESSIONTOKEN+/=")
     outcome = verify_request(request, creds, now, service=service)
     assert outcome.verdict == "match", outcome.problems
     assert outcome.result is not None

@@ -48,7 +48,13 @@ from sigkit.http import Request
 from sigkit.render import use_colour
 from sigkit.sigv2.s3 import v2_rules
 from sigkit.sigv4.canonical import payload_hash
-from sigkit.sigv4.config import EMPTY_SHA256, MAX_EXPIRES, UNSIGNED_PAYLOAD, rules_for
+from sigkit.sigv4.config import (
+    EMPTY_SHA256,
+    MAX_EXPIRES,
+    SECURITY_TOKEN,
+    UNSIGNED_PAYLOAD,
+    rules_for,
+)
 from sigkit.timefmt import parse_time
 from sigkit.vectors import case_files, run_suites, write_case
 
@@ -192,6 +198,8 @@ def vector_context(
     )
     if payload is not None:
         context["signed_body_value"] = payload
+    if config.session_token_name != SECURITY_TOKEN:
+        context["session_token_name"] = config.session_token_name
     return context
 
 
