@@ -251,6 +251,23 @@ def _charset(request: Any, **_: Any) -> None:
     rc.set_header(request, "Content-Type", "text/plain; charset=utf-8")
 
 
+def boto_signed_header_dropped(t: Target) -> Made:
+    # A proxy strips the signed Content-Type: signed, not sent.
+    def drop(request: Any, **_: Any) -> None:
+        rc.set_header(request, "Content-Type", None)
+
+    return boto_call(t, *PUT_TEXT, before_send=drop)
+
+
+def boto_content_type_lowered(t: Target) -> Made:
+    # A proxy lower-cases the signed Content-Type value.
+    def lower(request: Any, **_: Any) -> None:
+        rc.set_header(request, "Content-Type", "text/plain")
+
+    put = {**PUT_TEXT[1], "ContentType": "Text/Plain"}
+    return boto_call(t, "PutObject", put, before_send=lower)
+
+
 def boto_content_type_charset(t: Target) -> Made:
     return boto_call(t, *PUT_TEXT, before_send=_charset)
 
@@ -616,6 +633,22 @@ CASES: list[Case] = [
     Case("unknown-access-key", "botocore", boto_unknown_key, rgw=True),
     Case("unknown-access-key", "awscli", aws_unknown_key, rgw=True, awscli_line=True),
     Case("unsigned-header", "botocore-meta-added", boto_unsigned_meta),
+    Case(
+        "unsigned-header",
+        "botocore-signed-type-dropped",
+        boto_signed_header_dropped,
+        rgw=True,
+        rgw_paths=("verify",),
+        note=LOG_HIDES_MUTATION,
+    ),
+    Case(
+        "header-changed",
+        "botocore-type-lower-cased",
+        boto_content_type_lowered,
+        rgw=True,
+        rgw_paths=("verify",),
+        note=LOG_HIDES_MUTATION,
+    ),
     Case(
         "header-changed",
         "botocore-charset-added",
