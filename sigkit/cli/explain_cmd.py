@@ -20,10 +20,8 @@ from sigkit.cli.options import (
     Method,
     PayloadHash,
     Profile,
-    Region,
     RequestFile,
     SecretKey,
-    Service,
     SessionToken,
     SigningDate,
     UnsignedPayload,
@@ -61,8 +59,23 @@ def explain(
     upload_file: UploadFile = None,
     data_file: DataFile = None,
     request_file: RequestFile = None,
-    region: Region = None,
-    service: Service = None,
+    region: Annotated[
+        str | None,
+        typer.Option(
+            "--region",
+            help="the server's region: a scope for another is named as the cause; also the "
+            "signing region of a request given unsigned [given only: the environment's region "
+            "signs such a request but is not taken as the server's]",
+        ),
+    ] = None,
+    service: Annotated[
+        str | None,
+        typer.Option(
+            "--service",
+            help="the server's service (s3, execute-api ...); also the signing service of a "
+            "request given unsigned",
+        ),
+    ] = None,
     date: SigningDate = None,
     now: Annotated[
         str | None,
