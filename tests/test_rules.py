@@ -52,6 +52,7 @@ from sigkit.http import Request, parse_request_text, serialize_request
 from sigkit.sigv2.s3 import sign_v2, sign_v2_query, v2_rules
 from sigkit.sigv4.config import S3_SERVICES, UNSIGNED_PAYLOAD, SigV4Config, rules_for
 from sigkit.sigv4.signer import sign_v4, sign_v4_query
+from sigkit.vectors import run_suites
 from sigkit.verify import verify_request
 
 BOTOCORE_VERSION = "1.43.11"
@@ -467,6 +468,31 @@ def test_curl_sends_the_s3express_session_token_as_s3session_token(
     assert code == 0, err
     assert "x-amz-s3session-token" in out.lower()
     assert "x-amz-security-token" not in out.lower()
+
+
+@pytest.mark.usefixtures("clean_env")
+@pytest.mark.parametrize("service", sorted(PRESETS))
+def test_vectors_new_case_signs_as_sign_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, service: str
+) -> None:
+    """`vectors new` writes a context from the same rules: the runner, reading only
+    context.json, reproduces what `sign` signed (header and query), session token included."""
+    host, region = PRESETS[service]
+    case = tmp_path / "suite" / service
+    code, _, err = cli(
+        capsys, "vectors", "new", str(case), "PUT", f"https://{host}/a%20b/../c", "-d", "x",
+        "--service", service, "--region", region, "--date", STAMP, *KEYS,
+        "--session-token", "SESSION+TOKEN/=",
+    )  # fmt: skip
+    assert code == 0, err
+    context = json.loads((case / "context.json").read_text())
+    expected_name = "X-Amz-S3session-Token" if service == "s3express" else None
+    assert (context["normalize"], context.get("session_token_name")) == (
+        service not in S3_FAMILY,
+        expected_name,
+    )
+    results = run_suites([case])
+    assert [(r.variant, r.status) for r in results] == [("header", "passed"), ("query", "passed")]
 
 
 @pytest.mark.usefixtures("clean_env")
