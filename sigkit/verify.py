@@ -29,6 +29,7 @@ from sigkit.http import Request
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
 from sigkit.sigv4.config import (
+    EMPTY_SHA256,
     MAX_EXPIRES,
     STREAMING_PAYLOADS,
     SigV4Config,
@@ -440,7 +441,13 @@ def _v2_time(request: Request) -> datetime:
     try:
         return parse_time(text, field="Date")
     except InputError:
-        raise _malformed("AccessDenied", f"Date {text.strip()!r} cannot be read") from None
+        problem = Problem(
+            "AccessDenied",
+            f"AWS authentication requires a valid Date or x-amz-date header ({text.strip()!r} "
+            "is not an HTTP date)",
+            "v2-date",
+        )
+        raise _Refused(problem) from None
 
 
 def _scope_problems(auth: _Auth, region: str | None, service: str | None) -> list[Problem]:
@@ -587,6 +594,24 @@ def _payload_problems(request: Request, result: SigningResult) -> list[Problem]:
     if sent is None or not isinstance(body, bytes | None):
         return []
     data = body or b""
+    declared = (request.header("content-length") or "").strip()
+    if not data and declared.isdigit() and int(declared) > 0:
+        # The capture shows no body though one was announced (a client log, curl -v, a client
+        # refused before 100-continue): only the empty-body hash is then known to be wrong.
+        if sent != EMPTY_SHA256:
+            return []
+        code = "XAmzContentSHA256Mismatch"
+        if request.header("x-amz-content-sha256") is None:
+            code = "SignatureDoesNotMatch"  # the server hashes the body it receives
+        return [
+            Problem(
+                code,
+                f"the empty-body hash {EMPTY_SHA256} was signed for a body of {declared} bytes "
+                "(Content-Length)",
+                "payload-hash",
+                (("ClientComputedContentSHA256", sent), ("ContentLength", declared)),
+            )
+        ]
     if sent in STREAMING_PAYLOADS and sent.startswith("STREAMING-AWS4-HMAC-SHA256"):
         return _chunk_problems(request, result, data)
     if len(sent) == 64 and sent != hashlib.sha256(data).hexdigest():
@@ -663,12 +688,15 @@ def verify_request(
                 auth,
             )
         problems = _scope_problems(auth, region, service) + _unsigned_problems(request, auth)
+        # Time before the recomputation: a request that cannot be recomputed (a header sent
+        # twice, say) is still too old or expired, and that is what the server answers first.
+        problems += _time_problems(request, auth, now, skew)
         config: SigV4Config | S3V2Config
         if auth.algorithm == ALGORITHM:
             result, config = _recompute_v4(request, auth, creds, v4 or {})
         else:
             result, config = _recompute_v2(request, auth, creds, v2)
-        problems += _time_problems(request, auth, now, skew) + _token_problems(auth, creds)
+        problems += _token_problems(auth, creds)
     except _Refused as refused:
         return _refusal(refused.auth or auth, [*problems, refused.problem])
     except (InputError, ValueError) as exc:

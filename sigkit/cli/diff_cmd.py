@@ -256,6 +256,8 @@ def diff(
         *observations,
         result if theirs is None else mine,
         credentials=credentials,
+        region=region,  # given with --ours: the server's scope as well as the signing one
+        service=service,
         pair=pair,
     )
     emit(report, as_json)

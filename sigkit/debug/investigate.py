@@ -67,11 +67,7 @@ def received(
 
     A refusal with a stated cause (time, token, scope, unsigned header ...) is certain; a bare
     SignatureDoesNotMatch is searched with the catalogued variants when the secret is known."""
-    findings = [
-        Finding(p.cause, p.message, certain=True)
-        for p in outcome.problems
-        if p.cause
-    ]
+    findings = [Finding(p.cause, p.message, certain=True) for p in outcome.problems if p.cause]
     bare = [p.code for p in outcome.problems] == ["SignatureDoesNotMatch"]
     provided = outcome.signature_provided
     if bare and provided:
@@ -148,13 +144,20 @@ def server_time(servers: Sequence[Observation]) -> tuple[datetime | None, str]:
     return None, ""
 
 
+_SIGNATURE_PARAMS = frozenset(
+    {"X-Amz-Signature", "X-Amz-Credential", "X-Amz-Algorithm", "Signature", "AWSAccessKeyId"}
+)
+
+
 def _signed(obs: Observation) -> bool:
-    if obs.request is None:
+    """The request claims a signature (header or query), well-formed or not: a malformed one is
+    still the request as sent, and verify names what is wrong with it."""
+    request = obs.request
+    if request is None:
         return False
-    try:
-        return read_auth(obs.request) is not None
-    except Exception:  # a malformed Authorization is still the request as sent
-        return obs.request.header("authorization") is not None
+    if request.header("authorization") is not None:
+        return True
+    return any(name in _SIGNATURE_PARAMS for name, _ in _query(request))
 
 
 def _signing_time(request: Request) -> datetime | None:
@@ -215,6 +218,7 @@ def investigate(
 
     sent_obs = next((o for o in reversed(clients) if _signed(o)), None)
     sent = sent_obs.request if sent_obs is not None else None
+
     with_steps = [o for o in clients if o.canonical_request or o.string_to_sign]
     client_steps = with_steps[-1] if with_steps else None
     server_steps = pick([o for o in servers if o.canonical_request or o.string_to_sign])
@@ -239,6 +243,8 @@ def investigate(
         notes.append(f"the server expects region {region} (its answer's <Region>)")
 
     findings: list[Finding] = []
+    if sent is not None and answer is not None:
+        findings += _wire_findings(sent, answer)
     for obs in servers:
         if _refused(obs):
             findings += one_view(obs)
@@ -255,15 +261,16 @@ def investigate(
             findings += received(sent, outcome, creds, check_at)
             if outcome.result is not None:
                 recomputed = replace(observation_of(outcome.result), source="sigkit-verify")
-            if outcome.verdict == "match" and answer is not None and not one_view(answer):
-                findings.append(_server_disagrees(answer, creds.access_key_id))
+
             if when is None:
                 notes.append(
                     "no server time known: clock skew and expiry not checked (give --now or "
                     "the server's answer)"
                 )
-    elif sent is not None and when is not None:
-        findings += one_view(sent_obs, request=sent, when=when)  # type: ignore[arg-type]
+    elif sent is not None:
+        findings += _auth_refusal(sent)
+        if when is not None and sent_obs is not None:
+            findings += one_view(replace(sent_obs, request=sent), request=sent, when=when)
 
     # The signing steps two views share.
     a, b = (
@@ -288,6 +295,15 @@ def investigate(
     elif client_steps is not None and when is not None and sent is None:
         findings += one_view(client_steps, request=client_steps.request, when=when)
 
+    if (
+        outcome is not None
+        and creds is not None
+        and outcome.verdict == "match"
+        and answer is not None
+        and not differences
+        and not findings
+    ):
+        findings.append(_server_disagrees(answer, creds.access_key_id))
     ordered = _ordered(findings)
     if verdict_cmp == "match":
         ordered = tuple(f for f in ordered if f.certain or refusals)
@@ -311,6 +327,50 @@ def investigate(
         verification=outcome,
     )
     return report
+
+
+def _auth_refusal(request: Request) -> list[Finding]:
+    """What the request's own signature fields make S3 refuse before any secret is needed
+    (X-Amz-Expires over a week, a malformed credential ...)."""
+    try:
+        read_auth(request)
+    except InputError as exc:
+        problem = getattr(exc, "problem", None)
+        cause = getattr(problem, "cause", None)
+        if cause:
+            return [Finding(cause, str(getattr(problem, "message", exc)), certain=True)]
+    return []
+
+
+def _wire_findings(request: Request, answer: Observation) -> list[Finding]:
+    """The request line the answer's record says went on the wire (urllib3 logs it after
+    botocore logged the request) against the one the client signed: a hook or proxy layer
+    changed it in between."""
+    line = answer.details.get("request_line_sent")
+    if not line:
+        return []
+    _method, _, target = line.partition(" ")
+    path, _, query = target.partition("?")
+    said = (
+        f"the client signed {request.method} {request.target!r} but sent {line!r} "
+        f"({answer.where}): changed after it was signed"
+    )
+    signed_q = [n for n, _ in _query(request)]
+    from sigkit.encoding import parse_query
+
+    sent_q = [n for n, _ in parse_query(query)]
+    if path != request.path:
+        return [Finding("path-encoding", said, certain=True)]
+    if sorted(signed_q) != sorted(sent_q):
+        return [Finding("query-not-sent", said, certain=True)]
+    if query != (request.query or ""):
+        cause = (
+            "query-order"
+            if sorted(query.split("&")) == sorted((request.query or "").split("&"))
+            else "query-encoding"
+        )
+        return [Finding(cause, said, certain=True)]
+    return []
 
 
 def _server_disagrees(answer: Observation, key: str) -> Finding:

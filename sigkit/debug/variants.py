@@ -269,6 +269,12 @@ def _rewrites(name: str, value: str, sent: list[str]) -> list[tuple[str, str]]:
             for charset in ("charset=utf-8", "charset=UTF-8"):
                 out.append(("charset added or rewritten in transit", f"{main}{sep}{charset}"))
     out.append(("case changed in transit", value.lower()))
+    out.append(("case changed in transit", value.upper()))
+    # Title case per token (Text/Plain, Application/Json, Keep-Alive): what hand-written
+    # clients write and proxies lower-case.
+    titled = re.sub(r"[A-Za-z]+", lambda m: m.group().capitalize(), value)
+    out.append(("case changed in transit", titled))
+    out.append(("case changed in transit", value[:1].upper() + value[1:]))
     out.append(("spacing changed in transit", re.sub(r"\s*([;,])\s*", r"\1", value)))
     out.append(("spacing changed in transit", re.sub(r"\s*([;,])\s*", r"\1 ", value).strip()))
     unfolded = ",".join(v.strip() for v in sent)
