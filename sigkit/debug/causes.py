@@ -426,7 +426,7 @@ def markdown() -> str:
 _APPENDIX = """
 ## What each vantage point can and cannot see
 
-sigkit names a cause from what its sources show. Three vantage points, three kinds of evidence:
+Every finding rests on what the sources show. Three vantage points, three kinds of evidence:
 
 - **The request as the server received it** (`sigkit verify`, `sigkit serve`): the bytes and the
   signature the client sent, and the secret. A slip is named *certain* when one catalogued
