@@ -187,7 +187,8 @@ class Report:
             lines.append(paint("findings (most likely first):", "bold"))
             for f in self.findings:
                 mark = " (certain)" if f.certain else ""
-                lines.append(f"  [{paint(f.cause, 'bold')}]{mark} {f.evidence}")
+                evidence = f.evidence.replace("\n", "\n      ")  # a canonical request, indented
+                lines.append(f"  [{paint(f.cause, 'bold')}]{mark} {evidence}")
                 lines.append(f"    fix: {f.fix}")
         if self.refusals:
             lines.append("")
