@@ -44,15 +44,19 @@ Source = Observation | Request | SigningResult | bytes | str
 
 
 def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
-    """Certain findings first, then the rest in the order found; one finding per cause (the
-    first, which is the most telling: certain before likely, then the order of the evidence)."""
-    seen: set[str] = set()
-    out: list[Finding] = []
+    """Certain findings first, then the rest in the order found; one finding per cause: the
+    first (the most telling), with the one-line evidence of the others for that cause added."""
+    by_cause: dict[str, Finding] = {}
     for finding in sorted(findings, key=lambda f: not f.certain):
-        if finding.cause not in seen:
-            seen.add(finding.cause)
-            out.append(finding)
-    return tuple(out)
+        first = by_cause.get(finding.cause)
+        if first is None:
+            by_cause[finding.cause] = finding
+        elif (
+            "\n" not in first.evidence + finding.evidence and finding.evidence not in first.evidence
+        ):
+            evidence = f"{first.evidence}; {finding.evidence}"
+            by_cause[finding.cause] = Finding(first.cause, evidence, first.certain)
+    return tuple(by_cause.values())
 
 
 def received(
