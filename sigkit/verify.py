@@ -56,6 +56,16 @@ SIGNATURE_MESSAGE = (
 )
 NOT_SIGNED_MESSAGE = "There were headers present in the request which were not signed"
 _HEADER_MALFORMED = "The authorization header is malformed; "
+_THREE_COMPONENTS = (
+    "the authorization header requires three components: Credential, SignedHeaders, and Signature."
+)
+# A second Authorization header, or one beside a presigned query: refused, never "the first
+# wins" (docs/server-behaviour.md, "Two Authorization headers").
+_ONE_AUTHORIZATION = "Only one Authorization header is allowed"
+_ONE_MECHANISM = (
+    "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query "
+    "string parameter or the Authorization header should be specified"
+)
 _CREDENTIAL_PARAM = "Error parsing the X-Amz-Credential parameter; "
 _DATE_MISMATCH = "Invalid credential date. Date is not the same as X-Amz-Date."
 _QUERY_REQUIRES = (
@@ -94,6 +104,7 @@ class Problem:
 STATUS = {
     "AuthorizationHeaderMalformed": 400,
     "AuthorizationQueryParametersError": 400,
+    "InvalidArgument": 400,
     "InvalidRequest": 400,
     "MissingSecurityHeader": 400,
     "XAmzContentSHA256Mismatch": 400,
@@ -219,6 +230,13 @@ def _parse_v4_header(value: str, request: Request) -> _Auth:
         name, sep, val = item.strip().partition("=")
         if not sep:
             raise _malformed("AuthorizationHeaderMalformed", f"{item.strip()!r} is not Name=value")
+        if name in parts:
+            # Which copy would count is a guess (the first? the last?): S3 reads exactly three
+            # components, so a repeated one is malformed, never "the last wins".
+            raise _malformed(
+                "AuthorizationHeaderMalformed",
+                f"{_HEADER_MALFORMED}{_THREE_COMPONENTS} ({name}= is given twice)",
+            )
         parts[name] = val
     missing = [n for n in ("Credential", "SignedHeaders", "Signature") if n not in parts]
     if missing:
@@ -296,9 +314,19 @@ def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
 
 def read_auth(request: Request) -> _Auth | None:
     """Which algorithm and variant the request uses, and its parameters; None when unsigned."""
-    authorization = request.header("authorization")
-    params = dict(_query_params(request))
+    authorizations = request.header_values("authorization")
+    if len(authorizations) > 1:
+        raise _malformed(
+            "InvalidArgument",
+            f"{_ONE_AUTHORIZATION} ({len(authorizations)} were sent; which one counts is a guess)",
+        )
+    authorization = authorizations[0] if authorizations else None
+    pairs = _query_params(request)
+    params = dict(pairs)
     if authorization is not None:
+        v2_query = "AWSAccessKeyId" in params and "Signature" in params
+        if v2_query or "X-Amz-Algorithm" in params or "X-Amz-Signature" in params:
+            raise _malformed("InvalidArgument", _ONE_MECHANISM)
         value = authorization.strip()
         if value.startswith("AWS4-"):
             return _parse_v4_header(value, request)

@@ -558,3 +558,76 @@ def test_cli_verify_help_names_every_source(capsys: pytest.CaptureFixture[str]) 
         "--service",
     ):
         assert source in text, source
+
+
+def _plus_headers(request: Request, *added: tuple[str, str]) -> Request:
+    return Request(
+        request.method,
+        request.path,
+        request.query,
+        request.headers + added,
+        request.body,
+        request.scheme,
+        request.authority,
+    )
+
+
+@pytest.mark.parametrize("name", ["s3v4-header", "v2-header"])
+@pytest.mark.parametrize("order", ["good-first", "good-last", "same-twice"])
+def test_two_authorization_headers_are_refused(name: str, order: str) -> None:
+    """Whichever copy is the valid one, a request carrying two Authorization headers is
+    refused (InvalidArgument, 400): no "first wins" a proxy could be tricked by."""
+    request = CASES[name]()
+    good = request.header("authorization") or ""
+    assert verify_request(request, CREDS, _signed_at(request)).verdict == "match"
+    other = {"good-first": good[:-2] + "00", "good-last": good[:-2] + "00", "same-twice": good}
+    without = _with_header(request, "authorization", good)
+    base = Request(
+        request.method,
+        request.path,
+        request.query,
+        tuple((n, v) for n, v in without.headers if n.lower() != "authorization"),
+        request.body,
+        request.scheme,
+        request.authority,
+    )
+    pair = [("Authorization", good), ("Authorization", other[order])]
+    if order == "good-last":
+        pair.reverse()
+    result = verify_request(_plus_headers(base, *pair), CREDS, _signed_at(request))
+    assert result.verdict == "mismatch"
+    assert [(p.code, p.status) for p in result.problems] == [("InvalidArgument", 400)]
+    assert "Only one Authorization header" in result.problems[0].message
+
+
+@pytest.mark.parametrize("component", ["Signature", "Credential", "SignedHeaders"])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_a_component_given_twice_is_malformed(component: str, where: str) -> None:
+    """`Signature=` (or Credential=, SignedHeaders=) twice: AuthorizationHeaderMalformed with
+    S3's three-components sentence, whether the valid copy comes first or last."""
+    request = CASES["s3v4-header"]()
+    good = request.header("authorization") or ""
+    value = dict(item.strip().split("=", 1) for item in good.split(" ", 1)[1].split(","))[component]
+    copy = f"{component}={value}"
+    changed = good + ", " + copy if where == "after" else good.replace(copy, f"{copy}, {copy}")
+    assert changed.count(copy) == 2
+    result = verify_request(
+        _with_header(request, "authorization", changed), CREDS, _signed_at(request)
+    )
+    assert [(p.code, p.status) for p in result.problems] == [("AuthorizationHeaderMalformed", 400)]
+    assert result.problems[0].message == (
+        "The authorization header is malformed; the authorization header requires three "
+        f"components: Credential, SignedHeaders, and Signature. ({component}= is given twice)"
+    )
+
+
+@pytest.mark.parametrize("name", ["s3v4-query", "v2-query"])
+def test_authorization_beside_a_presigned_query_is_refused(name: str) -> None:
+    """S3's answer to two mechanisms at once (InvalidArgument, its own sentence)."""
+    request = CASES[name]()
+    header = CASES["s3v4-header"]().header("authorization") or ""
+    result = verify_request(
+        _plus_headers(request, ("Authorization", header)), CREDS, _signed_at(request)
+    )
+    assert [(p.code, p.status) for p in result.problems] == [("InvalidArgument", 400)]
+    assert result.problems[0].message.startswith("Only one auth mechanism allowed; only the ")
