@@ -35,9 +35,10 @@ from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, rules_for
 from sigkit.sigv4.signer import hmac_signature, signing_key
 from sigkit.textdiff import visible
 from sigkit.timefmt import epoch_seconds, parse_time
+from sigkit.verify import DEFAULT_SKEW
 
 Verdict = Literal["match", "mismatch", "refused", "no-data"]
-SKEW_SECONDS = 900
+SKEW_SECONDS = int(DEFAULT_SKEW.total_seconds())  # verify.py holds the window
 
 
 def verdict(ours: str | None, theirs: str | None) -> Verdict:
