@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from sigkit.credentials import Credentials
 from sigkit.encoding import parse_query
 from sigkit.errors import InputError, SigkitError
+from sigkit.files import SECRET_MODE, signals_interrupt
 from sigkit.http import Request, parse_request_text, serialize_request
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
@@ -491,28 +492,31 @@ def write_case(folder: str | Path, files: Mapping[str, bytes]) -> Path:
         made.append(parent)
         parent = parent.parent
     tmp: Path | None = None
-    try:
-        for path in reversed(made):
-            path.mkdir()
-        tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-        for name in sorted(files, key=lambda n: n == "context.json"):
-            (tmp / name).write_bytes(files[name])
-        umask = os.umask(0)
-        os.umask(umask)
-        tmp.chmod(0o777 & ~umask)
+    with signals_interrupt():  # SIGTERM/SIGHUP clean up as Ctrl-C does
         try:
-            os.rename(tmp, target)
-        except OSError as exc:
-            if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
-                raise InputError(str(folder), "was filled or replaced while writing") from None
-            raise
-    except BaseException:
-        if tmp is not None:
-            shutil.rmtree(tmp, ignore_errors=True)
-        for path in made:
+            for path in reversed(made):
+                path.mkdir()
+            tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+            for name in sorted(files, key=lambda n: n == "context.json"):
+                (tmp / name).write_bytes(files[name])
+                if name == "context.json":  # it holds the secret key (the folder is 0700 so far)
+                    (tmp / name).chmod(SECRET_MODE)
+            umask = os.umask(0)
+            os.umask(umask)
+            tmp.chmod(0o777 & ~umask)
             try:
-                path.rmdir()
-            except OSError:
-                break
-        raise
+                os.rename(tmp, target)
+            except OSError as exc:
+                if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+                    raise InputError(str(folder), "was filled or replaced while writing") from None
+                raise
+        except BaseException:
+            if tmp is not None:
+                shutil.rmtree(tmp, ignore_errors=True)
+            for path in made:
+                try:
+                    path.rmdir()
+                except OSError:
+                    break
+            raise
     return target

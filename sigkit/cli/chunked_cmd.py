@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-import tempfile
+from contextlib import nullcontext
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,6 +25,7 @@ from sigkit.cli.options import (
 )
 from sigkit.cli.sign_cmd import parse_header_option
 from sigkit.errors import InputError
+from sigkit.files import atomic_writer, resolve_target
 from sigkit.http import Request
 from sigkit.render import render_text, step_dicts, use_colour
 from sigkit.sigv4.config import rules_for
@@ -89,6 +89,8 @@ def chunked(
     chunk's string to sign and signature, and with --output write the encoded body."""
     from sigkit.sigv4.chunked import ChunkedConfig, sign_v4_chunked
 
+    if output is not None:
+        resolve_target(output, [data_file])  # refused before the body is read
     body, _ = _source(data_file)
     headers = [parse_header_option(h) for h in header or []]
     request = Request.from_url("PUT", url, headers, body)
@@ -112,28 +114,12 @@ def chunked(
         ChunkedConfig(payload=payload, chunk_size=chunk_size, checksum=checksum),
         region_set=region_set,
     )
-    out = None
-    if output is not None:
-        out = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed into place on success
-            "wb", dir=output.resolve().parent, prefix=f".{output.name}.", delete=False
-        )
     chunks: list[ChunkStep] = []
-    try:
+    with atomic_writer(output, inputs=[data_file]) if output else nullcontext() as out:
         for step, data in upload.body.frames():
             if out is not None:
                 out.write(data)
             chunks.append(step)
-        if out is not None:
-            out.close()
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(out.name, 0o666 & ~umask)
-            os.replace(out.name, output)  # type: ignore[arg-type]
-    except BaseException:
-        if out is not None:
-            out.close()
-            os.unlink(out.name)
-        raise
     if as_json:
         document = {
             "seed": step_dicts(upload.seed, show_secrets=show_secrets),

@@ -244,8 +244,9 @@ def vectors_new(
     elsewhere can be checked against exact bytes. `sigkit vectors FOLDER` passes it.
 
     The keys are written into context.json, so they come only from --access-key/--secret-key
-    (default: the AWS documentation example pair), never from the environment or ~/.aws.
-    The folder is written whole or not at all, and an existing non-empty one is refused."""
+    (default: the AWS documentation example pair), never from the environment or ~/.aws, and
+    context.json is readable by its owner only (0600). The folder is written whole or not at
+    all, and an existing non-empty one is refused."""
     headers = list(header or [])
     positional = list(args or [])
     if example:
