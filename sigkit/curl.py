@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import shlex
+import re
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,38 +33,114 @@ from sigkit.sigv4.signer import canonical_steps, sign_v4
 from sigkit.timefmt import EPOCH
 
 
+@dataclass(frozen=True, slots=True)
+class Var:
+    """A shell variable in a generated word, expanded when the command runs: ``"${NAME}"``."""
+
+    name: str
+
+    def __post_init__(self) -> None:
+        if not _NAME.match(self.name):
+            raise ValueError(f"{self.name!r} is not a shell variable name")
+
+
+Part = str | Var
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_BARE = re.compile(r"[A-Za-z0-9@%+=:,./_-]+\Z")  # needs no quotes (shlex.quote's safe set)
+# Literal text that may stand inside double quotes next to a variable: printable ASCII but
+# the characters double quotes do not quote ($ ` \ "), and ! (history expansion when the
+# command is pasted into an interactive bash).
+_DOUBLE_QUOTABLE = re.compile(r"[\x20-\x7e]*\Z")
+_DOUBLE_SPECIAL = frozenset('$`\\"!')
+_ESCAPED = ("Cc", "Cf", "Cs", "Zl", "Zp")  # written as $'\xHH' bytes, never raw
+
+
+def shell_word(*parts: Part, line_feeds: bool = False) -> str:
+    """The one quoting path for every word sigkit writes for a shell (bash) to run.
+
+    Literal text reaches the program byte for byte and runs nothing: it is single-quoted
+    (``'`` spliced in as ``'"'"'``), and control, format and line-separator characters and
+    undecodable bytes are written as ``$'\\xHH'`` byte escapes, so the text holds no raw
+    line break, escape sequence or bidi control. A `Var` becomes ``"${NAME}"``. A word
+    without variables and with only safe characters is left bare (as shlex.quote does); a
+    word whose literal parts are plain printable ASCII without ``$ ` \\ " !`` is written
+    as one double-quoted string (``"x-amz-date: ${amz_date}"``). With `line_feeds`, a line
+    feed stays raw inside the single quotes (a multi-line text kept readable; the caller
+    must not re-indent the lines).
+    """
+    merged: list[Part] = []
+    for part in parts:  # adjacent literal parts are one run of text
+        if isinstance(part, str) and merged and isinstance(merged[-1], str):
+            merged[-1] += part
+        elif part != "":
+            merged.append(part)
+    parts = tuple(merged)
+    literal = "".join(p for p in parts if isinstance(p, str))
+    if "\0" in literal:
+        raise InputError("text", "holds a NUL character, which no command line can carry")
+    if not any(isinstance(p, Var) for p in parts):
+        if not literal:
+            return "''"
+        if _BARE.match(literal):
+            return literal
+    elif _DOUBLE_QUOTABLE.match(literal) and not _DOUBLE_SPECIAL & set(literal):
+        return '"' + "".join(p if isinstance(p, str) else f"${{{p.name}}}" for p in parts) + '"'
+    out: list[str] = []
+    for part in parts:
+        if isinstance(part, Var):
+            out.append(f'"${{{part.name}}}"')
+        else:
+            out.extend(_quoted_runs(part, line_feeds))
+    return "".join(out) or "''"
+
+
+def _quoted_runs(text: str, line_feeds: bool) -> list[str]:
+    """Single-quoted runs of printable text, ``$'\\xHH'`` runs of everything else."""
+    out: list[str] = []
+    for escaped, run in itertools.groupby(
+        text,
+        key=lambda c: unicodedata.category(c) in _ESCAPED and not (line_feeds and c == "\n"),
+    ):
+        chunk = "".join(run)
+        if escaped:
+            try:
+                data = chunk.encode("utf-8", "surrogateescape")
+            except UnicodeEncodeError:
+                data = chunk.encode("utf-8", "surrogatepass")
+            out.append("$'" + "".join(f"\\x{b:02x}" for b in data) + "'")
+        else:
+            out.append("'" + chunk.replace("'", "'\"'\"'") + "'")
+    return out
+
+
 def quote(text: str) -> str:
-    """POSIX shell quoting: single quotes, with embedded single quotes spliced in."""
-    return shlex.quote(text)
+    """One literal shell word (`shell_word` of the text alone)."""
+    return shell_word(text)
 
 
-def quote_with_variables(text: str, variables: Mapping[str, str]) -> str:
-    """Quote `text`, leaving each value in `variables` as a ``"$NAME"`` reference instead.
+def quote_with_variables(
+    text: str, variables: Mapping[str, str], *, line_feeds: bool = False
+) -> str:
+    """Quote `text`, leaving each value in `variables` as a ``"${NAME}"`` reference instead.
 
     Used to keep session tokens and secrets out of generated commands.
     """
-    parts: list[str] = [text]
+    parts: list[Part] = [text]
     for value, name in sorted(
         ((v, n) for n, v in variables.items() if v), key=lambda p: -len(p[0])
     ):
-        split: list[str] = []
+        split: list[Part] = []
         for part in parts:
-            if part.startswith("\0"):
+            if isinstance(part, Var):
                 split.append(part)
                 continue
             pieces = part.split(value)
             for i, piece in enumerate(pieces):
                 if i:
-                    split.append("\0" + name)
+                    split.append(Var(name))
                 split.append(piece)
         parts = split
-    out = []
-    for part in parts:
-        if part.startswith("\0"):
-            out.append(f'"${{{part[1:]}}}"')
-        elif part:
-            out.append(quote(part))
-    return "".join(out) or "''"
+    return shell_word(*parts, line_feeds=line_feeds)
 
 
 def comment(text: str) -> str:
@@ -81,7 +157,10 @@ def _escaped(char: str) -> str:
 
 
 def _curl_form_file(path: str) -> str:
-    """curl ``-F name=@"path"``: quotes let ``;`` and ``,`` stand in the file name."""
+    """curl ``-F name=@"path"``: quotes let ``;`` and ``,`` stand in the file name (curl
+    unescapes ``\\"`` and ``\\\\`` there); ``-`` alone would be standard input."""
+    if path == "-":
+        path = "./-"
     escaped = path.replace("\\", "\\\\").replace('"', '\\"')
     return f'@"{escaped}"'
 
@@ -222,7 +301,10 @@ def _body_lines(call: CurlCall) -> list[str]:
 
 def _command(call: CurlCall, option_lines: list[str], *, path_as_is: bool) -> str:
     """``-sS --fail-with-body``: quiet, but errors shown with the server's body and exit 22;
-    ``-g``: no ``[]{}`` globbing of the URL or the file names."""
+    ``-g``: no ``[]{}`` globbing of the URL or the file names.
+
+    One option per line, joined by backslash-newline; no word holds a raw line break
+    (`shell_word`), so the text can be indented line by line."""
     first = ["curl", "-sS", "--fail-with-body", "-g"]
     if path_as_is:
         first.append("--path-as-is")
@@ -233,8 +315,9 @@ def _command(call: CurlCall, option_lines: list[str], *, path_as_is: bool) -> st
     return _CONTINUE.join([" ".join(first), *option_lines, *_body_lines(call), last])
 
 
-def _header_line(name: str, value: str, variables: Mapping[str, str]) -> str:
-    return "-H " + quote_with_variables(f"{name}: {value}", variables)
+def _header_line(name: str, *value: Part) -> str:
+    """``-H 'Name: value'``; the value may hold variables."""
+    return "-H " + shell_word(f"{name}: ", *value)
 
 
 def token_word(token: str | None, *, inline: bool, name: str = _TOKEN_HEADER) -> str | None:
@@ -243,12 +326,12 @@ def token_word(token: str | None, *, inline: bool, name: str = _TOKEN_HEADER) ->
     if token is None:
         return None
     if inline:
-        return "-H " + quote(f"{name}: {token}")
+        return _header_line(name, token)
     return _token_reference(name)
 
 
 def _token_reference(name: str) -> str:
-    return f'-H "{name}: ${{{TOKEN_VARIABLE}}}"'
+    return _header_line(name, Var(TOKEN_VARIABLE))
 
 
 def aws_sigv4_command(
@@ -265,7 +348,7 @@ def aws_sigv4_command(
         user = quote(f"{inline.access_key_id}:{inline.secret_access_key}")
         token = inline.session_token
     else:
-        user = '"${AWS_ACCESS_KEY_ID}:${AWS_SECRET_ACCESS_KEY}"'
+        user = shell_word(Var("AWS_ACCESS_KEY_ID"), ":", Var("AWS_SECRET_ACCESS_KEY"))
         token = session_token
     lines = [
         "--aws-sigv4 " + quote(f"aws:amz:{call.region}:{call.service}"),
@@ -273,46 +356,70 @@ def aws_sigv4_command(
     ]
     if call.v4_config().content_sha256_header:
         payload = call.known_payload_hash() or UNSIGNED_PAYLOAD
-        lines.append(_header_line("x-amz-content-sha256", payload, {}))
+        lines.append(_header_line("x-amz-content-sha256", payload))
     word = token_word(
         token, inline=inline is not None, name=call.v4_config().session_token_name.lower()
     )
     if word:
         lines.append(word)
-    lines.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
+    lines.extend(_header_line(n, v) for n, v in call.sent_headers())
     return _command(call, lines, path_as_is=has_dot_segment(call.path))
 
 
-def aws_sigv4_remarks(call: CurlCall) -> list[str]:
-    """What some curl versions get wrong for this request (sigkit cannot see which curl runs
-    the command; docs/curl.md has the table)."""
-    remarks = []
+CurlVersion = tuple[int, int, int]
+_NEWEST: CurlVersion = (99, 0, 0)
+
+
+def aws_sigv4_remarks(call: CurlCall, curl_version: CurlVersion | None = None) -> list[str]:
+    """What the curl versions that get this request wrong do with it, for the curl that will
+    run the command (`curl_version`; None: unknown, every remark). docs/curl.md has the
+    table."""
+    found: list[tuple[CurlVersion, CurlVersion, str]] = []
     if has_dot_segment(call.path):
-        remarks.append(
-            "the path has a '.' or '..' segment, which curl removes unless --path-as-is; "
-            "curl 7.x signs with --path-as-is, but newer curl (8.14 at least) refuses "
-            "--aws-sigv4 with it: use --style headers or script there"
+        found.append(
+            (
+                (8, 9, 0),
+                _NEWEST,
+                "the path has a '.' or '..' segment, which curl removes unless --path-as-is; "
+                "curl 7.x signs with --path-as-is, but newer curl (8.14 at least) refuses "
+                "--aws-sigv4 with it: use --style headers or script there",
+            )
         )
     if "%" in call.path:
-        remarks.append(
-            "the path holds percent-encoded bytes: curl 8.9 to 8.13 --aws-sigv4 encodes them "
-            "once more and S3 refuses the signature; other versions sign it as sent"
+        found.append(
+            (
+                (8, 9, 0),
+                (8, 14, 0),
+                "the path holds percent-encoded bytes: curl 8.9 to 8.13 --aws-sigv4 encodes "
+                "them once more and S3 refuses the signature; other versions sign it as sent",
+            )
         )
     query = split_url(call.url)[3] or ""
     if "%2B" in query.upper():
-        remarks.append(
-            "the query holds %2B (a literal '+'): curl 8.14 to 8.18 --aws-sigv4 signs it as a "
-            "space and S3 refuses the signature"
+        found.append(
+            (
+                (8, 14, 0),
+                (8, 19, 0),
+                "the query holds %2B (a literal '+'): curl 8.14 to 8.18 --aws-sigv4 signs it "
+                "as a space and S3 refuses the signature",
+            )
         )
     names = sorted({n.lower() for n, _ in call.sent_headers()})
     if len(names) != len(call.sent_headers()):
-        remarks.append("a header is repeated: curl before 8.13 --aws-sigv4 signs it wrongly")
+        found.append(
+            ((0, 0, 0), (8, 13, 0), "a header is repeated: curl before 8.13 --aws-sigv4 signs "
+             "it wrongly")
+        )  # fmt: skip
     if any(b.startswith(a) for a, b in itertools.pairwise(names)):
-        remarks.append(
-            "one header name is a prefix of another: curl before 8.10 --aws-sigv4 sorts them "
-            "wrongly"
+        found.append(
+            (
+                (0, 0, 0),
+                (8, 10, 0),
+                "one header name is a prefix of another: curl before 8.10 --aws-sigv4 sorts "
+                "them wrongly",
+            )
         )
-    return remarks
+    return [text for low, high, text in found if curl_version is None or low <= curl_version < high]
 
 
 def sign_call(call: CurlCall, credentials: Credentials, when: datetime, sig: str) -> SigningResult:
@@ -339,9 +446,9 @@ def headers_command(call: CurlCall, result: SigningResult, *, inline: bool = Fal
         if name.lower() == "host":
             continue
         if name.lower() in SESSION_TOKEN_NAMES and not inline:
-            lines.append(f'-H "{name}: ${{{TOKEN_VARIABLE}}}"')
+            lines.append(_token_reference(name))
         else:
-            lines.append(_header_line(name, value, {}))
+            lines.append(_header_line(name, value))
     return _command(call, lines, path_as_is=has_dot_segment(call.path))
 
 
@@ -411,7 +518,8 @@ def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
         lines.append(f"  payload_hash=$(openssl dgst -sha256 < {source} | {_HEX_TOOL})")
     scope = f"/{call.region}/{call.service}/aws4_request"
     lines += [
-        "  canonical_request=" + quote_with_variables(values["canonical_request"], runtime),
+        "  canonical_request="
+        + quote_with_variables(values["canonical_request"], runtime, line_feeds=True),
         f'  scope="${{amz_date%%T*}}"{quote(scope)}',
         "  request_hash=$(printf '%s' \"$canonical_request\""
         f" | openssl dgst -sha256 | {_HEX_TOOL})",
@@ -426,20 +534,21 @@ def _script_v4(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
         '  key=$(sigkit_hmac "hexkey:$key" aws4_request)',
         '  signature=$(sigkit_hmac "hexkey:$key" "$string_to_sign")',
     ]
-    authorization = (
-        '-H "Authorization: AWS4-HMAC-SHA256 Credential=${AWS_ACCESS_KEY_ID}/${scope}, '
-        f'SignedHeaders={values["signed_headers"]}, Signature=${{signature}}"'
+    authorization = _header_line(
+        "Authorization",
+        "AWS4-HMAC-SHA256 Credential=",
+        Var("AWS_ACCESS_KEY_ID"),
+        "/",
+        Var("scope"),
+        f", SignedHeaders={values['signed_headers']}, Signature=",
+        Var("signature"),
     )
-    options = [authorization, '-H "x-amz-date: ${amz_date}"']
+    options = [authorization, _header_line("x-amz-date", Var("amz_date"))]
     if config.content_sha256_header:
-        options.append(
-            _header_line("x-amz-content-sha256", known, {})
-            if known
-            else '-H "x-amz-content-sha256: ${payload_hash}"'
-        )
+        options.append(_header_line("x-amz-content-sha256", known or Var("payload_hash")))
     if with_token:
         options.append(_token_reference(config.session_token_name.lower()))
-    options.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
+    options.extend(_header_line(n, v) for n, v in call.sent_headers())
     command = _command(call, options, path_as_is=has_dot_segment(call.path))
     return lines + ["  " + line for line in command.split("\n")]
 
@@ -453,17 +562,17 @@ def _script_v2(call: CurlCall, with_token: bool, runtime: Mapping[str, str]) -> 
     string_to_sign = sign_v2(request, placeholder, EPOCH, config)["string_to_sign"]
     lines = [
         "  amz_date=$(LC_ALL=C date -u '+%a, %d %b %Y %H:%M:%S GMT')",
-        "  string_to_sign=" + quote_with_variables(string_to_sign, runtime),
+        "  string_to_sign=" + quote_with_variables(string_to_sign, runtime, line_feeds=True),
         "  signature=$(printf '%s' \"$string_to_sign\""
         ' | openssl dgst -sha1 -mac HMAC -macopt "key:${AWS_SECRET_ACCESS_KEY}" -binary'
         " | openssl base64 -A)",
     ]
     options = [
-        '-H "Authorization: AWS ${AWS_ACCESS_KEY_ID}:${signature}"',
-        '-H "x-amz-date: ${amz_date}"',
+        _header_line("Authorization", "AWS ", Var("AWS_ACCESS_KEY_ID"), ":", Var("signature")),
+        _header_line("x-amz-date", Var("amz_date")),
     ]
     if with_token:
         options.append(_token_reference(_TOKEN_HEADER))
-    options.extend(_header_line(n, v, {}) for n, v in call.sent_headers())
+    options.extend(_header_line(n, v) for n, v in call.sent_headers())
     command = _command(call, options, path_as_is=has_dot_segment(call.path))
     return lines + ["  " + line for line in command.split("\n")]

@@ -26,6 +26,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sigkit import Credentials, InputError, Request, S3V2Config, SigV4Config, sign_v2, sign_v4
+from sigkit.cli import curl_cmd
 from sigkit.cli.curl_cmd import curl_app
 from sigkit.curl import CurlCall, aws_sigv4_command, comment, script_command
 from sigkit.errors import SigkitError
@@ -430,17 +431,43 @@ def test_aws_sigv4_style_payload_hash_per_body(tmp_path: Path) -> None:
 
 
 def test_aws_sigv4_refuses_v2_and_explains_curl_versions(
-    capsys: pytest.CaptureFixture[str],
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     code, out, err = run(capsys, "ls", f"s3://{BUCKET}", "--sig", "v2", "--style", "aws-sigv4")
     assert code == 2 and not out
     assert err.count("\n") == 1 and "aws-sigv4 is SigV4 only" in err
     out = generate(capsys, "ls", f"s3://{BUCKET}", "--prefix", "a+b", *common())
     assert "prefix=a%2Bb" in out
+    monkeypatch.setattr(curl_cmd, "local_curl_version", lambda: (8, 14, 1))
     _, _, err = run(capsys, "ls", f"s3://{BUCKET}", "--prefix", "a+b", *common())
     assert "8.14 to 8.18" in err
     _, _, err = run(capsys, "rm", f"s3://{BUCKET}/a/../b", *common())
     assert "--path-as-is" in err
+    monkeypatch.setattr(curl_cmd, "local_curl_version", lambda: (8, 9, 0))
+    _, _, err = run(capsys, "rm", f"s3://{BUCKET}/a%b", *common())
+    assert "8.9 to 8.13" in err
+    monkeypatch.setattr(curl_cmd, "local_curl_version", lambda: None)  # no curl: all of them
+    _, _, err = run(capsys, "rm", f"s3://{BUCKET}/a%b", *common())
+    assert "8.9 to 8.13" in err
+
+
+def test_curl_version_remarks_only_for_the_local_curl(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The curl here is 7.88 (Debian 12): none of the 8.x remarks apply to it, while the ones
+    for every curl before 8.10 (names sharing a prefix) do."""
+    version = subprocess.run(["curl", "--version"], capture_output=True, text=True, check=True)
+    if not version.stdout.startswith("curl 7.88."):
+        pytest.skip(f"the local curl is not 7.88: {version.stdout.split(chr(10))[0]}")
+    curl_cmd.local_curl_version.cache_clear()
+    assert curl_cmd.local_curl_version() == (7, 88, int(version.stdout.split()[1].split(".")[2]))
+    for argv in (["ls", f"s3://{BUCKET}", "--prefix", "a+b"], ["rm", f"s3://{BUCKET}/a%b"],
+                 ["rm", f"s3://{BUCKET}/a/../b"]):  # fmt: skip
+        code, _, err = run(capsys, *argv, *common())
+        assert code == 0 and "curl 8." not in err and "newer curl" not in err, (argv, err)
+    code, _, err = run(capsys, "request", "PUT", f"{ENDPOINT}/{BUCKET}/k", "-d", "x",
+                       "-H", "x-amz-meta-a: 1", "-H", "x-amz-meta-ab: 2")  # fmt: skip
+    assert code == 0 and "curl before 8.10" in err
 
 
 def test_a_newline_in_a_key_cannot_escape_a_comment(

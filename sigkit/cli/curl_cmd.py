@@ -7,10 +7,13 @@ The commands are named as AWS CLI users know them (mb, put, ls, get, rm, rb), pl
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
+import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -18,10 +21,19 @@ from typing import Annotated, Any
 import typer
 
 from sigkit.cli.common import note, resolve_credentials
+from sigkit.cli.options import (
+    AccessKey,
+    AsJson,
+    EndpointUrl,
+    OptionSpec,
+    SessionToken,
+    shared_options,
+)
 from sigkit.credentials import Credentials, Resolved
 from sigkit.curl import (
     STYLES,
     CurlCall,
+    CurlVersion,
     aws_sigv4_command,
     aws_sigv4_remarks,
     comment,
@@ -74,10 +86,6 @@ Style = Annotated[
     typer.Option("--style", help="aws-sigv4 | headers | script [aws-sigv4 for v4, headers for v2]"),
 ]
 Sig = Annotated[str, typer.Option("--sig", help="v4 or v2")]
-EndpointUrl = Annotated[
-    str | None,
-    typer.Option("--endpoint-url", help="S3-compatible endpoint, scheme://host[:port]"),
-]
 Region = Annotated[
     str | None,
     typer.Option(
@@ -92,14 +100,11 @@ AddressingOpt = Annotated[
 Date = Annotated[
     str | None, typer.Option("--date", help="headers style: signing time (default: now)")
 ]
-AccessKey = Annotated[str | None, typer.Option("--access-key", help="access key id")]
 SecretKey = Annotated[str | None, typer.Option("--secret-key", help="secret access key")]
-SessionToken = Annotated[str | None, typer.Option("--session-token", help="session token")]
 InlineSecrets = Annotated[
     bool,
     typer.Option("--inline-secrets", help="write keys and token into the command, not $VARS"),
 ]
-AsJson = Annotated[bool, typer.Option("--json", help="machine-readable output")]
 ShowSecrets = Annotated[
     bool, typer.Option("--show-secrets", help="--json: derived keys and token in full")
 ]
@@ -109,6 +114,23 @@ ContentType = Annotated[
 Metadata = Annotated[
     list[str] | None, typer.Option("--metadata", help="KEY=VALUE, sent as x-amz-meta-KEY")
 ]
+
+# The options every sub-command takes, in the order --help lists them (after its own).
+CURL_OPTIONS = (
+    OptionSpec("style", Style, None),
+    OptionSpec("sig", Sig, "v4"),
+    OptionSpec("endpoint_url", EndpointUrl, None),
+    OptionSpec("region", Region, None),
+    OptionSpec("addressing", AddressingOpt, None),
+    OptionSpec("date", Date, None),
+    OptionSpec("access_key", AccessKey, None),
+    OptionSpec("secret_key", SecretKey, None),
+    OptionSpec("session_token", SessionToken, None),
+    OptionSpec("profile", Profile, None),
+    OptionSpec("inline_secrets", InlineSecrets, False),
+    OptionSpec("as_json", AsJson, False),
+    OptionSpec("show_secrets", ShowSecrets, False),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +168,18 @@ class Options:
         object.__setattr__(self, "region", region)
         object.__setattr__(self, "endpoint_url", endpoint)
         _style(self)  # refuse bad combinations before any file is looked at
+
+    @classmethod
+    def from_command_line(cls, region: str | None = None, **values: Any) -> Options:
+        """The options as `shared_options` passes them (an unset region: "")."""
+        return cls(region=region or "", **values)
+
+
+def _with_curl_options(
+    *omit: str,
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A sub-command's decorator: the `CURL_OPTIONS` after its own, passed as `options`."""
+    return shared_options(CURL_OPTIONS, Options.from_command_line, omit=omit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -389,6 +423,23 @@ def _commented(text: str, *, masked: bool) -> list[str]:
     return [f"#   {comment(line)}" if line else "#" for line in lines]
 
 
+@functools.cache
+def local_curl_version() -> CurlVersion | None:
+    """The version of the ``curl`` on PATH (which the printed commands will most likely run
+    with), or None when there is none or it does not say."""
+    try:
+        done = subprocess.run(
+            ["curl", "--version"], capture_output=True, timeout=10, check=False, text=True
+        )
+    except (OSError, subprocess.SubprocessError):
+        return None
+    found = re.match(r"curl (\d+)\.(\d+)(?:\.(\d+))?", done.stdout)
+    if found is None:
+        return None
+    major, minor, patch = found.groups()
+    return int(major), int(minor), int(patch or 0)
+
+
 def _emit(options: Options, steps: list[Step], remarks: list[str], *, numbered: bool) -> None:
     style = _style(options)
     resolved = options.resolved
@@ -420,7 +471,7 @@ def _emit(options: Options, steps: list[Step], remarks: list[str], *, numbered: 
         comments: list[str] = []
         if style == "aws-sigv4":
             command = aws_sigv4_command(step.call, session_token=token, inline=inline)
-            for remark in aws_sigv4_remarks(step.call):
+            for remark in aws_sigv4_remarks(step.call, local_curl_version()):
                 if remark not in remarks:
                     remarks.append(remark)
         elif style == "headers":
@@ -465,27 +516,12 @@ def _emit(options: Options, steps: list[Step], remarks: list[str], *, numbered: 
         "sigkit curl mb s3://demo --endpoint-url http://127.0.0.1:7480 --style script",
     ),
 )
+@_with_curl_options()
 def mb(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="s3://BUCKET")],
-    style: Style = None,
-    sig: Sig = "v4",
-    endpoint_url: EndpointUrl = None,
-    region: Region = None,
-    addressing: AddressingOpt = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
+    options: Options,
 ) -> None:
     """Create a bucket (PUT /BUCKET)."""
-    options = Options(
-        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     bucket = _bucket_only(parse_s3_uri(target), "mb")
     _emit(options, [_mb(options, bucket, remarks)], remarks, numbered=False)
@@ -498,32 +534,17 @@ def mb(
         "sigkit curl put ./f.bin s3://my-bucket/ --metadata owner=ops --sig v2",
     ),
 )
+@_with_curl_options()
 def put(
     file: Annotated[str, typer.Argument(metavar="FILE", help="local file to upload")],
     target: Annotated[
         str, typer.Argument(metavar="TARGET", help="s3://BUCKET/KEY (s3://BUCKET/: the file name)")
     ],
+    options: Options,
     content_type: ContentType = None,
     metadata: Metadata = None,
-    style: Style = None,
-    sig: Sig = "v4",
-    endpoint_url: EndpointUrl = None,
-    region: Region = None,
-    addressing: AddressingOpt = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
 ) -> None:
     """Upload a file (PUT /BUCKET/KEY); curl reads the file when the command runs."""
-    options = Options(
-        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     uri = parse_s3_uri(target)
     step = _put(options, file, uri, _object_headers(content_type, metadata), remarks)
@@ -537,31 +558,16 @@ def put(
         "sigkit curl ls s3://my-bucket/reports/ --delimiter / --style headers",
     ),
 )
+@_with_curl_options()
 def ls(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="s3://BUCKET[/PREFIX]")],
+    options: Options,
     prefix: Annotated[str | None, typer.Option("--prefix", help="list keys starting so")] = None,
     delimiter: Annotated[
         str | None, typer.Option("--delimiter", help="group keys, e.g. '/'")
     ] = None,
-    style: Style = None,
-    sig: Sig = "v4",
-    endpoint_url: EndpointUrl = None,
-    region: Region = None,
-    addressing: AddressingOpt = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
 ) -> None:
     """List objects (GET /BUCKET?list-type=2&prefix=...); prints the XML S3 returns."""
-    options = Options(
-        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     uri = parse_s3_uri(target)
     if uri.key is not None and prefix is not None:
@@ -577,30 +583,15 @@ def ls(
         "sigkit curl get s3://my-bucket/k - --style script --sig v2",
     ),
 )
+@_with_curl_options()
 def get(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="s3://BUCKET/KEY")],
     file: Annotated[
         str, typer.Argument(metavar="FILE", help="where to save it ('-': standard output)")
     ],
-    style: Style = None,
-    sig: Sig = "v4",
-    endpoint_url: EndpointUrl = None,
-    region: Region = None,
-    addressing: AddressingOpt = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
+    options: Options,
 ) -> None:
     """Download an object (GET /BUCKET/KEY) to a file."""
-    options = Options(
-        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     _emit(options, [_get(options, parse_s3_uri(target), file, remarks)], remarks, numbered=False)
 
@@ -612,27 +603,12 @@ def get(
         "sigkit curl rm 's3://my-bucket/a b+c.txt' --style headers --json",
     ),
 )
+@_with_curl_options()
 def rm(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="s3://BUCKET/KEY")],
-    style: Style = None,
-    sig: Sig = "v4",
-    endpoint_url: EndpointUrl = None,
-    region: Region = None,
-    addressing: AddressingOpt = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
+    options: Options,
 ) -> None:
     """Delete an object (DELETE /BUCKET/KEY)."""
-    options = Options(
-        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     _emit(options, [_rm(options, parse_s3_uri(target), remarks)], remarks, numbered=False)
 
@@ -644,27 +620,12 @@ def rm(
         "sigkit curl rb s3://demo --endpoint-url http://127.0.0.1:7480 --sig v2",
     ),
 )
+@_with_curl_options()
 def rb(
     target: Annotated[str, typer.Argument(metavar="TARGET", help="s3://BUCKET")],
-    style: Style = None,
-    sig: Sig = "v4",
-    endpoint_url: EndpointUrl = None,
-    region: Region = None,
-    addressing: AddressingOpt = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
+    options: Options,
 ) -> None:
     """Delete an empty bucket (DELETE /BUCKET)."""
-    options = Options(
-        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     bucket = _bucket_only(parse_s3_uri(target), "rb")
     _emit(options, [_rb(options, bucket, remarks)], remarks, numbered=False)
@@ -678,35 +639,20 @@ def rb(
         "    --sig v2 --style script | bash -e",
     ),
 )
+@_with_curl_options()
 def walkthrough(
     target: Annotated[
         str, typer.Argument(metavar="TARGET", help="s3://BUCKET[/KEY] (KEY: the file name)")
     ],
     file: Annotated[str, typer.Argument(metavar="FILE", help="local file to upload")],
+    options: Options,
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="download to [FILE.downloaded]")
     ] = None,
     content_type: ContentType = None,
-    style: Style = None,
-    sig: Sig = "v4",
-    endpoint_url: EndpointUrl = None,
-    region: Region = None,
-    addressing: AddressingOpt = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
 ) -> None:
     """The whole session: create the bucket, upload FILE, list (list-type=2), download,
     delete the object, delete the bucket."""
-    options = Options(
-        style, sig, endpoint_url, region or "", addressing, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     uri = parse_s3_uri(target)
     key = _key_of(uri, file)
@@ -731,10 +677,12 @@ def walkthrough(
         "    -H 'x-amz-tagging: team=ops' --style headers",
     ),
 )
+@_with_curl_options("endpoint_url", "addressing")
 def request(
     args: Annotated[
         list[str], typer.Argument(metavar="ARGS", help="[METHOD] URL", show_default=False)
     ],
+    options: Options,
     request_method: Annotated[str | None, typer.Option("-X", "--request", help="method")] = None,
     header: Annotated[
         list[str] | None, typer.Option("-H", "--header", help="'Name: value'; repeatable")
@@ -745,28 +693,13 @@ def request(
     ] = None,
     output: Annotated[str | None, typer.Option("-o", "--output", help="save the body")] = None,
     service: Annotated[str, typer.Option("--service", help="signing service")] = "s3",
-    style: Style = None,
-    sig: Sig = "v4",
-    region: Region = None,
-    date: Date = None,
-    access_key: AccessKey = None,
-    secret_key: SecretKey = None,
-    session_token: SessionToken = None,
-    profile: Profile = None,
-    inline_secrets: InlineSecrets = False,
-    as_json: AsJson = False,
-    show_secrets: ShowSecrets = False,
 ) -> None:
     """Any request, given by its URL, in curl's vocabulary (-X, -H, -d)."""
     from sigkit.cli.sign_cmd import parse_header_option
 
-    options = Options(
-        style, sig, None, region or "", None, date, access_key, secret_key,
-        session_token, inline_secrets, as_json, show_secrets, profile,
-    )  # fmt: skip
     remarks: list[str] = []
     method, url = _method_and_url(args, request_method, data, data_file)
-    if sig == "v2":
+    if options.sig == "v2":
         v2_rules(service)  # refuses a service V2 does not sign
     if not _SCOPE_PART.match(service):
         raise InputError("--service", f"{service!r} may hold only letters, digits, . _ -")

@@ -3,8 +3,12 @@ everywhere (name, type, help)."""
 
 from __future__ import annotations
 
+import functools
+import inspect
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, get_type_hints
 
 import typer
 
@@ -58,3 +62,65 @@ DataFile = Annotated[
 ]
 RequestFile = Annotated[Path | None, typer.Option("--request-file", help="raw HTTP request text")]
 Service = Annotated[str | None, typer.Option("--service", help="signing service, e.g. s3")]
+
+
+# --- a group of options several sub-commands share, declared once ----------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OptionSpec:
+    """One option of a shared group: the parameter name, its annotation (an
+    ``Annotated[..., typer.Option(...)]``) and its default."""
+
+    name: str
+    annotation: Any
+    default: Any
+
+
+def shared_options(
+    group: Sequence[OptionSpec],
+    build: Callable[..., Any],
+    *,
+    omit: Sequence[str] = (),
+    into: str = "options",
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Give a command the options of `group` (after its own, in the group's order) and pass
+    them to it as one object, ``build(**values)``, in its parameter `into`.
+
+    Each command then declares only its own options; `omit` names group options a command
+    does not take (``build`` gets their defaults).
+    """
+
+    def decorate(func: Callable[..., None]) -> Callable[..., None]:
+        hints = get_type_hints(func, include_extras=True)
+        own = [
+            p.replace(annotation=hints.get(p.name, p.annotation))
+            for p in inspect.signature(func).parameters.values()
+            if p.name != into
+        ]
+        added = [
+            inspect.Parameter(
+                spec.name,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=spec.annotation,
+                default=spec.default,
+            )
+            for spec in group
+            if spec.name not in omit
+        ]
+        names = {spec.name for spec in group}
+
+        @functools.wraps(func)
+        def command(**kwargs: Any) -> None:
+            values = {spec.name: spec.default for spec in group}
+            values.update({k: v for k, v in kwargs.items() if k in names})
+            own_values = {k: v for k, v in kwargs.items() if k not in names}
+            func(**own_values, **{into: build(**values)})
+
+        params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own] + added
+        command.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+        command.__annotations__ = {p.name: p.annotation for p in params}
+        del command.__wrapped__  # typer reads the signature above, not func's
+        return command
+
+    return decorate
