@@ -7,6 +7,7 @@ unless the caller asks to see them.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from typing import Any, TextIO
 
@@ -22,15 +23,41 @@ def use_colour(stream: TextIO) -> bool:
     return bool(isatty and isatty())
 
 
-def redact(text: str, secrets: Iterable[str]) -> str:
-    """Mask each secret wherever it appears, as written or percent-encoded (in URLs)."""
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, mask(secret))
-            encoded = uri_encode(secret)
-            if encoded != secret:
-                text = text.replace(encoded, mask(encoded))
-    return text
+# A session token written by name: a header line ("X-Amz-Security-Token: v"), a query
+# parameter ("X-Amz-Security-Token=v"), a JSON or Python dict item ('"x-amz-security-token": "v"').
+_TOKEN_ITEM = re.compile(
+    r"(?i)(x-amz-security-token|x-amz-s3session-token)(['\"]?[ \t]*[:=][ \t]*b?['\"]?)"
+    r"([^\s&'\",;<>\\]+)"
+)
+# A known secret shorter than this is masked only where it is written by name: replacing a
+# short string everywhere would mask ordinary words ("secret" in a fix's text).
+MIN_MASKED = 8
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """The one masking rule for everything sigkit prints: each secret (secret key, derived
+    key, session token) masked wherever it appears, as written or percent-encoded (in URLs),
+    and the value of every session-token header or parameter, known to the caller or not.
+    `--show-secrets` is the only way around it (callers then do not call this)."""
+    for secret in sorted({s for s in secrets if len(s) >= MIN_MASKED}, key=len, reverse=True):
+        text = text.replace(secret, mask(secret))
+        encoded = uri_encode(secret)
+        if encoded != secret:
+            text = text.replace(encoded, mask(encoded))
+    return _TOKEN_ITEM.sub(lambda m: m[1] + m[2] + mask(m[3]), text)
+
+
+def redact_data(value: Any, secrets: Iterable[str] = ()) -> Any:
+    """`redact` on every string in a JSON-ready value (dict values, list items); the names
+    (dict keys) are kept. Masked before JSON encoding, so escapes cannot hide a secret."""
+    hidden = tuple(secrets)
+    if isinstance(value, str):
+        return redact(value, hidden)
+    if isinstance(value, dict):
+        return {k: redact_data(v, hidden) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [redact_data(v, hidden) for v in value]
+    return value
 
 
 def _shown(step: Step, show_secrets: bool, hidden: tuple[str, ...]) -> str:

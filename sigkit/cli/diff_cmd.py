@@ -5,6 +5,7 @@ computes for the request (the same options as `sign`)."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from sigkit.cli.options import (
     SecretKey,
     Service,
     SessionToken,
+    ShowSecrets,
     SigningDate,
     UnsignedPayload,
     UploadFile,
@@ -37,7 +39,7 @@ from sigkit.credentials import Credentials
 from sigkit.debug.diagnose import observation_of
 from sigkit.debug.investigate import investigate
 from sigkit.debug.model import Observation
-from sigkit.debug.report import Report, load, pick
+from sigkit.debug.report import Report, hidden_values, load, pick
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.render import use_colour
@@ -152,11 +154,18 @@ def recompute(
     return result
 
 
-def emit(report: Report, as_json: bool) -> None:
+def emit(
+    report: Report, as_json: bool, *, show_secrets: bool = False, secrets: Iterable[str] = ()
+) -> None:
+    """Print the report; `secrets` (see `hidden_values`) and every session token in it are
+    masked unless `show_secrets` (sigkit.render.redact)."""
     if as_json:
-        print(report.render_json())
+        print(report.render_json(secrets=secrets, show_secrets=show_secrets))
     else:
-        sys.stdout.write(report.render_text(colour=use_colour(sys.stdout)))
+        text = report.render_text(
+            colour=use_colour(sys.stdout), secrets=secrets, show_secrets=show_secrets
+        )
+        sys.stdout.write(text)
     if report.exit_code:
         raise typer.Exit(report.exit_code)
 
@@ -191,6 +200,7 @@ def diff(
     session_token: SessionToken = None,
     profile: Profile = None,
     hint: Hint = None,
+    show_secrets: ShowSecrets = False,
     as_json: AsJson = False,
 ) -> None:
     """Compare two views of one signed request step by step: the first differing line of the
@@ -232,7 +242,7 @@ def diff(
             )
         else:
             report = investigate(*a_all, *b_all, pair=(a_obs, b_obs))
-        emit(report, as_json)
+        emit(report, as_json, show_secrets=show_secrets, secrets=hidden_values([*a_all, *b_all]))
         return
     observations = load(sources[0], hint=hint)
     theirs = pick(observations)
@@ -260,4 +270,6 @@ def diff(
         service=service,
         pair=pair,
     )
-    emit(report, as_json)
+    given = (credentials.secret_access_key, credentials.session_token, *result.sensitive)
+    secrets = hidden_values(observations, result.request, *given)
+    emit(report, as_json, show_secrets=show_secrets, secrets=secrets)

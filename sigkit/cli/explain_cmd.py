@@ -23,13 +23,14 @@ from sigkit.cli.options import (
     RequestFile,
     SecretKey,
     SessionToken,
+    ShowSecrets,
     SigningDate,
     UnsignedPayload,
     UploadFile,
 )
 from sigkit.debug.investigate import investigate
 from sigkit.debug.model import Observation
-from sigkit.debug.report import load, pick
+from sigkit.debug.report import hidden_values, load, pick
 from sigkit.http import Request
 from sigkit.result import SigningResult
 from sigkit.timefmt import parse_time
@@ -88,6 +89,7 @@ def explain(
     session_token: SessionToken = None,
     profile: Profile = None,
     hint: Hint = None,
+    show_secrets: ShowSecrets = False,
     as_json: AsJson = False,
 ) -> None:
     """Explain why a signed request was refused, from whatever you have: an AWS CLI/botocore
@@ -146,4 +148,11 @@ def explain(
         region=region,
         service=service,
     )
-    emit(report, as_json)
+    masked = [resolved.credentials.secret_access_key, resolved.credentials.session_token]
+    for item in extra:
+        if isinstance(item, SigningResult):
+            masked.extend(item.sensitive)
+        elif isinstance(item, Request):
+            masked.extend(hidden_values([], item))
+    secrets = hidden_values(observations, None, *masked)
+    emit(report, as_json, show_secrets=show_secrets, secrets=secrets)

@@ -10,12 +10,14 @@ from typing import Annotated
 import typer
 
 from sigkit.cli.common import resolve_credentials
+from sigkit.cli.options import ShowSecrets
 from sigkit.debug.investigate import investigate, server_time
 from sigkit.debug.model import Observation
-from sigkit.debug.report import Report, load
+from sigkit.debug.report import Report, hidden_values, load
 from sigkit.debug.sources_common import request_fields
 from sigkit.errors import InputError
 from sigkit.http import Request, parse_request_text
+from sigkit.render import redact, redact_data
 from sigkit.timefmt import parse_time
 
 MAX_INPUT = 64 << 20  # a capture larger than this is not a single request
@@ -114,6 +116,7 @@ def verify(
         typer.Option("--format", help="input format (default: detected): http, curl, awscli, url"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    show_secrets: ShowSecrets = False,
     example: Annotated[
         bool, typer.Option("--example", help="verify the S3 documentation's GET example")
     ] = False,
@@ -168,6 +171,11 @@ def verify(
         skew=timedelta(seconds=skew),
     )
     outcome = report.verification
+    # The secret, the session token and every token the request carries are masked unless
+    # --show-secrets (sigkit.render.redact: one rule for every command).
+    secrets = hidden_values(
+        observations, None, credentials.secret_access_key, credentials.session_token
+    )
     if as_json:
         data: dict[str, object] = dict(outcome.to_dict()) if outcome is not None else {}
         data.update(
@@ -176,9 +184,10 @@ def verify(
             refusals=list(report.refusals),
             needs=list(report.needs),
         )
-        print(json.dumps(data, indent=2))
+        print(json.dumps(data if show_secrets else redact_data(data, secrets), indent=2))
     else:
-        sys.stdout.write(render(report))
+        text = render(report)
+        sys.stdout.write(text if show_secrets else redact(text, secrets))
     code = report.exit_code
     if code:
         raise typer.Exit(code)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hmac
 import json
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,9 @@ from sigkit.debug.diagnose import Verdict
 from sigkit.debug.model import Finding, Observation
 from sigkit.debug.sources import read_bounded, read_source
 from sigkit.errors import InputError
+from sigkit.http import Request
+from sigkit.render import redact, redact_data
+from sigkit.result import sensitive_values
 from sigkit.verify import VerifyResult
 
 STEPS = (
@@ -153,10 +157,36 @@ class Report:
             **self.extra,
         }
 
-    def render_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+    def sensitive(self, secrets: Iterable[str | None] = ()) -> tuple[str, ...]:
+        """What its output must mask: `secrets` (the secret key, the session token given) and
+        every session token the requests it shows carry."""
+        return hidden_values(
+            [o for o in (self.ours, self.theirs) if o is not None],
+            self.verification.result.request
+            if self.verification and self.verification.result
+            else None,
+            *secrets,
+        )
 
-    def render_text(self, *, colour: bool = False) -> str:
+    def render_json(self, *, secrets: Iterable[str | None] = (), show_secrets: bool = False) -> str:
+        """The JSON document; secrets and session tokens masked unless `show_secrets`."""
+        data = self.to_dict()
+        if not show_secrets:
+            data = redact_data(data, self.sensitive(secrets))
+        return json.dumps(data, indent=2, ensure_ascii=False)
+
+    def render_text(
+        self,
+        *,
+        colour: bool = False,
+        secrets: Iterable[str | None] = (),
+        show_secrets: bool = False,
+    ) -> str:
+        """The text report; secrets and session tokens masked unless `show_secrets`."""
+        text = self._text(colour)
+        return text if show_secrets else redact(text, self.sensitive(secrets))
+
+    def _text(self, colour: bool) -> str:
         def paint(text: str, *styles: str) -> str:
             if not colour:
                 return text
@@ -203,6 +233,18 @@ class Report:
         style = {"match": "green", "mismatch": "red", "refused": "red"}.get(self.verdict, "yellow")
         lines.append(paint(self.summary(), "bold", style))
         return "\n".join(lines) + "\n"
+
+
+def hidden_values(
+    observations: Iterable[Observation], request: Request | None = None, *secrets: str | None
+) -> tuple[str, ...]:
+    """The values a debugger's output masks (see `sigkit.render.redact`): the secrets given and
+    the session tokens the observed requests carry (as headers or query parameters)."""
+    found = {s for s in secrets if s}
+    requests = [o.request for o in observations if o.request is not None]
+    for req in [*requests, *([request] if request is not None else [])]:
+        found.update(sensitive_values(req, None))
+    return tuple(sorted(found))
 
 
 def _obs_dict(obs: Observation | None) -> dict[str, Any] | None:
