@@ -271,9 +271,14 @@ class CurlCall:
         return hashlib.sha256((self.data or "").encode("utf-8")).hexdigest()
 
 
-def _file_word(path: str) -> str:
+def file_word(path: str) -> str:
     """curl reads ``-`` and ``.`` as standard input: name such files by a relative path."""
     return quote("./" + path if path in ("-", ".") else path)
+
+
+def data_file_word(path: str) -> str:
+    """curl ``--data-binary @FILE``: ``@-`` would be standard input."""
+    return quote("@" + ("./-" if path == "-" else path))
 
 
 def _method_words(call: CurlCall) -> list[str]:
@@ -294,9 +299,8 @@ def _body_lines(call: CurlCall) -> list[str]:
     if call.upload is None:
         return []
     if call.upload_with_t():
-        return ["-T " + _file_word(call.upload)]
-    source = "./" + call.upload if call.upload == "-" else call.upload
-    return ["--data-binary " + quote("@" + source)]
+        return ["-T " + file_word(call.upload)]
+    return ["--data-binary " + data_file_word(call.upload)]
 
 
 def _command(call: CurlCall, option_lines: list[str], *, path_as_is: bool) -> str:
@@ -311,7 +315,7 @@ def _command(call: CurlCall, option_lines: list[str], *, path_as_is: bool) -> st
     first += _method_words(call)
     last = quote(call.url)
     if call.output is not None and call.output != "-":
-        last += " -o " + _file_word(call.output)
+        last += " -o " + file_word(call.output)
     return _CONTINUE.join([" ".join(first), *option_lines, *_body_lines(call), last])
 
 

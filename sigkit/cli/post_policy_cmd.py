@@ -98,9 +98,17 @@ def post_policy(
         bool, typer.Option("--inline-secrets", help="put the session token in the command")
     ] = False,
     as_json: AsJson = False,
+    curl: Annotated[
+        bool,
+        typer.Option(
+            "--curl", help="stdout: the curl command alone (pipe it to bash); steps on stderr"
+        ),
+    ] = False,
 ) -> None:
     """Sign a POST policy (browser upload) and print every step, the form fields and a
-    ready-to-run curl command."""
+    ready-to-run curl command (with --curl, the command alone on stdout)."""
+    if curl and as_json:
+        raise InputError("--curl", "prints the command alone; --json holds it as 'curl'")
     bucket, key = _s3_target(target)
     conditions = _conditions(list(condition or []))
     if starts_with is not None:
@@ -175,10 +183,12 @@ def post_policy(
     for what, item in (("region", resolved.region), ("endpoint", resolved.endpoint_url)):
         if item is not None and not item.source.startswith("--"):
             note(f"{what} {item.value} from {item.source}")
-    sys.stdout.write(
-        render_text(
-            result, colour=use_colour(sys.stdout), show_secrets=show_secrets, skip=SKIP_STEPS
-        )
+    steps = sys.stderr if curl else sys.stdout
+    steps.write(
+        render_text(result, colour=use_colour(steps), show_secrets=show_secrets, skip=SKIP_STEPS)
     )
-    sys.stdout.write("\n== Upload with curl (the file part must come last)\n")
+    if curl:
+        steps.flush()
+    else:
+        sys.stdout.write("\n== Upload with curl (the file part must come last)\n")
     sys.stdout.write(command + "\n")

@@ -22,7 +22,7 @@ from sigkit.cli.options import (
     SessionToken,
     SigningDate,
 )
-from sigkit.curl import quote
+from sigkit.curl import data_file_word, file_word, quote
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
 from sigkit.http import Request, split_url
@@ -71,15 +71,15 @@ def curl_command(method: str, url: str, file: str | None) -> str:
         source = file or "FILE"
         if split_url(url)[2].endswith("/"):
             words += ["-X", "PUT", "-H", quote("Content-Type:")]
-            words += ["--data-binary", quote("@" + source)]
+            words += ["--data-binary", data_file_word(source)]
         else:
-            words += ["-T", quote(source)]
+            words += ["-T", file_word(source)]
     elif method == "HEAD":
         words.append("--head")
     elif method == "DELETE":
         words += ["-X", "DELETE"]
     elif file is not None:
-        words += ["-o", quote(file)]
+        words += ["-o", quote(file)]  # '-': standard output, as curl reads it
     return " ".join([*words, quote(url)])
 
 
