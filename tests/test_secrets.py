@@ -1,0 +1,286 @@
+"""No command prints a secret unless asked: the secret key, the keys derived from it (kDate,
+kRegion, kService, the signing key) and the session token never appear in stdout or stderr,
+text or --json, whether the credentials come from flags, the environment or a profile; with
+--show-secrets they do (so the masking, not an accident of the output, is what hides them).
+Files holding a secret are 0600.
+
+The one exception is the product itself: a presigned URL (and the curl command that uses it)
+must carry the session token to work; there it is only the X-Amz-Security-Token parameter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import stat
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from sigkit.cli.app import main
+from sigkit.credentials import Credentials
+from sigkit.http import Request, serialize_request
+from sigkit.sigv4.config import rules_for
+from sigkit.sigv4.signer import sign_v4, sign_v4_query
+
+AK = "AKIAMASKTEST00000001"
+SEC = "wJalrSECRET/K7MDENG+bPxRfiCYzzMASKTEST01"  # '/' and '+': percent-encoding matters
+TOK = "IQoJb3JpZ2luX2VjMASKTEST/token+with=slash"
+D = "20240101T000000Z"
+WHEN = datetime(2024, 1, 1, tzinfo=UTC)
+URL = "https://bkt.s3.us-east-1.amazonaws.com/k"
+FIXTURES = Path(__file__).parent / "fixtures" / "debug"
+LOG = FIXTURES / "awscli-v1-sts-get-caller-identity-session-token.debug.log"
+LOG_TOKEN = "FQoGZXIvYXdzEXAMPLETOKEN"  # the token that log's client sent
+
+
+def _hmac(key: bytes, text: str) -> bytes:
+    return hmac.new(key, text.encode(), hashlib.sha256).digest()
+
+
+def derived_keys(secret: str, date: str, region: str, service: str) -> list[str]:
+    """kDate, kRegion, kService and kSigning as hex (the SigV4 derivation, written out)."""
+    k_date = _hmac(("AWS4" + secret).encode(), date)
+    k_region = _hmac(k_date, region)
+    k_service = _hmac(k_region, service)
+    k_signing = _hmac(k_service, "aws4_request")
+    return [k.hex() for k in (k_date, k_region, k_service, k_signing)]
+
+
+FORBIDDEN = [
+    SEC,
+    quote(SEC, safe=""),
+    TOK,
+    quote(TOK, safe=""),
+    LOG_TOKEN,
+    *derived_keys(SEC, "20240101", "us-east-1", "s3"),
+    *derived_keys(SEC, "20261124", "us-east-1", "sts"),
+    *derived_keys(SEC, datetime.now(UTC).strftime("%Y%m%d"), "us-east-1", "s3"),
+]
+
+
+def leaks(text: str) -> list[str]:
+    return [secret for secret in FORBIDDEN if secret in text]
+
+
+@pytest.fixture
+def sources(tmp_path: Path) -> dict[str, str]:
+    """A raw request and a presigned URL signed with AK/SEC carrying TOK, and an AWS CLI log."""
+    creds = Credentials(AK, SEC, TOK)
+    signed = sign_v4(Request.from_url("GET", URL), creds, WHEN, rules_for("s3", "us-east-1"))
+    raw = tmp_path / "request.txt"
+    raw.write_bytes(serialize_request(signed.request))
+    query = rules_for("s3", "us-east-1", variant="query", expires=3600)
+    url = sign_v4_query(Request.from_url("GET", URL), creds, WHEN, query)["url"]
+    body = tmp_path / "body.txt"
+    body.write_bytes(b"hello\n")
+    return {"raw": str(raw), "url": url, "log": str(LOG), "body": str(body)}
+
+
+MODES = ["flags", "env", "profile"]
+
+
+@pytest.fixture
+def mode_args(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> Iterator[list[str]]:
+    """The credentials as flags, as environment variables or as a profile in a temp HOME."""
+    for name in list(os.environ):
+        if name.startswith("AWS_") or name == "NO_COLOR":
+            monkeypatch.delenv(name)
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    mode = request.param
+    if mode == "flags":
+        yield ["--access-key", AK, "--secret-key", SEC, "--session-token", TOK]
+    elif mode == "env":
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", AK)
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SEC)
+        monkeypatch.setenv("AWS_SESSION_TOKEN", TOK)
+        yield []
+    else:
+        (home / ".aws" / "credentials").write_text(
+            f"[dev]\naws_access_key_id = {AK}\naws_secret_access_key = {SEC}\n"
+            f"aws_session_token = {TOK}\n"
+        )
+        yield ["--profile", "dev"]
+
+
+# (name, argv before the credentials, whether the command shows something secret when asked)
+def commands(src: dict[str, str], out_dir: Path) -> list[tuple[str, list[str]]]:
+    get = [src["raw"], "--now", D]
+    return [
+        ("sign", ["sign", URL, "--date", D]),
+        ("sign-presign", ["sign", URL, "--date", D, "--presign"]),
+        ("sign-v2", ["sign", URL, "--date", D, "--sig", "v2"]),
+        ("sign-v4a", ["sign", URL, "--date", D, "--sig", "v4a"]),
+        ("chunked", ["chunked", URL, "--data-file", src["body"], "--date", D]),
+        ("post-policy", ["post-policy", "s3://bkt/k", "--date", D]),
+        ("post-policy-v2", ["post-policy", "s3://bkt/k", "--date", D, "--sig", "v2"]),
+        ("curl-get", ["curl", "get", "s3://bkt/k", str(out_dir / "o")]),
+        (
+            "curl-put-headers",
+            ["curl", "put", src["body"], "s3://bkt/k", "--style", "headers", "--date", D],
+        ),
+        ("curl-ls-script", ["curl", "ls", "s3://bkt/", "--style", "script"]),
+        (
+            "curl-rm-v2",
+            ["curl", "rm", "s3://bkt/k", "--sig", "v2", "--style", "headers", "--date", D],
+        ),
+        ("curl-mb", ["curl", "mb", "s3://bkt"]),
+        ("curl-rb", ["curl", "rb", "s3://bkt", "--style", "headers", "--date", D]),
+        ("curl-request", ["curl", "request", "GET", URL, "--style", "headers", "--date", D]),
+        ("curl-walkthrough", ["curl", "walkthrough", "s3://bkt/k", src["body"]]),
+        ("config", ["config"]),
+        ("verify-raw", ["verify", *get]),
+        ("verify-url", ["verify", src["url"], "--now", D]),
+        ("verify-log", ["verify", src["log"]]),
+        ("explain-raw", ["explain", *get]),
+        ("explain-url", ["explain", src["url"], "--now", D]),
+        ("explain-log", ["explain", src["log"]]),
+        ("diff-raw-url", ["diff", src["raw"], src["url"]]),
+        ("diff-log", ["diff", src["log"], src["log"]]),
+        ("diff-ours-raw", ["diff", src["raw"], "--ours"]),
+        ("diff-ours-url", ["diff", src["url"], "--ours"]),
+    ]
+
+
+def run(capsys: pytest.CaptureFixture[str], argv: list[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("mode_args", MODES, indirect=True)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_no_command_prints_a_secret(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sources: dict[str, str],
+    mode_args: list[str],
+    as_json: bool,
+) -> None:
+    failures = []
+    for name, argv in commands(sources, tmp_path):
+        full = [*argv, *mode_args, *(["--json"] if as_json else [])]
+        if name == "config" and "--access-key" in mode_args:
+            continue  # config shows the environment and the files; it takes no keys
+        code, out, err = run(capsys, full)
+        assert code in (0, 1), f"{name}: exit {code}: {err}"  # the command really ran
+        if as_json and name not in ("curl-walkthrough",) and out.strip():
+            json.loads(out)  # whole JSON: masking happened before encoding
+        found = leaks(out + err)
+        if found:
+            failures.append(f"{name}: {found}")
+    assert failures == []
+
+
+@pytest.mark.parametrize("mode_args", ["env"], indirect=True)
+@pytest.mark.parametrize(
+    "name",
+    [
+        "sign",
+        "sign-presign",
+        "verify-raw",
+        "verify-url",
+        "explain-raw",
+        "explain-url",
+        "diff-ours-raw",
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_show_secrets_shows_them(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    sources: dict[str, str],
+    mode_args: list[str],
+    name: str,
+    as_json: bool,
+) -> None:
+    argv = dict(commands(sources, tmp_path))[name]
+    json_flag = ["--json"] if as_json else []
+    code, out, err = run(capsys, [*argv, *json_flag])
+    assert code in (0, 1), err
+    assert leaks(out + err) == []
+    code, out, err = run(capsys, [*argv, *json_flag, "--show-secrets"])
+    assert code in (0, 1), err
+    # A report that matches shows no request in text: only its JSON has one to show.
+    if as_json or not name.startswith(("explain", "diff-ours")):
+        assert TOK in out or quote(TOK, safe="") in out
+    if name.startswith("sign"):
+        assert derived_keys(SEC, "20240101", "us-east-1", "s3")[3] in out
+
+
+@pytest.mark.parametrize("mode_args", ["env"], indirect=True)
+def test_the_debugger_masks_a_log_s_token_it_was_not_given(
+    capsys: pytest.CaptureFixture[str], mode_args: list[str]
+) -> None:
+    # The log's own token (not the one in the environment): found by name in the canonical
+    # request, the request as sent and the headers the log printed.
+    for argv in (
+        ["explain", str(LOG)],
+        ["diff", str(LOG), str(LOG)],
+        ["verify", str(LOG), "--access-key", "AKIDEXAMPLE", "--secret-key", SEC],
+    ):
+        for extra in ([], ["--json"]):
+            code, out, err = run(capsys, [*argv, *extra])
+            assert code in (0, 1), err
+            assert LOG_TOKEN not in out + err, argv + extra
+            code, out, err = run(capsys, [*argv, *extra, "--show-secrets"])
+            if extra:  # the text shows no request when nothing in it is to blame
+                assert LOG_TOKEN in out, argv + extra
+
+
+@pytest.mark.parametrize("mode_args", MODES, indirect=True)
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_presign_carries_the_token_only_in_the_url(
+    capsys: pytest.CaptureFixture[str], mode_args: list[str], as_json: bool
+) -> None:
+    for extra in ([], ["--curl"]):
+        argv = ["presign", "s3://bkt/k", "--date", D, *mode_args, *extra]
+        code, out, err = run(capsys, [*argv, *(["--json"] if as_json else [])])
+        assert code == 0, err
+        encoded = quote(TOK, safe="")
+        # Every occurrence of the token is the URL's X-Amz-Security-Token parameter.
+        assert out.count(encoded) == out.count(f"X-Amz-Security-Token={encoded}") >= 1
+        assert TOK not in out + err
+        assert [s for s in leaks(out + err) if s != encoded] == []
+        if as_json:
+            steps = json.loads(out)["steps"]
+            assert leaks(json.dumps(steps)) == []
+
+
+def test_vectors_new_keeps_the_secret_in_a_0600_file_and_prints_none(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    case = tmp_path / "case"
+    flags = ["--access-key", AK, "--secret-key", SEC, "--session-token", TOK]
+    for extra in ([], ["--json"]):
+        code, out, err = run(
+            capsys, ["vectors", "new", str(case), URL, "--date", D, *flags, *extra]
+        )
+        assert code == 0, err
+        assert leaks(out + err) == []
+        context = case / "context.json"
+        assert json.loads(context.read_text())["credentials"] == {
+            "access_key_id": AK,
+            "secret_access_key": SEC,
+            "token": TOK,
+        }
+        assert stat.S_IMODE(context.stat().st_mode) == 0o600
+        code, out, err = run(capsys, ["vectors", str(case), *extra])
+        assert code == 0, out + err
+        assert leaks(out + err) == []
+        for path in case.iterdir():
+            path.unlink()
+        case.rmdir()
