@@ -35,6 +35,7 @@ from sigkit.debug.investigate import received
 from sigkit.debug.model import Finding
 from sigkit.errors import SigkitError
 from sigkit.http import Request
+from sigkit.render import redact
 from sigkit.verify import DEFAULT_SKEW, SIGNATURE_MESSAGE, VerifyResult, verify_request
 
 MAX_LINE = 8192  # request line and each header line
@@ -339,7 +340,8 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             who = outcome.access_key_id or "-"
         else:
             who = "-"
-        line = getattr(self, "requestline", "")[:200].encode("ascii", "backslashreplace").decode()
+        line = redact(getattr(self, "requestline", ""))[:200]  # a session token: masked
+        line = line.encode("ascii", "backslashreplace").decode()
         if self.server.log_json:
             entry = {
                 "client": self.client_address[0],
@@ -436,10 +438,7 @@ def _cause_label(finding: Finding, space: str = "") -> str:
 def _scrubbed(finding: Finding, secrets: Sequence[str]) -> Finding:
     """The finding with any secret in its evidence masked (a safety net: evidence names
     variants, not keys)."""
-    evidence = finding.evidence
-    for secret in secrets:
-        if len(secret.strip()) >= 8:
-            evidence = evidence.replace(secret.strip(), "***")
+    evidence = redact(finding.evidence, [s.strip() for s in secrets])
     if evidence == finding.evidence:
         return finding
     return Finding(finding.cause, evidence, finding.certain)

@@ -284,3 +284,69 @@ def test_vectors_new_keeps_the_secret_in_a_0600_file_and_prints_none(
         for path in case.iterdir():
             path.unlink()
         case.rmdir()
+
+
+def test_serve_logs_no_secret_and_answers_without_the_secret_key(tmp_path: Path) -> None:
+    """serve's log (stderr) never shows the session token or a key; its answers, like S3's,
+    echo the canonical request the client sent (token included, to the client that sent it)
+    but never the secret key or a key derived from it."""
+    import http.client
+    import subprocess
+    import sys
+    from urllib.parse import urlsplit
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(
+        HOME=str(tmp_path),
+        AWS_ACCESS_KEY_ID=AK,
+        AWS_SECRET_ACCESS_KEY=SEC,
+        AWS_SESSION_TOKEN=TOK,
+        AWS_REGION="us-east-1",
+    )
+    cli = [sys.executable, "-c", "import sys; from sigkit.cli.app import main; sys.exit(main())"]
+    proc = subprocess.Popen(
+        [*cli, "serve", "--port", "0", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        base = json.loads(proc.stdout.readline())["listening"]
+        port = urlsplit(base).port
+        assert port is not None
+        creds = Credentials(AK, SEC, TOK)
+        now = datetime.now(UTC)
+        query = rules_for("s3", "us-east-1", variant="query", expires=600)
+        good = sign_v4_query(Request.from_url("GET", f"{base}/bkt/k"), creds, now, query)["url"]
+        header = sign_v4(
+            Request.from_url("GET", f"{base}/bkt/k"), creds, now, rules_for("s3", "us-east-1")
+        )
+        targets: list[tuple[str, list[tuple[str, str]]]] = [
+            (good.split(base, 1)[1], []),
+            (good.split(base, 1)[1].replace("X-Amz-Signature=", "X-Amz-Signature=0"), []),
+            (f"/k?X-Amz-Security-Token={quote(TOK, safe='')}&x=1", []),
+        ]
+        sent = [(n, v) for n, v in header.request.headers if n.lower() != "host"]
+        wrong = [(n, v.replace("Signature=", "Signature=0")) for n, v in sent]
+        targets += [("/bkt/k", sent), ("/bkt/k", wrong)]
+        answers = []
+        for accept in ("application/xml", "application/json"):
+            for path, headers in targets:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                conn.request("GET", path, headers=dict([*headers, ("Accept", accept)]))
+                response = conn.getresponse()
+                answers.append((response.status, response.read().decode()))
+                conn.close()
+        assert [status for status, _ in answers] == [200, 403, 403, 200, 403] * 2
+        # The answers name the mismatch and echo the canonical request, not the secret.
+        assert any(TOK in body or quote(TOK, safe="") in body for _, body in answers)
+        for _, body in answers:
+            assert [s for s in leaks(body) if s not in (TOK, quote(TOK, safe=""))] == []
+    finally:
+        proc.terminate()
+        out, err = proc.communicate(timeout=30)
+    log = out + err
+    assert log.count('"request_line"') == 10
+    assert leaks(log) == []
