@@ -281,6 +281,14 @@ def test_vectors_new_keeps_the_secret_in_a_0600_file_and_prints_none(
         code, out, err = run(capsys, ["vectors", str(case), *extra])
         assert code == 0, out + err
         assert leaks(out + err) == []
+        # A failing check quotes the differing line: the token in it is masked too.
+        expected = case / "header-canonical-request.txt"
+        expected.write_text(expected.read_text().replace(TOK, TOK[:-1] + "X"))
+        code, out, err = run(capsys, ["vectors", str(case), *extra])
+        assert code == 1 and "canonical-request" in out
+        assert leaks(out + err) == [] and TOK[:4] + "*" * 8 + TOK[-2:] in out
+        code, out, err = run(capsys, ["vectors", str(case), *extra, "--show-secrets"])
+        assert code == 1 and TOK in out
         for path in case.iterdir():
             path.unlink()
         case.rmdir()

@@ -32,6 +32,7 @@ from sigkit.cli.options import (
     SecretKey,
     Service,
     SessionToken,
+    ShowSecrets,
     SigningDate,
     UnsignedPayload,
 )
@@ -45,7 +46,7 @@ from sigkit.cli.sign_cmd import (
 from sigkit.credentials import Credentials, Sourced
 from sigkit.errors import InputError
 from sigkit.http import Request
-from sigkit.render import use_colour
+from sigkit.render import redact, use_colour
 from sigkit.sigv2.s3 import v2_rules
 from sigkit.sigv4.canonical import payload_hash
 from sigkit.sigv4.config import (
@@ -70,9 +71,12 @@ def _paint(text: str, colour: str, enabled: bool) -> str:
 def vectors(
     paths: Annotated[list[Path], typer.Argument(help="suite folders or case folders")],
     as_json: AsJson = False,
+    show_secrets: ShowSecrets = False,
 ) -> int:
-    """Run every case folder (context.json + request.txt) under PATHS; exit 1 if any failed."""
+    """Run every case folder (context.json + request.txt) under PATHS; exit 1 if any failed.
+    A failure's detail shows session tokens masked unless --show-secrets."""
     results = run_suites(paths)
+    shown = (lambda text: text) if show_secrets else redact
     passed = sum(r.status == "passed" for r in results)
     failed = sum(r.status == "failed" for r in results)
     skipped = sum(r.status == "skipped" for r in results)
@@ -88,7 +92,7 @@ def vectors(
                     "algorithm": r.algorithm,
                     "status": r.status,
                     **({"reason": r.reason} if r.reason else {}),
-                    "failures": [{"check": c.name, "detail": c.detail} for c in r.failures],
+                    "failures": [{"check": c.name, "detail": shown(c.detail)} for c in r.failures],
                 }
                 for r in results
             ],
@@ -99,7 +103,7 @@ def vectors(
         for r in results:
             for check in r.failures:
                 fail = _paint("FAIL", "red", colour)
-                print(f"{fail} {r.case} [{r.variant}] {check.name}: {check.detail}")
+                print(f"{fail} {r.case} [{r.variant}] {check.name}: {shown(check.detail)}")
         reasons = Counter(r.reason for r in results if r.status == "skipped")
         for reason, count in sorted(reasons.items()):
             print(f"SKIP {count}: {reason}")
