@@ -27,7 +27,7 @@ def use_colour(stream: TextIO) -> bool:
 # parameter ("X-Amz-Security-Token=v"), a JSON or Python dict item ('"x-amz-security-token": "v"').
 _TOKEN_ITEM = re.compile(
     r"(?i)(x-amz-security-token|x-amz-s3session-token)(['\"]?[ \t]*[:=][ \t]*b?['\"]?)"
-    r"([^\s&'\",;<>\\]+)"
+    r"(?!\$)([^\s&'\",;<>\\]+)"  # "${AWS_SESSION_TOKEN}" names a variable: kept
 )
 # A known secret shorter than this is masked only where it is written by name: replacing a
 # short string everywhere would mask ordinary words ("secret" in a fix's text).

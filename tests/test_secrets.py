@@ -358,3 +358,44 @@ def test_serve_logs_no_secret_and_answers_without_the_secret_key(tmp_path: Path)
     log = out + err
     assert log.count('"request_line"') == 10
     assert leaks(log) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "secrets", "expected"),
+    [
+        # A known secret, as written and percent-encoded (mask: 4 first, 8 stars, 2 last).
+        (f"k={SEC} u={quote(SEC, safe='')}", [SEC], "k=wJal********01 u=wJal********01"),
+        # A session token by name, known or not: header line, query, JSON, Python dict repr.
+        ("X-Amz-Security-Token: abcdefghijkl\n", [], "X-Amz-Security-Token: abcd********kl\n"),
+        (
+            "?a=1&X-Amz-Security-Token=AbC%2Fdefghij&b=2",
+            [],
+            "?a=1&X-Amz-Security-Token=AbC%********ij&b=2",
+        ),
+        (
+            '{"x-amz-security-token": "abcdefghijkl"}',
+            [],
+            '{"x-amz-security-token": "abcd********kl"}',
+        ),
+        (
+            "{'X-Amz-Security-Token': b'abcdefghijkl'}",
+            [],
+            "{'X-Amz-Security-Token': b'abcd********kl'}",
+        ),
+        ("x-amz-s3session-token:short", [], "x-amz-s3session-token:*****"),
+        # A shell variable is a name, not a token; a header list names no value.
+        (
+            '-H "x-amz-security-token: ${AWS_SESSION_TOKEN}"',
+            [],
+            '-H "x-amz-security-token: ${AWS_SESSION_TOKEN}"',
+        ),
+        ("host;x-amz-date;x-amz-security-token\n", [], "host;x-amz-date;x-amz-security-token\n"),
+        # A short known secret is not masked in ordinary words.
+        ("use the same secret", ["secret"], "use the same secret"),
+    ],
+)
+def test_the_masking_rule(text: str, secrets: list[str], expected: str) -> None:
+    from sigkit.render import redact, redact_data
+
+    assert redact(text, secrets) == expected
+    assert redact_data({"k": [text], "n": 1}, secrets) == {"k": [expected], "n": 1}
