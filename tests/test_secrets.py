@@ -14,7 +14,9 @@ import hashlib
 import hmac
 import json
 import os
+import select
 import stat
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -353,9 +355,20 @@ def test_serve_logs_no_secret_and_answers_without_the_secret_key(tmp_path: Path)
         for _, body in answers:
             assert [s for s in leaks(body) if s not in (TOK, quote(TOK, safe=""))] == []
     finally:
+        # Each log line is written after its answer: wait for the tenth before stopping.
+        deadline = time.monotonic() + 20
+        lines: list[str] = []
+        assert proc.stderr is not None
+        while time.monotonic() < deadline and sum('"request_line"' in x for x in lines) < 10:
+            if not select.select([proc.stderr], [], [], 1)[0]:
+                continue
+            line = proc.stderr.readline()
+            if not line:
+                break
+            lines.append(line)
         proc.terminate()
         out, err = proc.communicate(timeout=30)
-    log = out + err
+    log = out + "".join(lines) + err
     assert log.count('"request_line"') == 10
     assert leaks(log) == []
 
