@@ -14,8 +14,8 @@ import hashlib
 import hmac
 import json
 import os
-import select
 import stat
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -321,6 +321,11 @@ def test_serve_logs_no_secret_and_answers_without_the_secret_key(tmp_path: Path)
         env=env,
         text=True,
     )
+    lines: list[str] = []  # serve's log (stderr), read as it comes
+    stderr = proc.stderr
+    assert stderr is not None
+    reader = threading.Thread(target=lambda: lines.extend(iter(stderr.readline, "")))
+    reader.start()
     try:
         assert proc.stdout is not None
         base = json.loads(proc.stdout.readline())["listening"]
@@ -354,21 +359,16 @@ def test_serve_logs_no_secret_and_answers_without_the_secret_key(tmp_path: Path)
         assert any(TOK in body or quote(TOK, safe="") in body for _, body in answers)
         for _, body in answers:
             assert [s for s in leaks(body) if s not in (TOK, quote(TOK, safe=""))] == []
-    finally:
         # Each log line is written after its answer: wait for the tenth before stopping.
         deadline = time.monotonic() + 20
-        lines: list[str] = []
-        assert proc.stderr is not None
         while time.monotonic() < deadline and sum('"request_line"' in x for x in lines) < 10:
-            if not select.select([proc.stderr], [], [], 1)[0]:
-                continue
-            line = proc.stderr.readline()
-            if not line:
-                break
-            lines.append(line)
+            time.sleep(0.02)
+    finally:
         proc.terminate()
-        out, err = proc.communicate(timeout=30)
-    log = out + "".join(lines) + err
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
+    assert proc.stdout is not None
+    log = proc.stdout.read() + "".join(lines)
     assert log.count('"request_line"') == 10
     assert leaks(log) == []
 
