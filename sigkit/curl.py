@@ -238,11 +238,12 @@ class CurlCall:
 
     def upload_with_t(self) -> bool:
         """``-T FILE`` streams the file and adds no Content-Type, but curl appends the file's
-        name to a URL ending in ``/``; and other services than S3 need curl to hash the body,
-        which curl does only for a body it holds in memory (``--data-binary @FILE``)."""
+        name to a URL ending in ``/`` (`t_renames`); and other services than S3 need curl to
+        hash the body, which curl does only for a body it holds in memory
+        (``--data-binary @FILE``)."""
         return (
             self.upload is not None
-            and not self.path.endswith("/")
+            and not t_renames(self.path)
             and self.v4_config().content_sha256_header
         )
 
@@ -269,6 +270,13 @@ class CurlCall:
         if self.upload is not None:
             return None
         return hashlib.sha256((self.data or "").encode("utf-8")).hexdigest()
+
+
+def t_renames(path: str) -> bool:
+    """curl ``-T FILE`` appends the file's name to a URL path whose last segment is empty,
+    ``.`` or ``..`` (curl 7.88, even with ``--path-as-is``): such a URL needs another way to
+    send the file."""
+    return path.rpartition("/")[2] in ("", ".", "..")
 
 
 def file_word(path: str) -> str:
@@ -454,6 +462,16 @@ def headers_command(call: CurlCall, result: SigningResult, *, inline: bool = Fal
         else:
             lines.append(_header_line(name, value))
     return _command(call, lines, path_as_is=has_dot_segment(call.path))
+
+
+def upload_command(
+    url: str, result: SigningResult, body_file: str, *, service: str = "s3", inline: bool = False
+) -> str:
+    """Plain curl PUTting `body_file` with the signed request's headers (every one but Host,
+    as signed: an aws-chunked seed's Content-Encoding, x-amz-decoded-content-length,
+    Content-Length ...), for a body sigkit wrote to a file (``sigkit chunked --output``)."""
+    call = CurlCall("PUT", url, upload=body_file, service=service)
+    return headers_command(call, result, inline=inline)
 
 
 def mask_token_line(line: str) -> str:

@@ -24,10 +24,12 @@ from sigkit.cli.options import (
     SigningDate,
 )
 from sigkit.cli.sign_cmd import parse_header_option
+from sigkit.curl import upload_command
 from sigkit.errors import InputError
 from sigkit.files import atomic_writer, resolve_target
 from sigkit.http import Request
 from sigkit.render import render_text, step_dicts, use_colour
+from sigkit.result import SigningResult
 from sigkit.sigv4.config import rules_for
 from sigkit.timefmt import parse_time
 
@@ -84,11 +86,21 @@ def chunked(
     profile: Profile = None,
     show_secrets: ShowSecrets = False,
     as_json: AsJson = False,
+    curl: Annotated[
+        bool,
+        typer.Option(
+            "--curl",
+            help="with --output: a curl command uploading it (stdout alone; steps on stderr)",
+        ),
+    ] = False,
 ) -> None:
     """Sign a PUT whose body is sent aws-chunked: print the seed signature's steps and each
-    chunk's string to sign and signature, and with --output write the encoded body."""
+    chunk's string to sign and signature, and with --output write the encoded body (with
+    --curl, print a curl command that uploads it)."""
     from sigkit.sigv4.chunked import ChunkedConfig, sign_v4_chunked
 
+    if curl and output is None:
+        raise InputError("--curl", "needs --output: the command uploads the encoded file")
     if output is not None:
         resolve_target(output, [data_file])  # refused before the body is read
     body, _ = _source(data_file)
@@ -120,21 +132,59 @@ def chunked(
             if out is not None:
                 out.write(data)
             chunks.append(step)
+    seed = _with_every_added_header(upload.seed, request)
+    command = None
+    if curl:
+        assert output is not None
+        command = upload_command(url, seed, str(output), service=service_)
     if as_json:
-        document = {
-            "seed": step_dicts(upload.seed, show_secrets=show_secrets),
+        document: dict[str, Any] = {
+            "seed": step_dicts(seed, show_secrets=show_secrets),
             "chunks": [{k: v for k, v in asdict(c).items() if v is not None} for c in chunks],
         }
+        if command is not None:
+            document["curl"] = command
         print(json.dumps(document, indent=2, ensure_ascii=False))
         return
     for remark in remarks:
         note(remark)
     if not resolved.from_flags:
         note(f"credentials: {source}")
-    sys.stdout.write(
-        render_text(upload.seed, colour=use_colour(sys.stdout), show_secrets=show_secrets)
-    )
+    steps = sys.stderr if curl else sys.stdout
+    steps.write(render_text(seed, colour=use_colour(steps), show_secrets=show_secrets))
     for step in chunks:
-        sys.stdout.write("\n" + _chunk_text(step))
+        steps.write("\n" + _chunk_text(step))
+    steps.flush()
     if output is not None:
         note(f"encoded body written to {output}")
+    if command is not None:
+        stamp = when.strftime("%Y-%m-%dT%H:%M:%SZ")
+        note(
+            f"the command sends the headers signed at {stamp}: valid while the server's clock "
+            "is within its skew window of that time (15 minutes on AWS S3)"
+            + ("; it reads $AWS_SESSION_TOKEN when it runs" if credentials.session_token else "")
+        )
+        sys.stdout.write(command + "\n")
+
+
+def _with_every_added_header(seed: SigningResult, request: Request) -> SigningResult:
+    """The seed with "Headers added" listing every header the request did not carry: the
+    aws-chunked ones (Content-Encoding, x-amz-decoded-content-length, x-amz-trailer,
+    Content-Length) as well as the signature's."""
+    given = list(request.headers)
+    added = []
+    for header in seed.request.headers:
+        if header in given:
+            given.remove(header)
+        else:
+            added.append(header)
+    derived = ("headers_added", "url", "signed_request")
+    return SigningResult(
+        seed.algorithm,
+        seed.variant,
+        {name: seed[name] for name in seed if name not in derived},
+        seed.request,
+        notes={name: list(notes) for name, notes in seed.notes.items()},
+        sensitive=seed.sensitive,
+        added=added,
+    )

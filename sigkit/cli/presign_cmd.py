@@ -22,7 +22,7 @@ from sigkit.cli.options import (
     SessionToken,
     SigningDate,
 )
-from sigkit.curl import data_file_word, file_word, quote
+from sigkit.curl import data_file_word, file_word, quote, t_renames
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
 from sigkit.http import Request, split_url
@@ -69,7 +69,7 @@ def curl_command(method: str, url: str, file: str | None) -> str:
     words = ["curl", "--fail-with-body", "-sS", "-g", "--path-as-is"]
     if method == "PUT":
         source = file or "FILE"
-        if split_url(url)[2].endswith("/"):
+        if t_renames(split_url(url)[2]):
             words += ["-X", "PUT", "-H", quote("Content-Type:")]
             words += ["--data-binary", data_file_word(source)]
         else:
