@@ -258,7 +258,8 @@ def test_a_read_only_folder_is_named_not_the_temporary_file(world_dir: Path) -> 
     out.write_bytes(b"old")
     out.chmod(0o666)  # the file is writable: only the folder is not
     folder.chmod(0o555)
-    prefix = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if setpriv else []
+    as_nobody = [setpriv, "--reuid=65534", "--regid=65534", "--clear-groups"] if setpriv else []
+    prefix = as_nobody if os.geteuid() == 0 else []
     proc = subprocess.run(
         [*prefix, *CLI, "chunked", URL, "--data-file", str(source), "--output", str(out)],
         capture_output=True,
