@@ -418,3 +418,18 @@ def test_the_masking_rule(text: str, secrets: list[str], expected: str) -> None:
 
     assert redact(text, secrets) == expected
     assert redact_data({"k": [text], "n": 1}, secrets) == {"k": [expected], "n": 1}
+
+
+@pytest.mark.parametrize("mode_args", ["env"], indirect=True)
+def test_the_sigv4a_private_key_is_shown_only_when_asked(
+    capsys: pytest.CaptureFixture[str], mode_args: list[str]
+) -> None:
+    argv = ["sign", URL, "--date", D, "--sig", "v4a", "--json"]
+    code, out, err = run(capsys, [*argv, "--show-secrets"])
+    assert code == 0, err
+    steps = {s["name"]: s for s in json.loads(out)["steps"]}
+    key = steps["private_key"]["value"]
+    assert steps["private_key"]["masked"] is False and len(key) >= 32
+    for extra in ([], ["--json"]):
+        code, out, err = run(capsys, [a for a in argv if a != "--json"] + extra)
+        assert code == 0 and key not in out + err and leaks(out + err) == []
