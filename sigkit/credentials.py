@@ -340,12 +340,16 @@ def _env(env: Mapping[str, str], name: str) -> str | None:
 
 
 def _check_endpoint(url: str, where: str) -> str:
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError as exc:  # "Invalid IPv6 URL"
+        raise InputError(where, f"{url!r} does not parse: {exc}") from None
     if parts.scheme.lower() not in ("http", "https"):
         if "://" not in url:
             raise InputError(where, f"{url!r} has no scheme; write http://{url} or https://{url}")
         raise InputError(where, f"{url!r}: the scheme must be http or https")
-    if not parts.hostname:
+    if not host:
         raise InputError(where, f"{url!r} names no host")
     return url
 

@@ -279,6 +279,12 @@ def run_case(case: Path) -> Iterator[VariantResult]:
         if not isinstance(context, dict):
             raise InputError("context.json", "not a JSON object")
         algorithm = _algorithm(case, context)
+    except RecursionError:  # a context.json nested thousands deep
+        for variant in present or ["header"]:
+            yield VariantResult(
+                name, variant, "?", "failed", [Check("context.json", "nests too deeply")]
+            )
+        return
     except (ValueError, OSError) as exc:
         for variant in present or ["header"]:
             yield VariantResult(name, variant, "?", "failed", [Check("context.json", str(exc))])
@@ -309,6 +315,8 @@ def _expected_public_key(case: Path) -> ec.EllipticCurvePublicKey | None:
         return None
     try:
         doc = json.loads(path.read_text("utf-8"))
+    except RecursionError:
+        raise InputError("public-key.json", "not JSON: it nests too deeply") from None
     except ValueError as exc:
         raise InputError("public-key.json", f"not JSON: {exc}") from None
     if not isinstance(doc, dict) or not all(isinstance(doc.get(k), str) for k in ("X", "Y")):

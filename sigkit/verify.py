@@ -40,6 +40,7 @@ from sigkit.sigv4.signer import ALGORITHM, PRESIGN_PARAMS, sign_v4, sign_v4_quer
 from sigkit.timefmt import EPOCH, check_utc, epoch_seconds, parse_time
 
 DEFAULT_SKEW = timedelta(minutes=15)  # what AWS allows between X-Amz-Date and its clock
+MAX_SKEW = 10 * 365 * 86400  # seconds: the largest skew a command accepts (timedelta's range)
 V2_QUERY_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token"})
 _V4_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+(?P<rest>.*)\Z", re.S)
 _V2_AUTH = re.compile(r"AWS\s+(?P<key>[^:\s]+):(?P<sig>\S+)\s*\Z")

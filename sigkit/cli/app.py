@@ -17,12 +17,18 @@ with NO_COLOR, exit status 0 ok, 1 a verification or comparison failed, 2 a usag
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import importlib
 import importlib.util
+import io
+import os
+import re
 import sys
 from dataclasses import dataclass
 from difflib import get_close_matches
-from typing import Any
+from pathlib import Path
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -276,13 +282,60 @@ def _click_command(name: str, target: object, entry: Entry) -> Any:
         group.name = name
         if entry.epilog and not group.epilog:
             group.epilog = entry.epilog
-        return group
+        return _text_is_utf8(group)
     if not callable(target):
         raise TypeError(f"{entry.module}.{entry.attr} is neither a function nor a Typer app")
     info = CommandInfo(name=name, callback=target, epilog=entry.epilog)
-    return get_command_from_info(
-        info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=None
+    return _text_is_utf8(
+        get_command_from_info(
+            info, pretty_exceptions_short=app.pretty_exceptions_short, rich_markup_mode=None
+        )
     )
+
+
+# Parameters that name files (or sources that may be files): a file name may hold any bytes,
+# which Python keeps as surrogates and gives back to the OS unchanged.
+_PATH_PARAMS = frozenset(
+    {"file", "data_file", "upload_file", "request_file", "output", "source", "sources", "args",
+     "also", "paths", "folder"}
+)  # fmt: skip
+_AT_FILE_PARAMS = frozenset({"data", "data_binary"})  # curl's -d @FILE
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_utf8_types: dict[type, type] = {}
+
+
+def _text_is_utf8(command: Any) -> Any:
+    """Every text option is UTF-8 text. Bytes Python could not decode from argv (kept as
+    surrogates) are read as UTF-8 (what an ASCII locale such as LC_ALL=C leaves undecoded),
+    and refused in one line naming the option when they are not UTF-8 either, where they
+    would otherwise reach a header, a query or a policy and fail deep inside."""
+    for sub in getattr(command, "commands", {}).values():
+        _text_is_utf8(sub)
+    for param in command.params:
+        kind = type(param.type)
+        if kind.__name__ != "StringParamType" or param.name in _PATH_PARAMS:
+            continue
+        if kind not in _utf8_types:
+            _utf8_types[kind] = type("Utf8Text", (kind,), {"convert": _convert_utf8})
+        param.type = _utf8_types[kind]()
+    return command
+
+
+def _convert_utf8(self: Any, value: Any, param: Any, ctx: Any) -> Any:
+    value = super(type(self), self).convert(value, param, ctx)
+    if not isinstance(value, str) or not _SURROGATE.search(value):
+        return value
+    if param is not None and param.name in _AT_FILE_PARAMS and value.startswith("@"):
+        return value  # a file name
+    raw = value.encode("utf-8", "surrogateescape")  # the bytes as given on the command line
+    try:
+        return raw.decode("utf-8")  # UTF-8 read under an ASCII locale (LC_ALL=C): take it
+    except UnicodeDecodeError as exc:
+        self.fail(
+            f"{value!r} holds bytes that are not UTF-8 (byte {exc.start}); give it as UTF-8",
+            param,
+            ctx,
+        )
 
 
 app = typer.Typer(
@@ -300,14 +353,137 @@ app = typer.Typer(
 )
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        print(f"sigkit {_version()}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", is_eager=True, callback=_show_version, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
     """A root callback makes Typer build a group although no command is registered up front."""
 
 
+def _version() -> str:
+    """The installed distribution's version (read only when asked: importlib.metadata is slow)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sigkit")
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return "unknown"
+
+
+# Bugs (an exception no input check caught) are reported there, with SIGKIT_DEBUG=1's output.
+BUG_REPORT = "the sigkit issue tracker (with the command and the output of SIGKIT_DEBUG=1)"
+_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def one_line(text: str) -> str:
+    """A message as one terminal line: control characters (a CR or LF, an escape sequence
+    from a hostile file name) shown as escapes instead of moving the cursor."""
+    return _CONTROL.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def _escape_unencodable(exc: UnicodeError) -> tuple[str, int]:
+    """Codec error handler for stdout/stderr: what the stream's encoding cannot hold (é on an
+    ASCII terminal, a surrogate from undecodable argv) is written as a \\uXXXX escape, which
+    reads in text and stays valid inside JSON strings."""
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    out = []
+    for char in exc.object[exc.start : exc.end]:
+        code = ord(char)
+        if code > 0xFFFF:  # a UTF-16 surrogate pair, as JSON writes it
+            code -= 0x10000
+            out.append(f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}")
+        else:
+            out.append(f"\\u{code:04x}")
+    return "".join(out), exc.end
+
+
+codecs.register_error("sigkit-escape", _escape_unencodable)
+
+
+def _safe_streams() -> None:
+    """stdout and stderr never raise on what they cannot encode (PYTHONIOENCODING=ascii,
+    LC_ALL=C, a surrogate from a file name): they escape it instead."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(ValueError, io.UnsupportedOperation):  # odd streams
+                reconfigure(errors="sigkit-escape")
+
+
+def _bug(exc: BaseException) -> int:
+    """Last resort: an exception no check turned into an input error is a bug in sigkit. One
+    line names it, the version and where to report it (the traceback with SIGKIT_DEBUG=1)."""
+    import traceback
+
+    if os.environ.get("SIGKIT_DEBUG", "") not in ("", "0"):
+        traceback.print_exc()
+    where = ""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        last = frames[-1]
+        where = f" at {Path(last.filename).name}:{last.lineno}"
+    print(
+        one_line(
+            f"sigkit: internal error (a bug): {type(exc).__name__}: {exc}"[:400]
+            + f"{where}; sigkit {_version()}; please report it to {BUG_REPORT}"
+        ),
+        file=sys.stderr,
+    )
+    return 70
+
+
 def main(argv: list[str] | None = None) -> int:
-    """Run the CLI; every failure the user can fix is one stderr line and exit status 2."""
+    """Run the CLI; every failure the user can fix is one stderr line and exit status 2, and
+    anything else (a bug) one line and exit status 70."""
+    _safe_streams()
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        try:
+            return _bug(exc)
+        except Exception:  # pragma: no cover - stderr itself is gone
+            return 70
+
+
+def _error(message: str) -> None:
+    print(one_line(f"sigkit: error: {message}"), file=sys.stderr)
+
+
+def _nul_argument(argv: list[str]) -> str | None:
+    """The option (or argument) whose value holds a NUL: no file name, header or URL can, and
+    the OS never passes one in argv (a caller of main() can)."""
+    for i, arg in enumerate(argv):
+        if "\x00" in arg:
+            if arg.startswith("-") and "=" in arg:
+                return arg.split("=", 1)[0]
+            if i and argv[i - 1].startswith("-") and not arg.startswith("-"):
+                return argv[i - 1]
+            return f"argument {i + 1}"
+    return None
+
+
+def _main(argv: list[str] | None) -> int:
     command = typer.main.get_command(app)
+    where = _nul_argument(sys.argv[1:] if argv is None else argv)
+    if where is not None:
+        _error(f"{where}: the value holds a NUL character, which no argument can hold")
+        return 2
     try:
         result = command.main(args=argv, prog_name="sigkit", standalone_mode=False)
     except _UsageError as exc:
@@ -316,20 +492,20 @@ def main(argv: list[str] | None = None) -> int:
             print(ctx.get_help(), file=sys.stderr)
             return 2
         where = f" (sigkit {ctx.info_name})" if ctx is not None and ctx.parent else ""
-        print(f"sigkit: error: {exc.format_message()}{where}", file=sys.stderr)  # type: ignore[attr-defined]
+        _error(f"{exc.format_message()}{where}")  # type: ignore[attr-defined]
         return 2
     except typer.Abort:
         print("sigkit: aborted", file=sys.stderr)
         return 130
     except SigkitError as exc:
-        print(f"sigkit: error: {exc}", file=sys.stderr)
+        _error(str(exc))
         return exc.exit_code
     except BrokenPipeError:
         return 1
     except OSError as exc:
         # A file the user named could not be read or written: their input, not a bug.
         where = f"{exc.filename}: " if exc.filename else ""
-        print(f"sigkit: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        _error(f"{where}{exc.strerror or exc}")
         return 2
     except KeyboardInterrupt:
         return 130

@@ -53,6 +53,8 @@ def _conditions(items: list[str]) -> list[ConditionLike]:
     for item in items:
         try:
             value = json.loads(item)
+        except RecursionError:
+            raise InputError("--condition", "the JSON nests too deeply") from None
         except ValueError as exc:
             raise InputError("--condition", f"{item!r} is not JSON: {exc}") from None
         if not isinstance(value, dict | list):

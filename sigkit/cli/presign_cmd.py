@@ -174,6 +174,10 @@ def presign(
             "before sending (curl keeps it with --path-as-is, as the --curl command does)"
         )
     when = parse_time(date, field="--date") if date else datetime.now(UTC).replace(microsecond=0)
+    try:
+        expires_at = (when + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    except OverflowError:
+        raise InputError("--date", f"{date!r} plus --expires {expires} s is past 9999") from None
     result: SigningResult
     if sig == "v4":
         config = rules_for(service_, region_, variant="query", expires=expires)
@@ -182,7 +186,6 @@ def presign(
         result = sign_v2_query(request, credentials, when, v2_rules(service_, expires_in=expires))
     signed_url = result["url"]
     command = curl_command(verb, signed_url, file)
-    expires_at = (when + timedelta(seconds=expires)).strftime("%Y-%m-%dT%H:%M:%SZ")
     for remark in remarks:
         note(remark)
     if as_json:

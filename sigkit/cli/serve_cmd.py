@@ -12,11 +12,14 @@ import typer
 from sigkit.cli.common import note, resolve_credentials
 from sigkit.errors import InputError
 from sigkit.serve import DEFAULT_MAX_BODY, FORMAT_PARAM, VerifyingServer, is_loopback
+from sigkit.verify import MAX_SKEW
 
 
 def serve(
     host: Annotated[str | None, typer.Option("--host", help="address to bind [127.0.0.1]")] = None,
-    port: Annotated[int, typer.Option("--port", help="port (0: any free)", min=0)] = 8400,
+    port: Annotated[
+        int, typer.Option("--port", help="port (0: any free)", min=0, max=65535)
+    ] = 8400,
     access_key: Annotated[str | None, typer.Option("--access-key", help="access key id")] = None,
     secret_key: Annotated[
         str | None, typer.Option("--secret-key", help="secret access key")
@@ -27,7 +30,9 @@ def serve(
     profile: Annotated[
         str | None, typer.Option("--profile", help="shared config/credentials profile")
     ] = None,
-    skew: Annotated[int, typer.Option("--skew", help="allowed clock skew, seconds", min=0)] = 900,
+    skew: Annotated[
+        int, typer.Option("--skew", help="allowed clock skew, seconds", min=0, max=MAX_SKEW)
+    ] = 900,
     scope_region: Annotated[
         str | None,
         typer.Option(
@@ -90,6 +95,8 @@ def serve(
         )
     except OSError as exc:
         raise InputError("--port", f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+    except (TypeError, ValueError, UnicodeError):  # a NUL or what IDNA cannot encode
+        raise InputError("--host", f"{bind!r} is no host name or address") from None
     actual = server.server_address[1]
     if not is_loopback(bind):
         note(f"listening on {bind}, reachable from other hosts")

@@ -19,6 +19,7 @@ from sigkit.errors import InputError
 from sigkit.http import Request, parse_request_text
 from sigkit.render import redact, redact_data
 from sigkit.timefmt import parse_time
+from sigkit.verify import MAX_SKEW
 
 MAX_INPUT = 64 << 20  # a capture larger than this is not a single request
 
@@ -94,7 +95,9 @@ def verify(
     now: Annotated[
         str | None, typer.Option("--now", help="the server's time (default: now, UTC)")
     ] = None,
-    skew: Annotated[int, typer.Option("--skew", help="allowed clock skew, seconds", min=0)] = 900,
+    skew: Annotated[
+        int, typer.Option("--skew", help="allowed clock skew, seconds", min=0, max=MAX_SKEW)
+    ] = 900,
     region: Annotated[
         str | None,
         typer.Option(

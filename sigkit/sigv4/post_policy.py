@@ -192,7 +192,10 @@ def _reject_constant(name: str) -> object:
 
 def _load_json(text: str) -> object:
     def load(source: str) -> object:
-        return json.loads(source, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
+        try:
+            return json.loads(source, object_pairs_hook=_Pairs, parse_constant=_reject_constant)
+        except RecursionError:  # thousands of nested lists: no policy, and no traceback
+            raise ValueError("it nests too deeply") from None
 
     try:
         return load(text)
@@ -213,7 +216,10 @@ def expiration_from(now: datetime, seconds: int) -> datetime:
     """`now` plus `seconds`: the usual way to say how long a form stays usable."""
     if isinstance(seconds, bool) or not isinstance(seconds, int) or seconds < 1:
         raise InputError("expires", f"{seconds!r} must be a whole number of seconds, at least 1")
-    return check_utc(now, "now") + timedelta(seconds=seconds)
+    try:
+        return check_utc(check_utc(now, "now") + timedelta(seconds=seconds), "expiration")
+    except OverflowError:
+        raise InputError("expires", f"{now:%Y-%m-%d} plus {seconds} seconds is past 9999") from None
 
 
 def _parse_expiration(value: object) -> datetime:
