@@ -342,3 +342,28 @@ def test_a_signal_mid_write_of_200_mb_leaves_nothing(tmp_path: Path, signum: int
     assert target.read_bytes() == b"the old content"
     assert stat.S_IMODE(target.stat().st_mode) == 0o640
     assert entries(tmp_path) == ["big.bin", "big.out"]  # no temporary file, partial or not
+
+
+def test_sigterm_while_vectors_new_writes_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sigkit.files import Interrupted
+    from sigkit.vectors import write_case
+
+    real = Path.write_bytes
+    written: list[str] = []
+
+    def signalled(self: Path, data: bytes) -> int:
+        written.append(self.name)
+        if len(written) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)  # as `kill PID` from another shell
+        return real(self, data)
+
+    monkeypatch.setattr(Path, "write_bytes", signalled)
+    before = signal.getsignal(signal.SIGTERM)
+    files = {"a.txt": b"a", "b.txt": b"b", "context.json": b"{}"}
+    with pytest.raises(Interrupted) as info:
+        write_case(tmp_path / "new" / "case", files)
+    assert info.value.code == 128 + signal.SIGTERM
+    assert list(tmp_path.iterdir()) == []  # neither the temporary folder nor the parent made
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is given back
