@@ -109,7 +109,7 @@ def resolve_target(path: str | os.PathLike[str], inputs: Iterable[Input] = ()) -
         link = f"is a symlink to {resolved}, which "
     try:
         st = os.stat(target)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):
         st = None
     except OSError as exc:
         raise InputError(given, exc.strerror or str(exc)) from None
@@ -125,6 +125,8 @@ def resolve_target(path: str | os.PathLike[str], inputs: Iterable[Input] = ()) -
                     given, f"{link}is the input ({name}); write the output to another file"
                 )
     elif not target.parent.is_dir():
+        if target.parent.exists():
+            raise InputError(given, f"{target.parent} is not a folder")
         raise InputError(given, f"its folder {target.parent} does not exist")
     return target
 

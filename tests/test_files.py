@@ -227,7 +227,10 @@ def test_a_missing_folder_names_the_path_given(
     assert (code, err) == (2, f"sigkit: error: {out}: its folder {out.parent} does not exist\n")
     under_a_file = tmp_path / "body.bin" / "out"
     code, err = chunked(capsys, "--data-file", str(body(tmp_path)), "--output", str(under_a_file))
-    assert code == 2 and err.startswith(f"sigkit: error: {under_a_file}: ")
+    assert (code, err) == (
+        2,
+        f"sigkit: error: {under_a_file}: {under_a_file.parent} is not a folder\n",
+    )
 
 
 @pytest.fixture
