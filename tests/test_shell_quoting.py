@@ -32,7 +32,7 @@ from pathlib import Path
 from urllib.parse import quote as urlquote
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sigkit import Credentials, S3V2Config
@@ -53,12 +53,18 @@ STYLES = [("aws-sigv4", "v4"), ("headers", "v4"), ("headers", "v2"), ("script", 
           ("script", "v2")]  # fmt: skip
 VERBS = ["mb", "put", "ls", "get", "rm", "rb", "request", "walkthrough"]
 
-# 6 examples per case keep the file near 25 s; SIGKIT_QUOTING_EXAMPLES=200 for a longer hunt.
+# 8 examples per case keep the file near 20 s; SIGKIT_QUOTING_EXAMPLES=200 for a longer hunt.
 SETTINGS = settings(
-    max_examples=int(os.environ.get("SIGKIT_QUOTING_EXAMPLES", "6")),
+    max_examples=int(os.environ.get("SIGKIT_QUOTING_EXAMPLES", "8")),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
+
+# Every character at once, in the first example of each test (a leading '-' on the file).
+ALL_KEY = "a/" + KEY_CHARS + "/./x"
+ALL_NAME = TCHAR + "aZ9"
+ALL_VALUE = "v" + HOSTILE.replace(" ", "") + " \tv"
+ALL_FILE = "-" + FILE_CHARS.replace(".", "") + ".x"
 
 keys = st.text(st.sampled_from(KEY_CHARS), min_size=1, max_size=16)
 header_names = st.text(st.sampled_from(TCHAR + "aZ9"), min_size=1, max_size=8)
@@ -267,6 +273,9 @@ class Intended:
     token=st.booleans(),
     inline=st.booleans(),
 )
+@example(key=ALL_KEY, meta_name=ALL_NAME, meta_value=ALL_VALUE, content_type=ALL_VALUE,
+         file_name=ALL_FILE, out_name="-o" + ALL_FILE, data=b"\x00\xff\n", token=True,
+         inline=False)  # fmt: skip
 def test_curl_commands_send_exactly_what_was_asked(
     capture: Capture, sandbox: Path, tmp_path: Path, verb: str, style: str, sig: str,
     key: str, meta_name: str, meta_value: str, content_type: str, file_name: str,
@@ -360,6 +369,7 @@ def test_curl_commands_send_exactly_what_was_asked(
 @pytest.mark.parametrize("sig", ["v4", "v2"])
 @SETTINGS
 @given(key=keys, file_name=file_names, data=st.binary(max_size=64), token=st.booleans())
+@example(key=ALL_KEY, file_name=ALL_FILE, data=b"\x00\xff\n", token=True)
 def test_presign_curl_sends_exactly_what_was_asked(
     capture: Capture, sandbox: Path, tmp_path: Path, method: str, sig: str, key: str,
     file_name: str, data: bytes, token: bool,
@@ -417,6 +427,8 @@ def multipart(got: Received) -> list[tuple[bytes, bytes]]:
     data=st.binary(max_size=64),
     token=st.booleans(),
 )
+@example(key=ALL_KEY, meta_name=ALL_NAME, meta_value=ALL_VALUE, file_name=ALL_FILE,
+         data=b"\x00\xff\n", token=True)  # fmt: skip
 def test_post_policy_curl_sends_exactly_what_was_asked(
     capture: Capture, sandbox: Path, tmp_path: Path, sig: str, key: str, meta_name: str,
     meta_value: str, file_name: str, data: bytes, token: bool,
@@ -465,6 +477,8 @@ def test_post_policy_curl_sends_exactly_what_was_asked(
     size=st.integers(1, 20_000),
     token=st.booleans(),
 )
+@example(key=ALL_KEY, name=ALL_NAME, value=ALL_VALUE, out_name=ALL_FILE, size=9000,
+         token=True)  # fmt: skip
 def test_chunked_curl_sends_exactly_what_was_asked(
     capture: Capture, sandbox: Path, tmp_path: Path, key: str, name: str, value: str,
     out_name: str, size: int, token: bool,
