@@ -145,10 +145,10 @@ def quote_with_variables(
 
 def comment(text: str) -> str:
     """Text for a ``#`` comment line: control characters (a newline in an S3 key, say) are
-    written as escapes, since a raw one would end the comment and the rest would run."""
-    return "".join(
-        _escaped(c) if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text
-    )
+    written as escapes, since a raw one would end the comment and the rest would run; so are
+    the format characters and undecodable bytes `shell_word` escapes (a bidi override would
+    make the comment read differently from the command under it)."""
+    return "".join(_escaped(c) if unicodedata.category(c) in _ESCAPED else c for c in text)
 
 
 def _escaped(char: str) -> str:
@@ -173,9 +173,10 @@ def form_command(
     variables: Mapping[str, str] | None = None,
 ) -> str:
     """A ``curl`` POST of a multipart form: every field literal (``--form-string``, so curl
-    reads no ``@file`` or ``;type=`` from it), the file part last, as S3 requires."""
+    reads no ``@file`` or ``;type=`` from it), the file part last, as S3 requires; ``-g``:
+    no ``[]{}`` globbing of the URL."""
     variables = variables or {}
-    lines = ["curl --fail-with-body -sS -X POST " + quote(url)]
+    lines = ["curl --fail-with-body -sS -g -X POST " + quote(url)]
     for name, value in fields:
         lines.append("  --form-string " + quote_with_variables(f"{name}={value}", variables))
     lines.append("  -F " + quote("file=" + _curl_form_file(file_path)))
