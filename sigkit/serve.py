@@ -12,7 +12,14 @@ instead when the request has ``Accept: application/json`` or the query parameter
 
 Robustness first: every request is bounded (request line 8 KiB, header lines 64 KiB and
 100 headers as the stdlib reads them, body `max_body`), every failure becomes a 4xx/5xx
-answer, and the server thread never dies of a request.
+answer, and the server thread never dies of a request. Each request must arrive whole within
+`request_deadline` seconds (a watchdog shuts the connection down at the deadline, so clients
+that trickle bytes are cut, not waited for), at most `max_connections` connections are open
+at once (more are answered 503 SlowDown and closed), and a body over `SPOOL_BODY` bytes is
+read in pieces into a temporary file and verified from there, so memory goes back after it.
+Header values and the request target are read as UTF-8, as `sigkit verify` reads a request;
+a byte that is not UTF-8 is read as the text ``\\xNN`` (`_utf8`), so such a request is still
+verified and answered (a mismatch), never matched by accident nor refused for its encoding.
 """
 
 from __future__ import annotations
@@ -23,11 +30,13 @@ import json
 import re
 import socket
 import sys
+import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, TextIO
+from typing import Any, BinaryIO, TextIO
 from xml.sax.saxutils import escape
 
 from sigkit.credentials import Credentials
@@ -41,6 +50,11 @@ from sigkit.verify import DEFAULT_SKEW, SIGNATURE_MESSAGE, VerifyResult, verify_
 MAX_LINE = 8192  # request line and each header line
 MAX_HEADERS = 100
 DEFAULT_MAX_BODY = 16 << 20
+DEFAULT_DEADLINE = 30.0  # seconds for one request to arrive whole (head and body)
+DEFAULT_MAX_CONNECTIONS = 1024  # open at once: well above what a person points at it
+SPOOL_BODY = 1 << 20  # a larger body is read into a temporary file, not kept in memory
+READ_PIECE = 64 << 10
+WATCH_INTERVAL = 0.05  # how often the watchdog looks for connections past their deadline
 FORMAT_PARAM = "x-sigkit-format"
 CAUSE_HEADER = "x-sigkit-cause"  # on a refusal: the top cause, e.g. "wrong-secret (likely)"
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
@@ -171,6 +185,7 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
     server_version = "sigkit-serve"
     sys_version = ""
     timeout = 10  # a client that stops sending mid-request is dropped, not waited for
+    _spool: BinaryIO | None = None  # a large body's temporary file, closed after the answer
 
     def version_string(self) -> str:
         return self.server_version
@@ -180,6 +195,8 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         """As the stdlib's, with tighter bounds and every failure answered, never raised."""
         self._request_id = uuid.uuid4().hex[:16].upper()
         self._json = False
+        # From now (waiting for the request line included) until the body is read.
+        self.server.watch(self.connection)
         try:
             line = self.rfile.readline(MAX_LINE + 1)
             if not line:
@@ -192,6 +209,9 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             self.raw_requestline = line
             if not self.parse_request():  # answered 400/431/505 through send_error
                 return
+            if self.server.was_cut(self.connection):  # the head ended at the deadline
+                self.close_connection = True
+                return
             self._serve()
         except TimeoutError:
             self.close_connection = True
@@ -199,6 +219,15 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
         except Exception as exc:
             self._safe_500(exc)
+        finally:
+            self.server.unwatch(self.connection)
+            self._close_body()
+
+    def _close_body(self) -> None:
+        spool = self._spool
+        if spool is not None:
+            self._spool = None
+            spool.close()
 
     def _safe_500(self, exc: Exception) -> None:
         self.close_connection = True
@@ -214,8 +243,9 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         status = 400 if code >= 500 else code
         self._refuse(status, names.get(code, "BadRequest"), message or "malformed request")
 
-    def _read_body(self) -> bytes | None:
-        """The body by Content-Length, or None when the request was answered (refused)."""
+    def _read_body(self) -> bytes | BinaryIO | None:
+        """The body by Content-Length (bytes, or a temporary file over `SPOOL_BODY` bytes),
+        or None when the request was answered (refused)."""
         if self.headers.get("Transfer-Encoding"):
             self._refuse(411, "MissingContentLength", "Send Content-Length (no chunked encoding).")
             return None
@@ -229,11 +259,24 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         if length > self.server.max_body:
             self._refuse(413, "EntityTooLarge", f"The body exceeds {self.server.max_body} bytes.")
             return None
-        data = self.rfile.read(length)
-        if len(data) != length:
-            self._refuse(400, "IncompleteBody", "The body ended before Content-Length bytes.")
-            return None
-        return data
+        if length <= SPOOL_BODY:
+            data = self.rfile.read(length)
+            if len(data) != length:
+                self._refuse(400, "IncompleteBody", "The body ended before Content-Length bytes.")
+                return None
+            return data
+        spool = tempfile.TemporaryFile(prefix="sigkit-serve-")  # noqa: SIM115 - closed after the answer
+        self._spool = spool
+        left = length
+        while left:
+            piece = self.rfile.read(min(left, READ_PIECE))
+            if not piece:
+                self._refuse(400, "IncompleteBody", "The body ended before Content-Length bytes.")
+                return None
+            spool.write(piece)
+            left -= len(piece)
+        spool.seek(0)
+        return spool
 
     # -- verifying --------------------------------------------------------------------
     def _serve(self) -> None:
@@ -241,9 +284,11 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             self._refuse(431, "RequestHeaderFieldsTooLarge", "Too many headers.")
             return
         body = self._read_body()
-        if body is None:
+        if body is None or self.server.was_cut(self.connection):
+            self.close_connection = True
             return
-        target = self.path
+        self.server.unwatch(self.connection)  # arrived whole: verifying has no deadline
+        target = _utf8(self.path)
         path, sep, query = target.partition("?")
         self._json = "application/json" in (self.headers.get("Accept") or "") or (
             f"{FORMAT_PARAM}=json" in query.split("&")
@@ -253,7 +298,7 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
                 self.command,
                 path,
                 query if sep else None,
-                tuple((n, v) for n, v in self.headers.items()),
+                tuple((n, _utf8(v)) for n, v in self.headers.items()),
                 body or None,
                 scheme="http",
             )
@@ -366,6 +411,7 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
     """Threads per connection, daemon threads; credentials and clock fixed at start."""
 
     daemon_threads = True
+    block_on_close = False  # stopping never waits for a connection to end
     request_queue_size = 128
 
     def __init__(
@@ -381,6 +427,8 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         diagnose: bool = True,
         region: str | None = None,
         service: str | None = None,
+        request_deadline: float = DEFAULT_DEADLINE,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -395,6 +443,90 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         self.region = region  # the scope answered for; None accepts the client's
         self.service = service
         self._lock = threading.Lock()
+        self.request_deadline = request_deadline
+        self.max_connections = max_connections
+        self._open = 0  # connections being handled
+        self._deadlines: dict[socket.socket, float] = {}
+        self._cut: set[socket.socket] = set()
+        self._watch_lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._watchdog = threading.Thread(
+            target=self._cut_late, name="sigkit-serve-watchdog", daemon=True
+        )
+        self._watchdog.start()
+
+    # -- deadlines and the connection cap ---------------------------------------------
+    def watch(self, connection: socket.socket) -> None:
+        """`connection` must deliver its current request within `request_deadline`."""
+        with self._watch_lock:
+            self._deadlines[connection] = time.monotonic() + self.request_deadline
+
+    def unwatch(self, connection: socket.socket) -> None:
+        with self._watch_lock:
+            self._deadlines.pop(connection, None)
+            self._cut.discard(connection)
+
+    def was_cut(self, connection: socket.socket) -> bool:
+        """Whether the watchdog shut `connection` down (what was read of it is partial)."""
+        with self._watch_lock:
+            return connection in self._cut
+
+    def _cut_late(self) -> None:
+        """Shut down every connection past its deadline: its blocked read returns at once."""
+        while not self._stopping.wait(WATCH_INTERVAL):
+            now = time.monotonic()
+            with self._watch_lock:
+                late = [c for c, t in self._deadlines.items() if t <= now]
+                for connection in late:
+                    del self._deadlines[connection]
+                    self._cut.add(connection)
+            for connection in late:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread per connection, up to `max_connections`; beyond, 503 SlowDown at once."""
+        with self._watch_lock:
+            full = self._open >= self.max_connections
+            if not full:
+                self._open += 1
+        if full:
+            self._turn_away(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except Exception:  # no thread could be started: let the connection go
+            self._release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._watch_lock:
+            self._open -= 1
+
+    def _turn_away(self, request: socket.socket) -> None:
+        body = _xml(
+            "SlowDown",
+            [("Message", f"More than {self.max_connections} connections are open.")],
+        )
+        head = (
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/xml\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
+        )
+        with contextlib.suppress(OSError):
+            request.setblocking(False)  # never wait for a client here (the accepting thread)
+            request.send(head.encode() + body)
+        self.shutdown_request(request)
+        self.log(f"- - 503 SlowDown: {self.max_connections} connections open")
+
+    def server_close(self) -> None:
+        self._stopping.set()
+        super().server_close()
 
     def credentials_for(self, access_key_id: str | None) -> Credentials | None:
         if access_key_id is None:
@@ -442,6 +574,16 @@ def _scrubbed(finding: Finding, secrets: Sequence[str]) -> Finding:
     if evidence == finding.evidence:
         return finding
     return Finding(finding.cause, evidence, finding.certain)
+
+
+def _utf8(text: str) -> str:
+    """What the stdlib read as Latin-1 (one character per byte), read as UTF-8. A byte that
+    is not UTF-8 becomes the text ``\\xNN``: never the character a client may have signed
+    (a Latin-1 reading of byte E9 is the é whose UTF-8 a client signed as C3 A9, and would
+    match although the bytes on the wire differ), and visible in the canonical request."""
+    if text.isascii():
+        return text
+    return text.encode("latin-1").decode("utf-8", "backslashreplace")
 
 
 def is_loopback(host: str) -> bool:

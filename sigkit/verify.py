@@ -26,6 +26,7 @@ from sigkit.credentials import Credentials
 from sigkit.encoding import parse_query, percent_decode
 from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request
+from sigkit.payload import Stream, sha256_stream
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config, sign_v2, sign_v2_query
 from sigkit.sigv4.config import (
@@ -620,11 +621,19 @@ def _payload_problems(request: Request, result: SigningResult) -> list[Problem]:
     """The body must be the one whose hash was signed; aws-chunked bodies chunk by chunk."""
     sent = result.get("payload_hash")
     body = request.body
-    if sent is None or not isinstance(body, bytes | None):
+    if sent is None:
         return []
-    data = body or b""
+    data: bytes | Stream
+    if isinstance(body, bytes | None):
+        data = body or b""
+        empty = not data
+    elif hasattr(body, "seekable") and body.seekable():
+        # A large body a server kept in a file (sigkit serve): hashed and decoded from there.
+        data, empty = body, False
+    else:
+        return []
     declared = (request.header("content-length") or "").strip()
-    if not data and declared.isdigit() and int(declared) > 0:
+    if empty and declared.isdigit() and int(declared) > 0:
         # The capture shows no body though one was announced (a client log, curl -v, a client
         # refused before 100-continue): only the empty-body hash is then known to be wrong.
         if sent != EMPTY_SHA256:
@@ -643,26 +652,27 @@ def _payload_problems(request: Request, result: SigningResult) -> list[Problem]:
         ]
     if sent in STREAMING_PAYLOADS and sent.startswith("STREAMING-AWS4-HMAC-SHA256"):
         return _chunk_problems(request, result, data)
-    if len(sent) == 64 and sent != hashlib.sha256(data).hexdigest():
+    if len(sent) != 64:
+        return []
+    computed = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else sha256_stream(data)
+    if sent != computed:
         return [
             Problem(
                 "XAmzContentSHA256Mismatch",
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
                 "body-changed",
-                (
-                    ("ClientComputedContentSHA256", sent),
-                    ("S3ComputedContentSHA256", hashlib.sha256(data).hexdigest()),
-                ),
+                (("ClientComputedContentSHA256", sent), ("S3ComputedContentSHA256", computed)),
             )
         ]
     return []
 
 
-def _chunk_problems(request: Request, result: SigningResult, data: bytes) -> list[Problem]:
+def _chunk_problems(request: Request, result: SigningResult, data: bytes | Stream) -> list[Problem]:
     from sigkit.sigv4.chunked import ChunkedDecoder, ChunkSigner
 
     length = request.header("x-amz-decoded-content-length")
     trailer = request.header("x-amz-trailer")
+    start = None if isinstance(data, bytes) else data.tell()
     try:
         decoder = ChunkedDecoder(
             data,
@@ -671,11 +681,15 @@ def _chunk_problems(request: Request, result: SigningResult, data: bytes) -> lis
             decoded_length=int(length) if length and length.strip().isdigit() else None,
             trailer_names=trailer.split(",") if trailer else None,
         )
-        decoder.read()
+        for _ in decoder:  # chunk by chunk: a large body is never held whole
+            pass
     except InputError as exc:
         return [Problem("IncompleteBody", f"aws-chunked body: {exc.message}", "body-changed")]
     except SigkitError as exc:
         return [Problem("SignatureDoesNotMatch", f"aws-chunked body: {exc}", "body-changed")]
+    finally:
+        if start is not None and not isinstance(data, bytes):
+            data.seek(start)
     return []
 
 

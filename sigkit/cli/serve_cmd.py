@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from datetime import timedelta
 from typing import Annotated
@@ -11,7 +12,14 @@ import typer
 
 from sigkit.cli.common import note, resolve_credentials
 from sigkit.errors import InputError
-from sigkit.serve import DEFAULT_MAX_BODY, FORMAT_PARAM, VerifyingServer, is_loopback
+from sigkit.serve import (
+    DEFAULT_DEADLINE,
+    DEFAULT_MAX_BODY,
+    DEFAULT_MAX_CONNECTIONS,
+    FORMAT_PARAM,
+    VerifyingServer,
+    is_loopback,
+)
 from sigkit.verify import MAX_SKEW
 
 
@@ -52,6 +60,24 @@ def serve(
     max_body: Annotated[
         int, typer.Option("--max-body", help="largest body accepted, bytes", min=0)
     ] = DEFAULT_MAX_BODY,
+    deadline: Annotated[
+        float,
+        typer.Option(
+            "--deadline",
+            help="seconds a request may take to arrive whole; slower connections are cut",
+            min=0.1,
+            max=3600,
+        ),
+    ] = DEFAULT_DEADLINE,
+    max_connections: Annotated[
+        int,
+        typer.Option(
+            "--max-connections",
+            help="connections open at once; more are answered 503 SlowDown",
+            min=1,
+            max=100_000,
+        ),
+    ] = DEFAULT_MAX_CONNECTIONS,
     diagnose: Annotated[
         bool,
         typer.Option(
@@ -92,6 +118,8 @@ def serve(
             diagnose=diagnose,
             region=scope_region,
             service=scope_service,
+            request_deadline=deadline,
+            max_connections=max_connections,
         )
     except OSError as exc:
         raise InputError("--port", f"cannot listen on {bind}:{port}: {exc.strerror}") from None
@@ -115,10 +143,16 @@ def serve(
         )
     else:
         note(f"verifying requests for {creds.access_key_id} at http://{bind}:{actual}/")
+    previous = signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, at once
     try:
         server.serve_forever(poll_interval=0.2)
     except KeyboardInterrupt:
         pass
     finally:
+        signal.signal(signal.SIGTERM, previous)
         server.server_close()
     sys.stdout.flush()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
