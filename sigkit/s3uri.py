@@ -140,6 +140,32 @@ def can_be_virtual_host(endpoint: Endpoint) -> bool:
     return bool(host) and not _IPV4.match(host) and host.lower() != "localhost"
 
 
+def choose_addressing(
+    endpoint: Endpoint, bucket: str, choice: str | None, *, field: str = "--addressing"
+) -> tuple[Addressing, list[str]]:
+    """The addressing style for `bucket` at `endpoint` and what to remark about it. `choice`
+    None: virtual-hosted on AWS for a bucket without dots (a dotted host name fails the
+    wildcard certificate), path style otherwise and under a custom endpoint; "virtual" (or
+    "virtual-hosted") needs a host name that can take the bucket as a sub-domain."""
+    if choice is None:
+        return ("virtual" if endpoint.aws and dns_compatible(bucket) else "path"), []
+    if choice in ("virtual", "virtual-hosted"):
+        if not endpoint.aws and not can_be_virtual_host(endpoint):
+            raise InputError(
+                field,
+                f"virtual-hosted needs a DNS name for {bucket}.HOST; {endpoint.authority} is not",
+            )
+        remarks = []
+        if endpoint.scheme == "https" and not dns_compatible(bucket):
+            remarks.append(
+                f"bucket {bucket!r} has dots: over HTTPS its host name fails certificate checks"
+            )
+        return "virtual", remarks
+    if choice == "path":
+        return "path", []
+    raise InputError(field, f"{choice!r} is not path or virtual")
+
+
 def object_url(
     endpoint: Endpoint,
     bucket: str,

@@ -31,7 +31,7 @@ from sigkit.result import SigningResult
 from sigkit.s3uri import (
     Addressing,
     aws_endpoint,
-    dns_compatible,
+    choose_addressing,
     has_dot_segment,
     object_url,
     parse_endpoint,
@@ -46,16 +46,24 @@ METHODS = ("GET", "PUT", "DELETE", "HEAD")
 DEFAULT_REGION = "us-east-1"
 
 
-def s3_url(target: str, region: str, endpoint_url: str | None) -> str:
-    """The object's URL for ``s3://BUCKET/KEY``: path style under a custom endpoint or for a
-    bucket name that cannot be a single host label (dots), virtual-hosted on AWS otherwise."""
+def s3_url(
+    target: str,
+    region: str,
+    endpoint_url: str | None,
+    addressing: str | None = None,
+    remarks: list[str] | None = None,
+) -> tuple[str, str, Addressing]:
+    """The object's URL for ``s3://BUCKET/KEY``, its bucket and addressing style: `addressing`
+    ("path" or "virtual") as the curl verbs read it, else path style under a custom endpoint
+    or for a bucket name that cannot be a single host label (dots), virtual-hosted on AWS."""
     uri = parse_s3_uri(target)
     if uri.key is None:
         raise InputError("TARGET", f"{target!r} names no key; write s3://BUCKET/KEY")
-    if endpoint_url is not None:
-        return object_url(parse_endpoint(endpoint_url), uri.bucket, uri.key, "path")
-    addressing: Addressing = "virtual" if dns_compatible(uri.bucket) else "path"
-    return object_url(aws_endpoint(region), uri.bucket, uri.key, addressing)
+    endpoint = parse_endpoint(endpoint_url) if endpoint_url is not None else aws_endpoint(region)
+    style, said = choose_addressing(endpoint, uri.bucket, addressing)
+    if remarks is not None:
+        remarks.extend(said)
+    return object_url(endpoint, uri.bucket, uri.key, style), uri.bucket, style
 
 
 def curl_command(method: str, url: str, file: str | None) -> str:
@@ -92,6 +100,13 @@ def presign(
     sig: Annotated[str, typer.Option("--sig", help="v4 or v2")] = "v4",
     region: Region = None,
     endpoint_url: EndpointUrl = None,
+    addressing: Annotated[
+        str | None,
+        typer.Option(
+            "--addressing",
+            help="path | virtual (an s3:// TARGET) [path with --endpoint-url, virtual on AWS]",
+        ),
+    ] = None,
     curl: Annotated[
         bool, typer.Option("--curl", help="print a curl command instead of the URL")
     ] = False,
@@ -122,10 +137,9 @@ def presign(
     if file is not None and not curl:
         raise InputError("--file", "applies only with --curl")
     s3_target = target.startswith("s3://")
-    if not s3_target and endpoint_url is not None:
-        raise InputError(
-            "--endpoint-url", "applies only to an s3:// target; the URL names its host"
-        )
+    for given, flag in ((endpoint_url, "--endpoint-url"), (addressing, "--addressing")):
+        if not s3_target and given is not None:
+            raise InputError(flag, "applies only to an s3:// target; the URL names its host")
     resolved = resolve_credentials(
         access_key,
         secret_key,
@@ -138,6 +152,7 @@ def presign(
     credentials = resolved.credentials
     remarks: list[str] = []
     service_ = "s3"
+    v2_where: dict[str, str] = {}  # V2 signs /BUCKET/KEY whichever way the URL names it
     if s3_target:
         region_ = resolved.region.value if resolved.region else DEFAULT_REGION
         endpoint = resolved.endpoint_url.value if resolved.endpoint_url else None
@@ -146,7 +161,8 @@ def presign(
         via = resolved.endpoint_url.source if resolved.endpoint_url else "--endpoint-url"
         if via != "--endpoint-url":
             remarks.append(f"endpoint {endpoint} from {via}")
-        url = s3_url(target, region_, endpoint)
+        url, bucket, style = s3_url(target, region_, endpoint, addressing, remarks)
+        v2_where = {"bucket": bucket, "addressing": style}
     else:
         url = target
         host_region, host_service = infer_scope(Request.from_url(verb, url).host)
@@ -183,7 +199,8 @@ def presign(
         config = rules_for(service_, region_, variant="query", expires=expires)
         result = sign_v4_query(request, credentials, when, config)
     else:
-        result = sign_v2_query(request, credentials, when, v2_rules(service_, expires_in=expires))
+        rules = v2_rules(service_, expires_in=expires, **v2_where)
+        result = sign_v2_query(request, credentials, when, rules)
     signed_url = result["url"]
     command = curl_command(verb, signed_url, file)
     for remark in remarks:
