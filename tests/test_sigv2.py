@@ -89,3 +89,25 @@ def test_presigned_v2_steps_are_those_of_before_issue_6() -> None:
         assert list(result)[-3:] == ["query_added", "url", "signed_request"]
         assert "headers_added" not in result
         assert result["url"] == result.request.url
+
+
+@pytest.mark.parametrize(
+    ("url", "note"),
+    [
+        ("http://127.0.0.1:9000/", "no bucket (the path is /: the service), path addressing"),
+        ("http://127.0.0.1:9000/bkt/k", "bucket 'bkt' (the first path segment), path addressing"),
+        (
+            "https://b.s3.amazonaws.com/k",
+            "bucket 'b', virtual-hosted addressing: from the AWS host name",
+        ),
+    ],
+)
+def test_sign_v2_names_the_bucket_it_found(
+    capsys: pytest.CaptureFixture[str], url: str, note: str
+) -> None:
+    """`sign --sig v2` says where the bucket is, and never "bucket None"."""
+    from sigkit.cli.app import main
+
+    assert main(["sign", "--sig", "v2", url, "--date", "20130524T000000Z"]) == 0
+    out = capsys.readouterr().out
+    assert f"note: {note}\n" in out and "None" not in out

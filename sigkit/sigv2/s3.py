@@ -197,12 +197,24 @@ def _located_by_host(host: str) -> tuple[str | None, Addressing, str]:
     return None, "path", _PATH_STYLE
 
 
+def _bucket_note(bucket: str | None, addressing: str, how: str, path: str) -> str:
+    """Where the bucket was found, for the steps (never "bucket None")."""
+    if bucket is not None:
+        return f"bucket {bucket!r}, {addressing} addressing: {how}"
+    if addressing == "path":
+        first = path.lstrip("/").split("/", 1)[0]
+        if first:
+            return f"bucket {first!r} (the first path segment), path addressing"
+        return "no bucket (the path is /: the service), path addressing"
+    return f"no bucket, {addressing} addressing: {how}"
+
+
 def canonical_resource(
     request: Request, config: S3V2Config, host: str | None = None
 ) -> tuple[str, list[str]]:
     bucket, addressing, how = locate_bucket(request, config, host)
-    notes = [f"bucket {bucket!r}, {addressing} addressing: {how}"]
     path = request.path or "/"
+    notes = [_bucket_note(bucket, addressing, how, path)]
     if addressing == "virtual-hosted" and bucket is not None:
         resource = f"/{bucket}{path}"
     elif addressing == "service":
