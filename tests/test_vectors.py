@@ -146,3 +146,18 @@ def test_signed_request_compare_can_mask_signatures() -> None:
     assert compare_signed_requests(a, b, mask_signature=True) is None
     c = b.replace(b"Credential=A", b"Credential=B")
     assert compare_signed_requests(a, c, mask_signature=True) is not None
+
+
+def test_the_command_names_every_skipped_case(capsys: pytest.CaptureFixture[str]) -> None:
+    """`SKIP 2: ...` is followed by the two cases it counts, one per line."""
+    from sigkit.cli.app import main
+
+    suite = Path(__file__).resolve().parent.parent / "vectors" / "aws-c-auth" / "v4a"
+    assert main(["vectors", str(suite)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("SKIP 2: no expected files")
+    assert [Path(line.strip()).name for line in lines[at + 1 : at + 3]] == [
+        "get-vanilla-query-order-key",
+        "get-vanilla-query-order-value",
+    ]
+    assert all(line.startswith("  ") for line in lines[at + 1 : at + 3])

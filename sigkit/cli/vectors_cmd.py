@@ -107,6 +107,9 @@ def vectors(
         reasons = Counter(r.reason for r in results if r.status == "skipped")
         for reason, count in sorted(reasons.items()):
             print(f"SKIP {count}: {reason}")
+            for r in results:  # which ones: a count alone cannot be checked
+                if r.status == "skipped" and r.reason == reason:
+                    print(f"  {r.case}" + (f" [{r.variant}]" if r.variant != "-" else ""))
         line = f"{passed} passed, {failed} failed"
         if skipped:
             line += f", {skipped} skipped"
