@@ -15,12 +15,13 @@
 #         S3SERVER_STATE
 #       STATE_DIR defaults to a fresh directory under ${TMPDIR:-/tmp}.
 #       Keys: $S3SERVER_ACCESS_KEY / $S3SERVER_SECRET_KEY or the test defaults.
-#   tests/e2e/s3server.sh stop [STATE_DIR]
+#   tests/e2e/s3server.sh stop [STATE_DIR | PORT]
 #       SIGTERM rgw, osd, mon (only the pids saved in STATE_DIR, checked
 #       against /proc), wait, remove STATE_DIR.  STATE_DIR defaults to
-#       $S3SERVER_STATE, then to the cluster recorded as running.
+#       $S3SERVER_STATE, then to the cluster recorded as running.  A PORT
+#       (as given to start) names the cluster whose rgw listens on it.
 #       S3SERVER_KEEP_STATE=1 keeps STATE_DIR (logs) after stopping.
-#   tests/e2e/s3server.sh status [STATE_DIR]
+#   tests/e2e/s3server.sh status [STATE_DIR | PORT]
 #
 # Everything except the `export` lines goes to stderr.  Only one such cluster
 # may run on a machine at a time (the OSD takes 127.0.0.1:6800-6803), so
@@ -418,8 +419,28 @@ cmd_start() {
 
 # ---------------------------------------------------------------- stop, status
 
-resolve_state() {  # prints the state dir for stop/status
+state_of_port() {  # state_of_port PORT -> the state dir whose rgw listens on 127.0.0.1:PORT
+    local port=$1 dir found=""
+    local -a candidates=()
+    [[ -r $ACTIVE_FILE ]] && candidates+=("$(<"$ACTIVE_FILE")")
+    [[ -n ${S3SERVER_STATE:-} ]] && candidates+=("$S3SERVER_STATE")
+    for dir in "${TMPDIR:-/tmp}"/s3server.*; do candidates+=("$dir"); done
+    for dir in "${candidates[@]}"; do
+        [[ -e $dir/$MARKER && -r $dir/ceph.conf ]] || continue
+        if grep -qx "rgw frontends = beast endpoint=127.0.0.1:$port" "$dir/ceph.conf"; then
+            found=$dir
+            break
+        fi
+    done
+    [[ -n $found ]] || die "no cluster made by $0 has rgw on 127.0.0.1:$port"
+    printf '%s\n' "$found"
+}
+
+resolve_state() {  # prints the state dir for stop/status (a STATE_DIR or the PORT of start)
     local state=${1:-${S3SERVER_STATE:-}}
+    if [[ -n ${1:-} && $1 =~ ^[1-9][0-9]{0,4}$ && ! -d $1 ]]; then
+        state=$(state_of_port "$1") || exit 1
+    fi
     if [[ -z $state && -r $ACTIVE_FILE ]]; then state=$(<"$ACTIVE_FILE"); fi
     [[ -n $state ]] || die "no STATE_DIR given, \$S3SERVER_STATE unset and no running cluster recorded"
     [[ -d $state ]] || die "no such state directory: $state"
