@@ -51,9 +51,8 @@ from sigkit.s3uri import (
     Endpoint,
     S3Uri,
     aws_endpoint,
-    can_be_virtual_host,
     check_key,
-    dns_compatible,
+    choose_addressing,
     object_url,
     parse_endpoint,
     parse_s3_uri,
@@ -196,32 +195,14 @@ class Step:
 
 
 def _where(options: Options, bucket: str) -> tuple[Endpoint, Addressing, list[str]]:
-    """The endpoint and addressing style: path under a custom endpoint, virtual-hosted on AWS
-    (path for a dotted bucket there, whose host name no wildcard certificate covers)."""
-    remarks: list[str] = []
+    """The endpoint and addressing style (`choose_addressing`: path under a custom endpoint,
+    virtual-hosted on AWS, path for a dotted bucket there)."""
     if options.endpoint_url is not None:
         endpoint = parse_endpoint(options.endpoint_url)
     else:
         endpoint = aws_endpoint(options.region)
-    choice = options.addressing
-    if choice is None:
-        if endpoint.aws and dns_compatible(bucket):
-            return endpoint, "virtual", remarks
-        return endpoint, "path", remarks
-    if choice in ("virtual", "virtual-hosted"):
-        if not endpoint.aws and not can_be_virtual_host(endpoint):
-            raise InputError(
-                "--addressing",
-                f"virtual-hosted needs a DNS name for {bucket}.HOST; {endpoint.authority} is not",
-            )
-        if endpoint.scheme == "https" and not dns_compatible(bucket):
-            remarks.append(
-                f"bucket {bucket!r} has dots: over HTTPS its host name fails certificate checks"
-            )
-        return endpoint, "virtual", remarks
-    if choice == "path":
-        return endpoint, "path", remarks
-    raise InputError("--addressing", f"{choice!r} is not path or virtual")
+    addressing, remarks = choose_addressing(endpoint, bucket, options.addressing)
+    return endpoint, addressing, remarks
 
 
 def _call(
