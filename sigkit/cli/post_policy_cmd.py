@@ -24,8 +24,8 @@ from sigkit.cli.options import (
 )
 from sigkit.curl import form_command
 from sigkit.errors import InputError
+from sigkit.postpolicy import ConditionLike
 from sigkit.render import redact, render_json, render_text, use_colour
-from sigkit.sigv4.post_policy import ConditionLike
 from sigkit.timefmt import parse_time
 
 _BUCKET = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,254}\Z")

@@ -1,7 +1,7 @@
 """Browser-based upload with S3 Signature Version 2: ``Signature`` = base64(HMAC-SHA1(secret,
 base64 policy)), sent with ``AWSAccessKeyId`` and ``Policy``.
 
-The policy model, condition checks and form are shared with SigV4 (`sigkit.sigv4.post_policy`).
+The policy document, condition checks and form are shared with SigV4 (`sigkit.postpolicy`).
 Source: "HTML forms (AWS signature version 2)" and "Upload examples (AWS signature version 2)"
 in the S3 documentation; see docs/post-policy.md. Nothing here reads a clock.
 """
@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sigkit.credentials import Credentials
 from sigkit.errors import InputError
-from sigkit.sigv4.post_policy import (
+from sigkit.postpolicy import (
     Condition,
     ConditionLike,
     PostPolicy,
