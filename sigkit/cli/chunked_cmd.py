@@ -23,7 +23,7 @@ from sigkit.cli.options import (
     ShowSecrets,
     SigningDate,
 )
-from sigkit.cli.sign_cmd import parse_header_option
+from sigkit.cli.request_build import parse_header_option
 from sigkit.curl import upload_command
 from sigkit.errors import InputError
 from sigkit.files import atomic_writer, resolve_target

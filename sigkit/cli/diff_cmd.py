@@ -34,7 +34,7 @@ from sigkit.cli.options import (
     UnsignedPayload,
     UploadFile,
 )
-from sigkit.cli.sign_cmd import SignOptions, _build_request, _open_body, _sign
+from sigkit.cli.request_build import SignOptions, build_request, open_body, sign_request
 from sigkit.credentials import Credentials
 from sigkit.debug.diagnose import observation_of
 from sigkit.debug.investigate import investigate
@@ -91,10 +91,10 @@ class RequestOptions:
         )
 
     def build(self) -> Request:
-        body, default_method = _open_body(
+        body, default_method = open_body(
             self.data, self.data_binary, self.data_file, self.upload_file
         )
-        return _build_request(
+        return build_request(
             list(self.args),
             self.method,
             list(self.headers),
@@ -148,7 +148,7 @@ def recompute(
         "v4", False, None, opts.unsigned_payload, opts.payload_hash, region, service, None, None
     )
     notes: list[str] = []
-    result = _sign(request, credentials, when, options, notes)
+    result = sign_request(request, credentials, when, options, notes)
     for remark in notes:
         note(remark)
     return result

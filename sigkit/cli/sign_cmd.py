@@ -8,14 +8,12 @@ sigkit.render), so that `sigkit sign --example` starts fast (bench/cli_startup.p
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated, BinaryIO
+from typing import Annotated
 
 import typer
 
-from sigkit.cli.common import note, resolve_credentials, signing_scope
+from sigkit.cli.common import note, resolve_credentials
 from sigkit.cli.options import (
     AccessKey,
     Addressing,
@@ -38,198 +36,22 @@ from sigkit.cli.options import (
     UnsignedPayload,
     UploadFile,
 )
-from sigkit.credentials import Credentials, Sourced
-from sigkit.endpoints import infer_scope
+from sigkit.cli.request_build import (  # re-exported: parse_header_option's old home
+    EXAMPLE_DATE,
+    EXAMPLE_HEADERS,
+    EXAMPLE_SIGNATURE,
+    EXAMPLE_URL,
+    SignOptions,
+    build_request,
+    open_body,
+    parse_header_option,
+    sign_request,
+)
 from sigkit.errors import InputError
-from sigkit.http import Body, Request, parse_request_text
 from sigkit.render import render_json, render_text, use_colour
-from sigkit.result import SigningResult
-from sigkit.sigv4.config import UNSIGNED_PAYLOAD, rules_for
-from sigkit.sigv4.signer import sign_v4, sign_v4_query
 from sigkit.timefmt import parse_time
 
-# The S3 documentation's "GET Object" SigV4 example, whose published signature is
-# f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41.
-EXAMPLE_URL = "https://examplebucket.s3.amazonaws.com/test.txt"
-EXAMPLE_HEADERS = [("Range", "bytes=0-9")]
-EXAMPLE_DATE = "20130524T000000Z"
-EXAMPLE_SIGNATURE = "f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41"
-
-
-def parse_header_option(text: str) -> tuple[str, str]:
-    """curl's ``-H "Name: value"`` (blanks after the colon dropped) and ``-H "Name;"`` for an
-    empty value. curl drops a header given as ``Name:`` with nothing after it; sigkit refuses
-    that form rather than silently dropping what the user typed."""
-    if text.endswith(";") and ":" not in text:
-        return text[:-1].strip(), ""
-    name, sep, value = text.partition(":")
-    if not sep:
-        raise InputError("-H", f"{text!r} is not 'Name: value' (or 'Name;' for an empty value)")
-    value = value.lstrip(" \t")
-    if not value:
-        raise InputError("-H", f"{text!r} has no value; write '{name.strip()};' to send it empty")
-    return name.strip(), value
-
-
-def _read_file(path: str, flag: str) -> Body:
-    """A body file: stdin for ``-``, a seekable stream for a regular file (hashed without
-    loading it), the bytes of anything else (a pipe)."""
-    if path == "-":
-        return sys.stdin.buffer.read()
-    try:
-        stream: BinaryIO = Path(path).open("rb")  # noqa: SIM115 - read by the signer
-    except OSError as exc:
-        raise InputError(flag, f"{path}: {exc.strerror}") from None
-    if not stream.seekable():
-        data = stream.read()
-        stream.close()
-        return data
-    return stream
-
-
-def _open_body(
-    data: str | None, data_binary: str | None, data_file: Path | None, upload_file: str | None
-) -> tuple[Body, str | None]:
-    """The body as curl would send it, and the method curl would then use (POST or PUT).
-
-    ``-d @file`` drops CR and LF as curl does; ``--data-binary @file`` and ``-T file`` send the
-    file's bytes exactly."""
-    given = [
-        name
-        for name, value in (
-            ("--data", data),
-            ("--data-binary", data_binary),
-            ("--data-file", data_file),
-            ("--upload-file", upload_file),
-        )
-        if value is not None
-    ]
-    if len(given) > 1:
-        raise InputError(given[1], f"give only one body option, not {' and '.join(given)}")
-    if upload_file is not None:
-        return _read_file(upload_file, "--upload-file"), "PUT"
-    if data_file is not None:
-        return _read_file(str(data_file), "--data-file"), "POST"
-    text, flag = (data, "--data") if data is not None else (data_binary, "--data-binary")
-    if text is None:
-        return None, None
-    if text.startswith("@"):
-        body = _read_file(text[1:], flag)
-        if flag == "--data":
-            raw = body if isinstance(body, bytes) else body.read()  # type: ignore[union-attr]
-            return raw.replace(b"\r", b"").replace(b"\n", b""), "POST"
-        return body, "POST"
-    try:
-        return text.encode("utf-8"), "POST"
-    except UnicodeEncodeError:
-        raise InputError(flag, "holds bytes that are not UTF-8; use --data-binary @FILE") from None
-
-
-def _build_request(
-    args: list[str],
-    method: str | None,
-    headers: list[str],
-    body: Body,
-    request_file: Path | None,
-    default_method: str | None = None,
-) -> Request:
-    if request_file is not None:
-        if args:
-            raise InputError("URL", "give either a URL or --request-file, not both")
-        try:
-            raw = request_file.read_bytes()
-        except OSError as exc:
-            raise InputError("--request-file", f"{request_file}: {exc.strerror}") from None
-        request = parse_request_text(raw, source=str(request_file))
-        if method or headers or body is not None:
-            raise InputError(
-                "--request-file", "the file holds the whole request; drop -X/-H/--data"
-            )
-        return request
-    if not args:
-        raise InputError("URL", "missing; give a URL, --request-file, or --example")
-    if len(args) == 2:
-        if method is not None:
-            raise InputError("METHOD", "given both as an argument and with -X")
-        method = args[0]
-        args = args[1:]
-    elif len(args) > 2:
-        raise InputError("URL", f"expected [METHOD] URL, got {len(args)} arguments")
-    if method is None:
-        method = default_method or "GET"
-    return Request.from_url(method, args[0], [parse_header_option(h) for h in headers], body)
-
-
-def _sign(
-    request: Request,
-    credentials: Credentials,
-    when: datetime,
-    options: SignOptions,
-    notes: list[str],
-) -> SigningResult:
-    """Pick the signer and its config from the options; refuse options that do not apply.
-
-    Remarks for the user go to `notes`, printed only once signing has succeeded, so that an
-    error stays a single line."""
-    o = options
-    if o.sig not in ("v4", "v4a", "v2"):
-        raise InputError("--sig", f"{o.sig!r} is not v4, v4a or v2")
-    if o.region_set is not None and o.sig != "v4a":
-        raise InputError("--region-set", "applies only to --sig v4a")
-    if o.expires is not None and not o.presign:
-        raise InputError("--expires", "applies only with --presign")
-    expires = 3600 if o.expires is None else o.expires
-    if o.sig == "v2":
-        for flag, value in (("--payload-hash", o.payload_hash), ("--unsigned-payload", o.unsigned)):
-            if value:
-                raise InputError(flag, "does not apply to --sig v2 (V2 signs no payload hash)")
-        if o.region:
-            notes.append("--region is not used by --sig v2")
-        from sigkit.sigv2.s3 import sign_v2, sign_v2_query, v2_rules
-
-        v2 = v2_rules(o.service, addressing=o.addressing, bucket=o.bucket, expires_in=expires)
-        return (sign_v2_query if o.presign else sign_v2)(request, credentials, when, v2)
-    for flag, value in (("--bucket", o.bucket), ("--addressing", o.addressing)):
-        if value:
-            raise InputError(flag, "applies only to --sig v2")
-    if o.unsigned and o.payload_hash:
-        raise InputError("--payload-hash", "give either --payload-hash or --unsigned-payload")
-    region_hint = o.region
-    if o.sig == "v4a" and o.region_set is not None and region_hint is None:
-        region_hint = infer_scope(request.host)[0] or "us-east-1"  # not signed by SigV4A
-    region, service = signing_scope(
-        request.host, region_hint, o.service, notes, o.configured_region
-    )
-    config = rules_for(
-        service,
-        region,
-        variant="query" if o.presign else "header",
-        payload=UNSIGNED_PAYLOAD if o.unsigned else o.payload_hash,
-        content_sha256_sent=request.header("x-amz-content-sha256") is not None,
-        expires=expires,
-    )
-    if o.sig == "v4a":
-        from sigkit.sigv4.sigv4a import sign_v4a, sign_v4a_query
-
-        region_set = o.region_set if o.region_set is not None else region
-        signer_a = sign_v4a_query if o.presign else sign_v4a
-        return signer_a(request, credentials, when, config, region_set)
-    return (sign_v4_query if o.presign else sign_v4)(request, credentials, when, config)
-
-
-@dataclass(frozen=True)
-class SignOptions:
-    sig: str
-    presign: bool
-    expires: int | None
-    unsigned: bool
-    payload_hash: str | None
-    region: str | None
-    service: str | None
-    bucket: str | None
-    addressing: str | None
-    region_set: str | None = None
-    configured_region: Sourced | None = None
+__all__ = ["parse_header_option", "sign"]
 
 
 def sign(
@@ -279,10 +101,8 @@ def sign(
             raise InputError("--example", "the example is a whole request; drop the URL and -H")
         positional, headers = [EXAMPLE_URL], [f"{n}: {v}" for n, v in EXAMPLE_HEADERS]
         date = date or EXAMPLE_DATE
-    body, default_method = _open_body(data, data_binary, data_file, upload_file)
-    request = _build_request(
-        positional, request_method, headers, body, request_file, default_method
-    )
+    body, default_method = open_body(data, data_binary, data_file, upload_file)
+    request = build_request(positional, request_method, headers, body, request_file, default_method)
     env: dict[str, str] | None = {} if example else None
     resolved = resolve_credentials(
         access_key, secret_key, session_token, env, profile=profile, read_files=not example
@@ -303,7 +123,7 @@ def sign(
         resolved.region,
     )
     remarks: list[str] = []
-    result = _sign(request, credentials, when, options, remarks)
+    result = sign_request(request, credentials, when, options, remarks)
     for remark in remarks:
         note(remark)
     if as_json:

@@ -36,12 +36,12 @@ from sigkit.cli.options import (
     SigningDate,
     UnsignedPayload,
 )
-from sigkit.cli.sign_cmd import (
+from sigkit.cli.request_build import (
     EXAMPLE_DATE,
     EXAMPLE_HEADERS,
     EXAMPLE_URL,
-    _build_request,
-    _open_body,
+    build_request,
+    open_body,
 )
 from sigkit.credentials import Credentials, Sourced
 from sigkit.errors import InputError
@@ -261,10 +261,8 @@ def vectors_new(
             raise InputError("--example", "the example is a whole request; drop the URL and -H")
         positional, headers = [EXAMPLE_URL], [f"{n}: {v}" for n, v in EXAMPLE_HEADERS]
         date = date or EXAMPLE_DATE
-    body, default_method = _open_body(data, None, data_file, None)
-    request = _build_request(
-        positional, request_method, headers, body, request_file, default_method
-    )
+    body, default_method = open_body(data, None, data_file, None)
+    request = build_request(positional, request_method, headers, body, request_file, default_method)
     if not isinstance(request.body, bytes | None):
         request = request.with_body(request.body_bytes())
     credentials = resolve_credentials(
