@@ -676,7 +676,7 @@ def request(
     service: Annotated[str, typer.Option("--service", help="signing service")] = "s3",
 ) -> None:
     """Any request, given by its URL, in curl's vocabulary (-X, -H, -d)."""
-    from sigkit.cli.sign_cmd import parse_header_option
+    from sigkit.cli.request_build import parse_header_option
 
     remarks: list[str] = []
     method, url = _method_and_url(args, request_method, data, data_file)
