@@ -432,6 +432,8 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
+        # Set before binding: a failed bind calls server_close, which stops the watchdog.
+        self._stopping = threading.Event()
         super().__init__(address, VerifyingHandler)
         self.credentials = credentials
         self.skew = skew
@@ -449,7 +451,6 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         self._deadlines: dict[socket.socket, float] = {}
         self._cut: set[socket.socket] = set()
         self._watch_lock = threading.Lock()
-        self._stopping = threading.Event()
         self._watchdog = threading.Thread(
             target=self._cut_late, name="sigkit-serve-watchdog", daemon=True
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import sys
 from datetime import timedelta
 from typing import Annotated
@@ -121,6 +122,8 @@ def serve(
             request_deadline=deadline,
             max_connections=max_connections,
         )
+    except socket.gaierror as exc:  # a host name that does not resolve
+        raise InputError("--host", f"cannot listen on {bind!r}: {exc.strerror}") from None
     except OSError as exc:
         raise InputError("--port", f"cannot listen on {bind}:{port}: {exc.strerror}") from None
     except (TypeError, ValueError, UnicodeError):  # a NUL or what IDNA cannot encode
