@@ -135,12 +135,17 @@ def capture() -> Iterator[Capture]:
 
 @pytest.fixture(scope="module")
 def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A PATH directory with only the programs the commands may run."""
+    """A PATH directory with only the programs the commands may run, each a wrapper that
+    logs its name (to $SIGKIT_RAN) before it runs the real program."""
     bin_dir = tmp_path_factory.mktemp("bin")
     for name in NEEDED:
         found = shutil.which(name)
         assert found, f"{name} is needed to run the generated commands"
-        (bin_dir / name).symlink_to(found)
+        wrapper = bin_dir / name
+        wrapper.write_text(
+            f'#!/bin/sh\nprintf \'%s\\n\' {name} >> "$SIGKIT_RAN"\nexec {found} "$@"\n'
+        )
+        wrapper.chmod(0o755)
     return bin_dir
 
 
@@ -172,12 +177,17 @@ PRELUDE = 'command_not_found_handle() { printf "%s\\n" "$1" >> "$SIGKIT_CANARY";
 
 
 def run_bash(
-    script: str, capture: Capture, sandbox: Path, cwd: Path, *, token: bool
+    script: str, capture: Capture, sandbox: Path, cwd: Path, *, token: bool, ran: str = "curl"
 ) -> list[bytes]:
-    """Run the generated text; return the raw requests the server received."""
-    canary = cwd / f".canary-{uuid.uuid4().hex}"
+    """Run the generated text; return the raw requests the server received.
+
+    Nothing but the programs in `ran` may run (a name no program has reaches the canary); with
+    ``"curl"``, curl exactly once per request."""
+    canary = sandbox.parent / f"canary-{uuid.uuid4().hex}"
+    log = sandbox.parent / f"ran-{uuid.uuid4().hex}"
     env = {"PATH": str(sandbox), "HOME": str(cwd), "SIGKIT_CANARY": str(canary),
-           "AWS_ACCESS_KEY_ID": AK, "AWS_SECRET_ACCESS_KEY": SK, "LC_ALL": "C.UTF-8"}  # fmt: skip
+           "SIGKIT_RAN": str(log), "AWS_ACCESS_KEY_ID": AK, "AWS_SECRET_ACCESS_KEY": SK,
+           "LC_ALL": "C.UTF-8"}  # fmt: skip
     if token:
         env["AWS_SESSION_TOKEN"] = TOKEN
     before = len(capture.requests)
@@ -185,10 +195,14 @@ def run_bash(
         ["/bin/bash", "-c", PRELUDE + script], cwd=cwd, env=env, capture_output=True,
         timeout=60, check=False,
     )  # fmt: skip
-    ran = canary.read_text() if canary.exists() else ""
-    assert ran == "", f"commands other than curl ran: {ran!r}\n{script}"
+    unknown = canary.read_text() if canary.exists() else ""
+    assert unknown == "", f"commands other than curl ran: {unknown!r}\n{script}"
     assert done.returncode == 0, (done.stderr.decode(errors="replace"), script)
-    return capture.requests[before:]
+    programs = log.read_text().split() if log.exists() else []
+    requests = capture.requests[before:]
+    assert set(programs) <= set(ran.split()), (programs, script)
+    assert programs.count("curl") == len(requests), (programs, script)
+    return requests
 
 
 @dataclass(frozen=True)
@@ -337,7 +351,8 @@ def test_curl_commands_send_exactly_what_was_asked(
             Intended("DELETE", bucket),
         ]
     script = sigkit("curl", *argv, cwd=work, env=env)
-    requests = run_bash(script, capture, sandbox, work, token=token)
+    tools = "curl date openssl sed" if style == "script" else "curl"
+    requests = run_bash(script, capture, sandbox, work, token=token, ran=tools)
     assert len(requests) == len(intended), script
     for raw, want in zip(requests, intended, strict=True):
         got = received(raw)
