@@ -52,16 +52,19 @@ _BARE = re.compile(r"[A-Za-z0-9@%+=:,./_-]+\Z")  # needs no quotes (shlex.quote'
 # command is pasted into an interactive bash).
 _DOUBLE_QUOTABLE = re.compile(r"[\x20-\x7e]*\Z")
 _DOUBLE_SPECIAL = frozenset('$`\\"!')
-_ESCAPED = ("Cc", "Cf", "Cs", "Zl", "Zp")  # written as $'\xHH' bytes, never raw
+_ESCAPED = ("Cc", "Cf", "Cs", "Zl", "Zp")  # never raw in a comment (`comment`)
 
 
 def shell_word(*parts: Part, line_feeds: bool = False) -> str:
     """The one quoting path for every word sigkit writes for a shell (bash) to run.
 
     Literal text reaches the program byte for byte and runs nothing: it is single-quoted
-    (``'`` spliced in as ``'"'"'``), and control, format and line-separator characters and
-    undecodable bytes are written as ``$'\\xHH'`` byte escapes, so the text holds no raw
-    line break, escape sequence or bidi control. A `Var` becomes ``"${NAME}"``. A word
+    (``'`` spliced in as ``'"'"'``), and everything but printable ASCII (control and format
+    characters, line breaks, any non-ASCII character, undecodable bytes) is written as
+    ``$'\\xHH'`` escapes of its UTF-8 bytes: the text holds no raw line break, escape
+    sequence or bidi control, and is plain ASCII, so it reaches bash unchanged whatever the
+    encoding of the stream it is printed to or the locale it runs in. A `Var` becomes
+    ``"${NAME}"``. A word
     without variables and with only safe characters is left bare (as shlex.quote does); a
     word whose literal parts are plain printable ASCII without ``$ ` \\ " !`` is written
     as one double-quoted string (``"x-amz-date: ${amz_date}"``). With `line_feeds`, a line
@@ -95,11 +98,11 @@ def shell_word(*parts: Part, line_feeds: bool = False) -> str:
 
 
 def _quoted_runs(text: str, line_feeds: bool) -> list[str]:
-    """Single-quoted runs of printable text, ``$'\\xHH'`` runs of everything else."""
+    """Single-quoted runs of printable ASCII, ``$'\\xHH'`` runs of everything else."""
     out: list[str] = []
     for escaped, run in itertools.groupby(
         text,
-        key=lambda c: unicodedata.category(c) in _ESCAPED and not (line_feeds and c == "\n"),
+        key=lambda c: not (" " <= c <= "~" or (line_feeds and c == "\n")),
     ):
         chunk = "".join(run)
         if escaped:

@@ -673,3 +673,24 @@ def test_profile_gives_keys_region_and_endpoint(
     assert "Credential=AKIDDEV/" in out and "/eu-west-3/s3/aws4_request" in out
     assert "'http://127.0.0.1:7480/bucket?list-type=2'" in out
     assert "devsecret" not in out
+
+
+@pytest.mark.parametrize("style", ["aws-sigv4", "headers", "script"])
+def test_commands_survive_an_ascii_stdout(tmp_path: Path, style: str) -> None:
+    """Printed to an ASCII stream (PYTHONIOENCODING=ascii, which escapes what it cannot
+    encode), a command is still exact: every word is ASCII, non-ASCII text is $'\\xHH' bytes."""
+    source = upload_file(tmp_path)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(PYTHONIOENCODING="ascii", HOME=str(tmp_path))
+    done = subprocess.run(
+        [sys.executable, "-m", "sigkit.cli.app", "curl", "put", str(source),
+         f"s3://{BUCKET}/caf\u00e9", "--metadata", "n=\u00e9\u65e5\U0001f642", "--style", style,
+         *common()],
+        capture_output=True, env=env, check=True,
+    )  # fmt: skip
+    (call,) = fake_run(done.stdout.decode("ascii"), tmp_path)
+    got = parsed(call)
+    headers = got["headers"]
+    assert isinstance(headers, dict)
+    assert headers["x-amz-meta-n"] == "\u00e9\u65e5\U0001f642"
+    assert got["url"] == f"{ENDPOINT}/{BUCKET}/caf%C3%A9"
