@@ -314,6 +314,23 @@ def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
     )
 
 
+_V4_QUERY_AUTH = frozenset(
+    {"X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders",
+     "X-Amz-Signature", "X-Amz-Expires", "X-Amz-Security-Token", "X-Amz-S3session-Token"}
+)  # fmt: skip
+
+
+def _once(pairs: list[tuple[str, str]], names: frozenset[str], code: str) -> None:
+    """A signing parameter given twice in a presigned URL is refused, as a repeated
+    Authorization component is: which copy counts would be a guess (RGW keeps the last)."""
+    seen: set[str] = set()
+    for name, _ in pairs:
+        if name in names:
+            if name in seen:
+                raise _malformed(code, f"the query gives {name} more than once")
+            seen.add(name)
+
+
 def read_auth(request: Request) -> _Auth | None:
     """Which algorithm and variant the request uses, and its parameters; None when unsigned."""
     authorizations = request.header_values("authorization")
@@ -346,8 +363,10 @@ def read_auth(request: Request) -> _Auth | None:
             token=request.header("x-amz-security-token"),
         )
     if "X-Amz-Algorithm" in params or "X-Amz-Signature" in params:
+        _once(pairs, _V4_QUERY_AUTH, "AuthorizationQueryParametersError")
         return _parse_v4_query(params)
     if "AWSAccessKeyId" in params or "Signature" in params:
+        _once(pairs, V2_QUERY_PARAMS, "InvalidArgument")
         missing = [n for n in ("AWSAccessKeyId", "Signature", "Expires") if n not in params]
         if missing:
             raise _malformed("AccessDenied", f"the query lacks {', '.join(missing)}")

@@ -631,3 +631,28 @@ def test_authorization_beside_a_presigned_query_is_refused(name: str) -> None:
     )
     assert [(p.code, p.status) for p in result.problems] == [("InvalidArgument", 400)]
     assert result.problems[0].message.startswith("Only one auth mechanism allowed; only the ")
+
+
+@pytest.mark.parametrize(
+    ("name", "parameter", "code"),
+    [
+        ("s3v4-query", "X-Amz-Signature", "AuthorizationQueryParametersError"),
+        ("s3v4-query", "X-Amz-Credential", "AuthorizationQueryParametersError"),
+        ("s3v4-query", "X-Amz-Date", "AuthorizationQueryParametersError"),
+        ("v2-query", "Signature", "InvalidArgument"),
+        ("v2-query", "Expires", "InvalidArgument"),
+    ],
+)
+@pytest.mark.parametrize("where", ["valid-first", "valid-last"])
+def test_a_signing_parameter_given_twice_is_refused(
+    name: str, parameter: str, code: str, where: str
+) -> None:
+    """A presigned URL naming a signing parameter twice is refused whichever copy is valid."""
+    request = CASES[name]()
+    query = request.query or ""
+    value = dict(p.split("=", 1) for p in query.split("&"))[parameter]
+    other = f"{parameter}={'0' * len(value)}"
+    changed = f"{query}&{other}" if where == "valid-first" else f"{other}&{query}"
+    result = verify_request(request.with_query(changed), CREDS, _signed_at(request))
+    assert [(p.code, p.status) for p in result.problems] == [(code, 400)]
+    assert result.problems[0].message == f"the query gives {parameter} more than once"
