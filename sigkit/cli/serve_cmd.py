@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import signal
 import socket
 import sys
@@ -99,6 +100,8 @@ def serve(
     names the code and the cause. JSON instead of XML with 'Accept: application/json' or
     the query parameter x-sigkit-format=json."""
     bind = host or "127.0.0.1"
+    if not math.isfinite(deadline):  # nan passes click's range check
+        raise InputError("--deadline", f"{deadline!r} is not a number of seconds")
     if host is None and not is_loopback(bind):  # pragma: no cover - default is loopback
         raise InputError("--host", "refusing a non-loopback default")
     resolved = resolve_credentials(
