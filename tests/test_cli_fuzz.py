@@ -29,7 +29,8 @@ SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"  # the AWS documentation's e
 HOSTILE = [
     "99999999999999999999999",  # past every C integer
     "-99999999999999999999999",
-    "-1",  # and 0 and nan: dropped, no different from -1 for any option so far
+    "-1",
+    "nan",  # passes a float range check
     "9999-12-31T23:59:59Z",  # the last second a datetime holds: plus anything overflows
     "99991231T235959Z",
     "253402300800",  # epoch seconds of year 10000
