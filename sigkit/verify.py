@@ -34,6 +34,7 @@ from sigkit.sigv4.config import (
     MAX_EXPIRES,
     STREAMING_PAYLOADS,
     SigV4Config,
+    is_s3,
     rules_for,
     session_token_name,
 )
@@ -560,6 +561,22 @@ def _unsigned_problems(request: Request, auth: _Auth) -> list[Problem]:
     ]
 
 
+def _sha256_header_problems(request: Request, auth: _Auth) -> list[Problem]:
+    """S3 requires x-amz-content-sha256 on every SigV4 header-signed request (AWS: 400
+    InvalidRequest; Ceph RGW: 403 SignatureDoesNotMatch). curl before 8.0 never sends it."""
+    if auth.algorithm != ALGORITHM or auth.variant != "header" or auth.scope is None:
+        return []
+    if not is_s3(auth.scope[2]) or request.header("x-amz-content-sha256") is not None:
+        return []
+    return [
+        Problem(
+            "InvalidRequest",
+            "Missing required header for this request: x-amz-content-sha256",
+            "payload-hash",
+        )
+    ]
+
+
 def _time_problems(request: Request, auth: _Auth, now: datetime, skew: timedelta) -> list[Problem]:
     """RequestTimeTooSkewed and expiry, as S3 reports them."""
     problems: list[Problem] = []
@@ -675,11 +692,13 @@ def _payload_problems(request: Request, result: SigningResult) -> list[Problem]:
         return []
     computed = hashlib.sha256(data).hexdigest() if isinstance(data, bytes) else sha256_stream(data)
     if sent != computed:
+        # The empty-body hash signed for a body is the client hashing nothing (a streamed body
+        # read before signing, curl -T): a payload-hash slip, not a body changed in transit.
         return [
             Problem(
                 "XAmzContentSHA256Mismatch",
                 "The provided 'x-amz-content-sha256' header does not match what was computed.",
-                "body-changed",
+                "payload-hash" if sent == EMPTY_SHA256 else "body-changed",
                 (("ClientComputedContentSHA256", sent), ("S3ComputedContentSHA256", computed)),
             )
         ]
@@ -753,6 +772,7 @@ def verify_request(
         # Time before the recomputation: a request that cannot be recomputed (a header sent
         # twice, say) is still too old or expired, and that is what the server answers first.
         problems += _time_problems(request, auth, now, skew)
+        problems += _sha256_header_problems(request, auth)
         config: SigV4Config | S3V2Config
         if auth.algorithm == ALGORITHM:
             result, config = _recompute_v4(request, auth, creds, v4 or {})

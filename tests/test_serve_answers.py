@@ -219,6 +219,7 @@ def _unsigned_and_skewed() -> str:
     return (
         "Host: 127.0.0.1\n"
         f"x-amz-date: {stamp}\n"
+        "x-amz-content-sha256: UNSIGNED-PAYLOAD\n"
         "x-amz-meta-color: red\n"
         f"Authorization: AWS4-HMAC-SHA256 Credential={KEY}/{stamp[:8]}/us-east-1/s3/"
         f"aws4_request, SignedHeaders=host;x-amz-date, Signature={'0' * 64}\n"
@@ -295,7 +296,8 @@ def test_no_diagnose_keeps_stated_causes_only(serve: Callable[..., Served]) -> N
     served = serve(diagnose=False)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     head = (
-        f"Host: 127.0.0.1\nx-amz-date: {stamp}\nAuthorization: AWS4-HMAC-SHA256 Credential="
+        f"Host: 127.0.0.1\nx-amz-date: {stamp}\nx-amz-content-sha256: UNSIGNED-PAYLOAD\n"
+        "Authorization: AWS4-HMAC-SHA256 Credential="
         f"{KEY}/{stamp[:8]}/us-east-1/s3/aws4_request, SignedHeaders=host;x-amz-date, "
         f"Signature={'0' * 64}\n"
     )

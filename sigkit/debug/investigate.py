@@ -114,10 +114,17 @@ def _read(source: Source, index: int, names: Sequence[str]) -> list[Observation]
     return read_source(data, name=name)
 
 
+# Answers about the server, not the request: throttling and failures (retried by clients).
+_SERVER_SIDE = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"})
+
+
 def _refused(obs: Observation) -> bool:
-    return obs.party == "server" and (
-        bool(obs.error_code) or (obs.status is not None and obs.status >= 400)
-    )
+    """A refusal of the request: a 4xx, or an error code that is not a server-side failure."""
+    if obs.party != "server":
+        return False
+    if obs.error_code in _SERVER_SIDE or (obs.status is not None and obs.status >= 500):
+        return False
+    return bool(obs.error_code) or (obs.status is not None and obs.status >= 400)
 
 
 def _refusal(obs: Observation) -> str:
@@ -206,26 +213,49 @@ def investigate(
     is the server's time (else taken from its answers); `region`/`service` the scope the server
     answers for. `pair` fixes which two views are compared (``sigkit diff A B``)."""
     observations: list[Observation] = []
+    origin: dict[int, int] = {}  # id(observation) -> the index of the source it came from
     for index, source in enumerate(sources):
-        observations += _read(source, index, names)
+        for obs in _read(source, index, names):
+            origin[id(obs)] = index
+            observations.append(obs)
     ours_given = [o for o in observations if o.party == "ours"]
     clients = [o for o in observations if o.party == "client"]
     servers = [o for o in observations if o.party == "server"]
-    refusals = [_refusal(o) for o in servers if _refused(o)]
-    answer = next((o for o in reversed(servers) if _refused(o)), None)
     notes: list[str] = []
     needs: list[str] = []
 
-    when, when_from = (now, "--now") if now is not None else server_time(servers)
+    # Which exchange to explain: the last one a server refused, else the last one answered.
+    answer = next((o for o in reversed(servers) if _refused(o)), None)
+    last = servers[-1] if servers else None
+    focus = answer or last
+    in_focus = [o for o in observations if _same_exchange(o, focus, origin)]
+    sent_obs = next((o for o in reversed(in_focus) if o.party == "client" and _signed(o)), None)
+    if sent_obs is None:
+        sent_obs = next((o for o in reversed(clients) if _signed(o)), None)
+    sent = sent_obs.request if sent_obs is not None else None
+    focus_servers = [o for o in servers if _same_exchange(o, focus, origin)]
+    refusals = [_refusal(o) for o in focus_servers if _refused(o)]
+    for obs in servers:
+        if obs not in focus_servers and obs.status is not None:
+            what = " ".join(str(x) for x in (obs.status, obs.error_code) if x)
+            notes.append(f"another exchange in the sources was answered {what} ({obs.where})")
+        elif obs.status is not None and obs.status >= 500 and not _refused(obs):
+            notes.append(
+                f"the server answered {obs.status} {obs.error_code or ''} ({obs.where}):"
+                " a server-side failure, not a verdict on the signature"
+            )
+    accepted = (
+        answer is None and focus is not None and focus.status is not None and (focus.status < 400)
+    )
+
+    when, when_from = (now, "--now") if now is not None else server_time(focus_servers or servers)
     if when is not None and now is None:
         notes.append(f"the server's time {when.isoformat()} taken from {when_from}")
 
-    sent_obs = next((o for o in reversed(clients) if _signed(o)), None)
-    sent = sent_obs.request if sent_obs is not None else None
-
-    with_steps = [o for o in clients if o.canonical_request or o.string_to_sign]
+    pool = [o for o in in_focus if o.party == "client"] or clients
+    with_steps = [o for o in pool if o.canonical_request or o.string_to_sign]
     client_steps = with_steps[-1] if with_steps else None
-    server_steps = pick([o for o in servers if o.canonical_request or o.string_to_sign])
+    server_steps = pick([o for o in focus_servers if o.canonical_request or o.string_to_sign])
 
     key = access_key or next(
         (o.access_key_id for o in [*reversed(clients), *reversed(servers)] if o.access_key_id),
@@ -242,25 +272,51 @@ def investigate(
             f"the sources name access key {key}, the credentials given are for "
             f"{creds.access_key_id}"
         )
+    carried = _token_of(sent) if sent is not None else None
+    if creds is not None and creds.session_token is None and carried:
+        creds = Credentials(creds.access_key_id, creds.secret_access_key, carried)
+        notes.append(
+            "the session token is taken from the request as sent (give --session-token to "
+            "check it against the one the server expects)"
+        )
     if region is None and answer is not None and answer.details.get("Region"):
         region = answer.details["Region"]
         notes.append(f"the server expects region {region} (its answer's <Region>)")
 
     findings: list[Finding] = []
-    if sent is not None and answer is not None:
-        findings += _wire_findings(sent, answer)
-    for obs in servers:
+    if sent is not None and focus is not None:
+        findings += _wire_findings(sent, focus)
+    for obs in focus_servers:
         if _refused(obs):
             findings += one_view(obs)
 
     # The request as sent, verified as the server would.
     outcome: VerifyResult | None = None
     recomputed: Observation | None = None
-    if sent is not None and creds is not None:
+    hidden = sent is not None and _body_hidden(sent)
+    v4: dict[str, object] = {}
+    if hidden and sent is not None:
+        logged = (client_steps.canonical_request or "") if client_steps is not None else ""
+        payload = logged.rsplit("\n", 1)[-1] if logged else ""
+        if payload:
+            v4["payload_hash"] = payload
+            hidden = False
+            notes.append(
+                "the capture does not show the body: its hash is taken from the client's "
+                "logged canonical request"
+            )
+        else:
+            notes.append(
+                f"the capture does not show the {sent.header('content-length')}-byte body and "
+                "the request signs its hash without x-amz-content-sha256: the signature cannot "
+                "be recomputed"
+            )
+            needs.append("the body as sent (the request with --data-file) to recompute it")
+    if sent is not None and creds is not None and not hidden:
         check_at = when or _signing_time(sent)
         if check_at is not None:
             outcome = verify_request(
-                sent, creds, check_at, skew=skew, region=region, service=service
+                sent, creds, check_at, skew=skew, region=region, service=service, v4=v4
             )
             findings += received(sent, outcome, creds, check_at)
             if outcome.result is not None:
@@ -299,19 +355,19 @@ def investigate(
     elif client_steps is not None and when is not None and sent is None:
         findings += one_view(client_steps, request=client_steps.request, when=when)
 
-    if (
-        outcome is not None
-        and creds is not None
-        and outcome.verdict == "match"
-        and answer is not None
-        and not differences
-        and not findings
-    ):
-        findings.append(_server_disagrees(answer, creds.access_key_id))
+    if answer is not None and not differences and not findings:
+        findings += _unexplained(answer, sent, outcome, creds, when, needs)
     ordered = _ordered(findings)
     if verdict_cmp == "match":
         ordered = tuple(f for f in ordered if f.certain or refusals)
     verdict = _verdict(verdict_cmp, differences, ordered, outcome, bool(refusals))
+    if accepted and focus is not None and not differences:
+        # The server accepted this very request and no two views differ: a guess (an
+        # uncertain finding) is withdrawn; a certain finding stands.
+        notes.append(f"the server accepted it ({focus.status})")
+        notes += [f"withdrawn guess: {f.cause}: {f.evidence}" for f in ordered if not f.certain]
+        ordered = tuple(f for f in ordered if f.certain)
+        verdict = _verdict(verdict_cmp, differences, ordered, outcome, False)
     if not any(f.certain for f in ordered):
         needs += _needs(verdict, sent, creds, secret, when, answer, server_steps, client_steps)
     if verdict == "match" and outcome is not None and outcome.verdict == "match":
@@ -353,7 +409,7 @@ def _wire_findings(request: Request, answer: Observation) -> list[Finding]:
     line = answer.details.get("request_line_sent")
     if not line:
         return []
-    _method, _, target = line.partition(" ")
+    method, _, target = line.partition(" ")
     path, _, query = target.partition("?")
     said = (
         f"the client signed {request.method} {request.target!r} but sent {line!r} "
@@ -363,6 +419,8 @@ def _wire_findings(request: Request, answer: Observation) -> list[Finding]:
     from sigkit.encoding import parse_query
 
     sent_q = [n for n, _ in parse_query(query)]
+    if method != request.method:
+        return [Finding("method", said, certain=True)]
     if path != request.path:
         return [Finding("path-encoding", said, certain=True)]
     if sorted(signed_q) != sorted(sent_q):
@@ -374,6 +432,74 @@ def _wire_findings(request: Request, answer: Observation) -> list[Finding]:
             else "query-encoding"
         )
         return [Finding(cause, said, certain=True)]
+    return []
+
+
+def _same_exchange(obs: Observation, focus: Observation | None, origin: dict[int, int]) -> bool:
+    """Whether `obs` belongs to the exchange `focus` answers: the same source and exchange
+    number, or a source that numbers no exchanges (an error body, a raw request, a URL)."""
+    if focus is None or obs.exchange is None or focus.exchange is None:
+        return True
+    return origin.get(id(obs)) == origin.get(id(focus)) and obs.exchange == focus.exchange
+
+
+def _token_of(request: Request) -> str | None:
+    for name in ("x-amz-security-token", "x-amz-s3session-token"):
+        value = request.header(name)
+        if value:
+            return value.strip()
+    for name, value in _query(request):
+        if name.lower() == "x-amz-security-token" and value:
+            from sigkit.encoding import percent_decode
+
+            return percent_decode(value).decode("utf-8", "replace")
+    return None
+
+
+def _body_hidden(request: Request) -> bool:
+    """A body was announced, the capture shows none, and the signature covers its hash (no
+    x-amz-content-sha256 header to take the payload line from; not a presigned URL)."""
+    declared = (request.header("content-length") or "").strip()
+    if request.body or not declared.isdigit() or int(declared) == 0:
+        return False
+    if request.header("x-amz-content-sha256") is not None:
+        return False
+    presigned = any(n in ("X-Amz-Signature", "Signature") for n, _ in _query(request))
+    if presigned:
+        return False
+    auth = request.header("authorization") or ""
+    scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
+    from sigkit.sigv4.config import is_s3
+
+    return not (len(scope) == 5 and is_s3(scope[3]))  # S3 requires the header: verify says so
+
+
+def _unexplained(
+    answer: Observation,
+    sent: Request | None,
+    outcome: VerifyResult | None,
+    creds: Credentials | None,
+    when: datetime | None,
+    needs: list[str],
+) -> list[Finding]:
+    """A refusal nothing else explains: what the answer's code and the request make likely."""
+    presigned = sent is not None and any(
+        n in ("X-Amz-Signature", "Signature") for n, _ in _query(sent)
+    )
+    if answer.error_code == "AccessDenied" and presigned:
+        if when is None:
+            needs.append("--now (the server's time) to check the presigned URL's expiry")
+        return [
+            Finding(
+                "expired",
+                "the server answered AccessDenied to a presigned URL, as RGW and MinIO answer "
+                "an expired one (their answer names no reason)",
+            )
+        ]
+    signature_refusal = answer.error_code in (None, "", "SignatureDoesNotMatch")
+    verified = outcome is not None and outcome.verdict == "match"
+    if signature_refusal and verified and creds is not None:
+        return [_server_disagrees(answer, creds.access_key_id)]
     return []
 
 
@@ -398,11 +524,13 @@ def _choose_pair(
     """Which two views to compare, the most telling first: sigkit's computation (given, or the
     request as sent recomputed) against the server's steps; the client's own steps against the
     server's; sigkit's computation against the client's logged steps."""
+    if ours_given and server is not None:
+        return ours_given[-1], server
+    if client is not None and server is not None:
+        return client, server  # what the client signed against what the server computed
     ours = ours_given[-1] if ours_given else recomputed
     if ours is not None and server is not None:
         return ours, server
-    if client is not None and server is not None:
-        return client, server
     if ours is not None and client is not None:
         return ours, client
     if ours_given and recomputed is None:

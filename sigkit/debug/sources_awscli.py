@@ -253,7 +253,10 @@ def read_awscli_log(data: bytes, *, name: str = "input") -> list[Observation]:
             ans.status = int(m["status"])
             ans.line, ans.at = rec.line, rec.at
             sent_req = st.sent.request if st.sent is not None else None
-            if sent_req is not None and m["target"] not in (sent_req.target, sent_req.url):
+            if sent_req is not None and (
+                m["method"] != sent_req.method
+                or m["target"] not in (sent_req.target, sent_req.url)
+            ):
                 # urllib3 names what went on the wire: changed after botocore logged it
                 ans.extra["request_line_sent"] = f"{m['method']} {m['target']}"
         elif head.startswith("Response headers: "):
@@ -297,9 +300,10 @@ def _answers(m: re.Match[str], sent: _Sent | None) -> bool:
     request = sent.request
     if request is None:
         return True
-    # The same method answers it even when the target differs: a hook or proxy layer changed
-    # the request after botocore logged it (the answer records the request line sent).
-    return m["method"] == request.method
+    # The next status line on the thread answers it even when method or target differ: a
+    # hook or proxy layer changed the request after botocore logged it (the answer records
+    # the request line sent). A credential fetch runs before the signed request is logged.
+    return True
 
 
 def _cli_error(
