@@ -561,6 +561,15 @@ def _unsigned_problems(request: Request, auth: _Auth) -> list[Problem]:
     ]
 
 
+_MISSING_SHA256 = "Missing required header for this request: x-amz-content-sha256"
+
+
+def _telling(problem: Problem) -> int:
+    if problem.message == _MISSING_SHA256:
+        return 2
+    return 1 if problem.code == "SignatureDoesNotMatch" and problem.cause is None else 0
+
+
 def _sha256_header_problems(request: Request, auth: _Auth) -> list[Problem]:
     """S3 requires x-amz-content-sha256 on every SigV4 header-signed request (AWS: 400
     InvalidRequest; Ceph RGW: 403 SignatureDoesNotMatch). curl before 8.0 never sends it."""
@@ -569,11 +578,7 @@ def _sha256_header_problems(request: Request, auth: _Auth) -> list[Problem]:
     if not is_s3(auth.scope[2]) or request.header("x-amz-content-sha256") is not None:
         return []
     return [
-        Problem(
-            "InvalidRequest",
-            "Missing required header for this request: x-amz-content-sha256",
-            "payload-hash",
-        )
+        Problem("InvalidRequest", _MISSING_SHA256, "payload-hash")
     ]
 
 
@@ -788,8 +793,9 @@ def verify_request(
         problems.append(Problem("SignatureDoesNotMatch", SIGNATURE_MESSAGE))
     else:
         problems += _payload_problems(request, result)
-    # The most telling refusal first: a stated cause before a bare signature mismatch.
-    problems.sort(key=lambda p: p.code == "SignatureDoesNotMatch" and p.cause is None)
+    # The most telling refusal first: a stated cause, then a bare signature mismatch, then a
+    # missing x-amz-content-sha256 (which alone does not change what sigkit computes).
+    problems.sort(key=_telling)
     return VerifyResult(
         "match" if not problems else "mismatch",
         auth.algorithm,

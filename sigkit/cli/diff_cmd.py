@@ -241,7 +241,7 @@ def diff(
                 message=f"{' and '.join(empty)} holds no signing step",
             )
         else:
-            report = investigate(*a_all, *b_all, pair=(a_obs, b_obs))
+            report = investigate(a_all, b_all, pair=(a_obs, b_obs))
         emit(report, as_json, show_secrets=show_secrets, secrets=hidden_values([*a_all, *b_all]))
         return
     observations = load(sources[0], hint=hint)
@@ -263,7 +263,7 @@ def diff(
     mine = observation_of(result)
     pair = (mine, theirs) if theirs is not None else None
     report = investigate(
-        *observations,
+        observations,
         result if theirs is None else mine,
         credentials=credentials,
         region=region,  # given with --ours: the server's scope as well as the signing one

@@ -120,7 +120,8 @@ def explain(
         payload_hash,
     )
     names = [source, *(also or [])]
-    observations = [obs for name in names for obs in load(name, hint=hint)]
+    loaded = [load(name, hint=hint) for name in names]  # one list per source
+    observations = [obs for one in loaded for obs in one]
     resolved = resolve_credentials(
         access_key, secret_key, session_token, profile=profile, access_key_from_source=True
     )
@@ -139,7 +140,7 @@ def explain(
             scope = theirs.credential_scope if theirs is not None else None
             extra.append(recompute(request, credentials, when, opts, scope))
     report = investigate(
-        *observations,
+        *loaded,
         *extra,
         credentials=resolved.credentials if given and resolved.access_key_known else None,
         secret=resolved.credentials.secret_access_key if given else None,

@@ -166,7 +166,7 @@ def verify(
     # The server's region: --region, else AWS_REGION, AWS_DEFAULT_REGION, the profile's.
     region = resolved.region.value if resolved.region is not None else None
     report = investigate(
-        *observations,
+        observations,
         credentials=credentials,
         now=when,
         region=region,

@@ -488,9 +488,9 @@ def _request_rules(ctx: Context) -> list[Finding]:
     for name in sorted(signed - sent):
         findings.append(
             _f(
-                "header-changed",
+                "unsigned-header",
                 f"{name} is in SignedHeaders {signed_list!r} but "
-                "not on the request: removed in transit",
+                "not on the request: removed in transit, or signed but never sent",
             )
         )
     return findings
@@ -542,6 +542,10 @@ def answer_findings(theirs: Observation) -> list[Finding]:
         cause = "session-token" if names == {"x-amz-security-token"} else "unsigned-header"
         return [Finding(cause, said, certain=True)]
     found = causes.from_answer(code, message)
+    if code == "XAmzContentSHA256Mismatch" and (
+        theirs.details.get("ClientComputedContentSHA256") == EMPTY_SHA256
+    ):
+        found = (causes.get("payload-hash"),)  # the client hashed an empty body
     if code == "AccessDenied" and "valid date" in message.lower():
         v2 = (theirs.algorithm or "AWS") == "AWS"
         found = (causes.get("v2-date" if v2 else "scope-date"),)

@@ -40,14 +40,16 @@ from sigkit.sigv4.config import SigV4Config
 from sigkit.timefmt import parse_time
 from sigkit.verify import DEFAULT_SKEW, VerifyResult, read_auth, verify_request
 
-Source = Observation | Request | SigningResult | bytes | str
+# One source: an observation, a list of them read from one file (`report.load`), a request,
+# sigkit's own signing result, or the text of a log, error body, curl capture, request or URL.
+Source = Observation | list[Observation] | Request | SigningResult | bytes | str
 
 
 def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     """Certain findings first, then the rest in the order found; one finding per cause: the
     first (the most telling), with the one-line evidence of the others for that cause added."""
     by_cause: dict[str, Finding] = {}
-    for finding in sorted(findings, key=lambda f: not f.certain):
+    for finding in sorted(findings, key=lambda f: (_only_missing_header(f), not f.certain)):
         first = by_cause.get(finding.cause)
         if first is None:
             by_cause[finding.cause] = finding
@@ -57,6 +59,12 @@ def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
             evidence = f"{first.evidence}; {finding.evidence}"
             by_cause[finding.cause] = Finding(first.cause, evidence, first.certain)
     return tuple(by_cause.values())
+
+
+def _only_missing_header(finding: Finding) -> bool:
+    """A missing x-amz-content-sha256 goes after every other finding: alone it does not change
+    what the client signed, so whatever else was found says more."""
+    return finding.cause == "payload-hash" and finding.evidence.startswith("Missing required")
 
 
 def received(
@@ -71,18 +79,24 @@ def received(
 
     A refusal with a stated cause (time, token, scope, unsigned header ...) is certain; a bare
     SignatureDoesNotMatch is searched with the catalogued variants when the secret is known."""
-    findings = [Finding(p.cause, p.message, certain=True) for p in outcome.problems if p.cause]
-    bare = [p.code for p in outcome.problems] == ["SignatureDoesNotMatch"]
+    stated = [Finding(p.cause, p.message, certain=True) for p in outcome.problems if p.cause]
+    # The signature itself did not match (whatever else was refused): say why, if we can.
+    mismatched = any(
+        p.code == "SignatureDoesNotMatch" and p.cause is None for p in outcome.problems
+    )
     provided = outcome.signature_provided
-    if bare and provided:
+    why: list[Finding] = []
+    if mismatched and provided:
         # A signature of the other algorithm's shape says it all; no search needed.
         shape = one_view(
             Observation(
                 "verify", "server", algorithm=outcome.algorithm, signature_provided=provided
             )
         )
-        findings += [f for f in shape if f.cause == "signature-version"]
-    if bare and credentials is not None and provided and not findings:
+        why += [f for f in shape if f.cause == "signature-version"]
+    if mismatched:
+        why += _signed_not_sent(request)
+    if mismatched and credentials is not None and provided and not why:
         from sigkit.debug.variants import find_variant, find_variant_v2
 
         found: Finding | None = None
@@ -95,9 +109,34 @@ def received(
                 found = find_variant(request, credentials, now, used, provided)
         except SigkitError:
             found = None
-        if found is not None:
-            findings.append(found)
-    return _ordered(findings)
+        telling = [f for f in stated if not _only_missing_header(f)]
+        if found is not None and not (found.cause == "wrong-secret" and telling):
+            why.append(found)
+    # Why the signature differs comes before a missing x-amz-content-sha256 (_ordered).
+    return _ordered([*stated, *why])
+
+
+def _signed_not_sent(request: Request) -> list[Finding]:
+    """Headers SignedHeaders names that the request does not carry: the server signs them
+    empty, the client signed their values, so the signatures cannot agree."""
+    try:
+        auth = read_auth(request)
+    except InputError:
+        return []
+    if auth is None or not auth.signed_headers:
+        return []
+    sent = {name.lower() for name, _ in request.headers} | {"host"}
+    missing = [n for n in auth.signed_headers if n and n.lower() not in sent]
+    if not missing:
+        return []
+    return [
+        Finding(
+            "unsigned-header",
+            f"SignedHeaders names {', '.join(missing)}, which the request does not carry: "
+            "dropped after signing (a proxy, an HTTP library), or signed but never sent",
+            certain=True,
+        )
+    ]
 
 
 # -- reading ----------------------------------------------------------------------------------
@@ -105,6 +144,8 @@ def _read(source: Source, index: int, names: Sequence[str]) -> list[Observation]
     name = names[index] if index < len(names) else f"source {index + 1}"
     if isinstance(source, Observation):
         return [source]
+    if isinstance(source, list):
+        return list(source)
     if isinstance(source, SigningResult):
         return [observation_of(source)]
     if isinstance(source, Request):
@@ -468,6 +509,8 @@ def _body_hidden(request: Request) -> bool:
     if presigned:
         return False
     auth = request.header("authorization") or ""
+    if not auth.strip().startswith("AWS4-"):
+        return False  # S3 V2 signs no body hash (a Content-MD5 is a header, shown)
     scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
     from sigkit.sigv4.config import is_s3
 

@@ -254,8 +254,7 @@ def read_awscli_log(data: bytes, *, name: str = "input") -> list[Observation]:
             ans.line, ans.at = rec.line, rec.at
             sent_req = st.sent.request if st.sent is not None else None
             if sent_req is not None and (
-                m["method"] != sent_req.method
-                or m["target"] not in (sent_req.target, sent_req.url)
+                m["method"] != sent_req.method or m["target"] not in (sent_req.target, sent_req.url)
             ):
                 # urllib3 names what went on the wire: changed after botocore logged it
                 ans.extra["request_line_sent"] = f"{m['method']} {m['target']}"

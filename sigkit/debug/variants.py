@@ -91,6 +91,7 @@ PLAUSIBLE_REGIONS = (
 PLAUSIBLE_SERVICES = ("s3", "execute-api", "es", "aoss", "lambda", "sts", "sqs", "dynamodb")
 METHODS = ("GET", "PUT", "HEAD", "POST", "DELETE")
 COMMON_PORTS = (80, 443, 8080, 8000, 9000, 7480)
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "[::1]")
 COMMON_CONTENT_TYPES = (
     "application/octet-stream",
     "text/plain",
@@ -98,6 +99,11 @@ COMMON_CONTENT_TYPES = (
     "application/json",
     "binary/octet-stream",
     "application/xml",
+    "text/html",
+    "text/csv",
+    "image/jpeg",
+    "image/png",
+    "application/pdf",
 )
 # Parameters a client commonly signs for an operation: (name, value or None for a bare name).
 COMMON_QUERY: tuple[tuple[str, str | None], ...] = (
@@ -266,6 +272,9 @@ def _rewrites(name: str, value: str, sent: list[str]) -> list[tuple[str, str]]:
     if name == "content-type":
         main = value.split(";", 1)[0].strip()
         out.append(("charset appended in transit", main))
+        # A presigned or hand-signed type the HTTP client then replaced by its default
+        # (curl -d: application/x-www-form-urlencoded; browsers, fetch, axios ...).
+        out += [("replaced by the client's default type", t) for t in COMMON_CONTENT_TYPES]
         for sep in ("; ", ";"):
             for charset in ("charset=utf-8", "charset=UTF-8"):
                 out.append(("charset added or rewritten in transit", f"{main}{sep}{charset}"))
@@ -407,6 +416,17 @@ def _query_encodings(s: _V4Search) -> Iterator[Change]:
     twice = _request(request, query=_reencoded_query(raw))
     if twice is not None and twice.query != raw:
         yield "the query encoded twice", {"request": twice}
+    if "%20" in s.query:
+        # application/x-www-form-urlencoded habits (urlencode, quote_plus, URLSearchParams):
+        # a space signed as '+' while the wire carries %20.
+        yield (
+            "a space signed as '+' (form encoding), sent as %20",
+            {"query": s.query.replace("%20", "+")},
+        )
+        yield (
+            "a space signed as %2B (form '+' encoded again), sent as %20",
+            {"query": s.query.replace("%20", "%2B")},
+        )
     if "%2b" in raw.lower():
         plus = re.sub("%2[bB]", "+", raw)
         line = _join(canonical_query_pairs(plus, plus_as_space=True))
@@ -478,6 +498,20 @@ def _header_rewrites(s: _V4Search) -> Iterator[Change]:
                     f"host signed as {lower!r} (case changed in transit)",
                     {"values": (("host", lower),)},
                 )
+            # A loopback endpoint signed under one of its other names (a local proxy, a
+            # client configured with localhost while the server sees 127.0.0.1).
+            hostname, sep, port = lower.rpartition(":") if "]" not in lower[-1:] else ("", "", "")
+            if not sep or not port.isdigit():
+                hostname, port = lower, ""
+            if hostname in LOOPBACK_NAMES:
+                for other in LOOPBACK_NAMES:
+                    if other != hostname:
+                        value = f"{other}:{port}" if port else other
+                        yield (
+                            f"host signed as {value!r}, sent as {groups[name]!r} (another name "
+                            "of the same loopback endpoint)",
+                            {"values": (("host", value),)},
+                        )
             continue
         for how, original in _rewrites(name, groups[name], request.header_values(name)):
             yield (
