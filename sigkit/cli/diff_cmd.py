@@ -193,6 +193,10 @@ def diff(
     region: Region = None,
     service: Service = None,
     date: SigningDate = None,
+    now: Annotated[
+        str | None,
+        typer.Option("--now", help="the server's time, for clock-skew and expiry checks"),
+    ] = None,
     unsigned_payload: UnsignedPayload = False,
     payload_hash: PayloadHash = None,
     access_key: AccessKey = None,
@@ -223,6 +227,7 @@ def diff(
         unsigned_payload,
         payload_hash,
     )
+    server_now = parse_time(now, field="--now") if now else None
     if not ours:
         if len(sources) != 2:
             raise InputError(
@@ -241,7 +246,7 @@ def diff(
                 message=f"{' and '.join(empty)} holds no signing step",
             )
         else:
-            report = investigate(a_all, b_all, pair=(a_obs, b_obs))
+            report = investigate(a_all, b_all, pair=(a_obs, b_obs), now=server_now)
         emit(report, as_json, show_secrets=show_secrets, secrets=hidden_values([*a_all, *b_all]))
         return
     observations = load(sources[0], hint=hint)
@@ -266,6 +271,7 @@ def diff(
         observations,
         result if theirs is None else mine,
         credentials=credentials,
+        now=server_now,
         region=region,  # given with --ours: the server's scope as well as the signing one
         service=service,
         pair=pair,
