@@ -112,7 +112,8 @@ def test_chunked_output_uploads_and_a_tampered_chunk_is_refused(
 
     data = os.urandom(150_000)
     (tmp_path / "in.bin").write_bytes(data)
-    url = f"{cli_env['S3_ENDPOINT']}/{BUCKET}/chunked.bin"
+    key = f"chunked-{os.urandom(4).hex()}.bin"  # fresh per run: a reused server keeps objects
+    url = f"{cli_env['S3_ENDPOINT']}/{BUCKET}/{key}"
     proc = sigkit(
         "chunked",
         url,
@@ -136,6 +137,6 @@ def test_chunked_output_uploads_and_a_tampered_chunk_is_refused(
     tampered = bytearray(encoded)
     tampered[70_000] ^= 1
     assert send(cli_env["S3_ENDPOINT"], request.with_body(bytes(tampered)))[0] == 403
-    assert signed_get(cli_env, "chunked.bin")[0] == 404
+    assert signed_get(cli_env, key)[0] == 404
     assert send(cli_env["S3_ENDPOINT"], request.with_body(encoded))[0] == 200
-    assert signed_get(cli_env, "chunked.bin") == (200, data)
+    assert signed_get(cli_env, key) == (200, data)
