@@ -44,8 +44,28 @@ from sigkit.timefmt import EPOCH, check_utc, epoch_seconds, parse_time
 DEFAULT_SKEW = timedelta(minutes=15)  # what AWS allows between X-Amz-Date and its clock
 MAX_SKEW = 10 * 365 * 86400  # seconds: the largest skew a command accepts (timedelta's range)
 V2_QUERY_PARAMS = frozenset({"AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token"})
-_V4_AUTH = re.compile(r"AWS4-HMAC-SHA256\s+(?P<rest>.*)\Z", re.S)
+_V4_AUTH = re.compile(r"(?P<alg>AWS4-[A-Z0-9-]+)\s+(?P<rest>.*)\Z", re.S)
 _V2_AUTH = re.compile(r"AWS\s+(?P<key>[^:\s]+):(?P<sig>\S+)\s*\Z")
+
+
+def split_authorization(value: str) -> tuple[str, list[tuple[str, str]]] | None:
+    """The one reading of an Authorization header: its algorithm and its components in order,
+    as written (``AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``, SigV4A
+    alike; S3 V2's ``AWS key:signature`` as AWSAccessKeyId and Signature). A component without
+    ``=`` has the name "" and the text as its value. None when it is neither shape. Lenient:
+    the verifier checks the components, readers of logs take what is there."""
+    text = value.strip()
+    m4 = _V4_AUTH.match(text)
+    if m4:
+        parts = []
+        for item in m4["rest"].split(","):
+            name, sep, val = item.strip().partition("=")
+            parts.append((name, val.strip()) if sep else ("", item.strip()))
+        return m4["alg"], parts
+    m2 = _V2_AUTH.match(text)
+    if m2:
+        return "AWS", [("AWSAccessKeyId", m2["key"]), ("Signature", m2["sig"])]
+    return None
 _STAMP = re.compile(r"\d{8}T\d{6}Z\Z")
 _INTEGER = re.compile(r"-?[0-9]+\Z")
 # An x-amz-* header S3 accepts unsigned: its value is the payload line of the canonical request
@@ -225,14 +245,13 @@ def _malformed(code: str, message: str, cause: str | None = None) -> _Refused:
 
 
 def _parse_v4_header(value: str, request: Request) -> _Auth:
-    match = _V4_AUTH.match(value.strip())
-    if match is None:
+    split = split_authorization(value)
+    if split is None or split[0] != ALGORITHM:
         raise _malformed("AuthorizationHeaderMalformed", "Authorization is not AWS4-HMAC-SHA256")
     parts: dict[str, str] = {}
-    for item in match.group("rest").split(","):
-        name, sep, val = item.strip().partition("=")
-        if not sep:
-            raise _malformed("AuthorizationHeaderMalformed", f"{item.strip()!r} is not Name=value")
+    for name, val in split[1]:
+        if not name:
+            raise _malformed("AuthorizationHeaderMalformed", f"{val!r} is not Name=value")
         if name in parts:
             # Which copy would count is a guess (the first? the last?): S3 reads exactly three
             # components, so a repeated one is malformed, never "the last wins".
@@ -350,17 +369,18 @@ def read_auth(request: Request) -> _Auth | None:
         value = authorization.strip()
         if value.startswith("AWS4-"):
             return _parse_v4_header(value, request)
-        match = _V2_AUTH.match(value)
-        if match is None:
+        split = split_authorization(value)
+        if split is None or split[0] != "AWS":
             raise _malformed(
                 "InvalidRequest",
                 "Authorization is neither 'AWS4-HMAC-SHA256 ...' nor 'AWS key:sig'",
             )
+        v2 = dict(split[1])
         return _Auth(
             "AWS",
             "header",
-            match.group("key"),
-            match.group("sig"),
+            v2["AWSAccessKeyId"],
+            v2["Signature"],
             token=request.header("x-amz-security-token"),
         )
     if "X-Amz-Algorithm" in params or "X-Amz-Signature" in params:

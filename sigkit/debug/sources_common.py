@@ -9,14 +9,10 @@ from urllib.parse import unquote
 
 from sigkit.errors import InputError
 from sigkit.http import Request
+from sigkit.verify import split_authorization
 
 MAX_INPUT = 16 * 1024 * 1024  # bytes; a debug source larger than this is refused, not read
 
-_AUTH_V4 = re.compile(
-    r"(?P<alg>AWS4-[A-Z0-9-]+)\s+Credential=(?P<cred>[^,\s]*)\s*,\s*"
-    r"SignedHeaders=(?P<sh>[^,\s]*)\s*,\s*Signature=(?P<sig>[0-9A-Fa-f]*)"
-)
-_AUTH_V2 = re.compile(r"AWS (?P<ak>[^:\s]+):(?P<sig>\S+)\Z")
 _METHOD = re.compile(r"[A-Z]+\Z")
 STATUS_LINE = re.compile(r"HTTP/\d(?:\.\d)? (?P<status>\d{3})(?: (?P<reason>.*))?\Z")
 
@@ -86,22 +82,28 @@ def check_string_to_sign(text: str, where: str) -> None:
 
 
 def auth_fields(value: str) -> dict[str, Any]:
-    """Split an Authorization header (V4 or V2) into the observation fields it carries."""
-    value = value.strip()
-    m4 = _AUTH_V4.match(value)
-    if m4:
-        ak, _, scope = m4["cred"].partition("/")
+    """Split an Authorization header (V4, V4A or V2) into the observation fields it carries
+    (`sigkit.verify.split_authorization` reads it; what is missing stays unset)."""
+    split = split_authorization(value)
+    if split is None:
+        return {}
+    algorithm, components = split
+    parts = {name: val for name, val in components if name}
+    if algorithm == "AWS":
         return {
-            "algorithm": m4["alg"],
-            "access_key_id": ak,
-            "credential_scope": scope or None,
-            "signed_headers": m4["sh"],
-            "signature": m4["sig"],
+            "algorithm": "AWS",
+            "access_key_id": parts["AWSAccessKeyId"],
+            "signature": parts["Signature"],
         }
-    m2 = _AUTH_V2.match(value)
-    if m2:
-        return {"algorithm": "AWS", "access_key_id": m2["ak"], "signature": m2["sig"]}
-    return {}
+    ak, _, scope = parts.get("Credential", "").partition("/")
+    out = {
+        "algorithm": algorithm,
+        "access_key_id": ak or None,
+        "credential_scope": scope or None,
+        "signed_headers": parts.get("SignedHeaders"),
+        "signature": parts.get("Signature"),
+    }
+    return {k: v for k, v in out.items() if v is not None}
 
 
 def query_fields(query: str | None) -> dict[str, Any]:

@@ -63,7 +63,7 @@ from sigkit.sigv4.signer import (
     string_to_sign,
 )
 from sigkit.timefmt import EPOCH, amz_date, check_utc, http_date, parse_time
-from sigkit.verify import DEFAULT_SKEW
+from sigkit.verify import DEFAULT_SKEW, split_authorization
 
 BUDGET_SECONDS = 0.8  # the whole search answers within a second
 SKEW_SECONDS = int(DEFAULT_SKEW.total_seconds())  # verify.py holds the window
@@ -208,12 +208,8 @@ def _query_without(query: str | None, names: frozenset[str]) -> str | None:
 
 def _authorization_parts(value: str) -> dict[str, str]:
     """Credential, SignedHeaders and Signature from an ``AWS4-HMAC-SHA256 ...`` header."""
-    parts: dict[str, str] = {}
-    _, _, rest = value.strip().partition(" ")
-    for item in rest.split(","):
-        name, _, val = item.strip().partition("=")
-        parts[name] = val.strip()
-    return parts
+    split = split_authorization(value)
+    return {name: val for name, val in split[1] if name} if split is not None else {}
 
 
 def _request(request: Request, **changes: Any) -> Request | None:
