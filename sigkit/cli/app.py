@@ -331,8 +331,9 @@ def _convert_utf8(self: Any, value: Any, param: Any, ctx: Any) -> Any:
     try:
         return raw.decode("utf-8")  # UTF-8 read under an ASCII locale (LC_ALL=C): take it
     except UnicodeDecodeError as exc:
+        # The value is not repeated: it may be a secret (--secret-key, --session-token).
         self.fail(
-            f"{value!r} holds bytes that are not UTF-8 (byte {exc.start}); give it as UTF-8",
+            f"holds bytes that are not UTF-8 (byte {exc.start}); give it as UTF-8",
             param,
             ctx,
         )
@@ -462,7 +463,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _error(message: str) -> None:
-    print(one_line(f"sigkit: error: {message}"), file=sys.stderr)
+    from sigkit.render import redact  # a URL or header in an error may carry a session token
+
+    print(one_line(f"sigkit: error: {redact(message)}"), file=sys.stderr)
 
 
 def _nul_argument(argv: list[str]) -> str | None:

@@ -142,8 +142,14 @@ def explain(
     report = investigate(
         *loaded,
         *extra,
-        credentials=resolved.credentials if given and resolved.access_key_known else None,
+        # --secret-key alone: the key is the one the sources name, whatever the environment's.
+        credentials=(
+            resolved.credentials
+            if given and resolved.access_key_known and (secret_key is None or access_key)
+            else None
+        ),
         secret=resolved.credentials.secret_access_key if given else None,
+        access_key=access_key,
         session_token=session_token,
         now=server_now,
         region=region,

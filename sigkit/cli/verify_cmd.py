@@ -11,6 +11,7 @@ import typer
 
 from sigkit.cli.common import resolve_credentials
 from sigkit.cli.options import ShowSecrets
+from sigkit.credentials import Credentials
 from sigkit.debug.investigate import investigate, server_time
 from sigkit.debug.model import Observation
 from sigkit.debug.report import Report, hidden_values, load
@@ -157,7 +158,12 @@ def verify(
         read_files=not example,
         access_key_from_source=True,
     )
-    credentials = resolved.for_access_key(sent[-1].access_key_id)
+    source_key = sent[-1].access_key_id
+    credentials = resolved.for_access_key(source_key)
+    if secret_key is not None and access_key is None and source_key:
+        # --secret-key alone is the secret of the key the request names, whatever the
+        # environment's AWS_ACCESS_KEY_ID says.
+        credentials = Credentials(source_key, secret_key, credentials.session_token)
     # The server's time: --now, else what its answer in the source says, else this clock.
     when = parse_time(now, field="--now") if now else None
     if when is None:

@@ -377,8 +377,9 @@ def _secret_rules(ctx: Context) -> list[Finding]:
         findings.append(
             _f(
                 "secret-whitespace",
-                f"the secret given has surrounding whitespace: "
-                f"{visible(ctx.secret[:2] + '…' + ctx.secret[-2:])!r}",
+                "the secret given has surrounding whitespace ("
+                + _whitespace_of(ctx.secret)
+                + "); no character of the secret is shown",
             )
         )
     findings.append(
@@ -389,6 +390,19 @@ def _secret_rules(ctx: Context) -> list[Finding]:
         )
     )
     return findings
+
+
+def _whitespace_of(secret: str) -> str:
+    """Where a secret's surrounding whitespace is, named, never the secret's own characters."""
+    names = {" ": "a space", "\t": "a tab", "\n": "a line feed", "\r": "a carriage return"}
+    parts = []
+    for side, text in (
+        ("starts", secret[: len(secret) - len(secret.lstrip())]),
+        ("ends", secret[len(secret.rstrip()) :]),
+    ):
+        if text:
+            parts.append(f"{side} with " + " + ".join(names.get(c, repr(c)) for c in text))
+    return ", ".join(parts)
 
 
 def _amz_date_of(obs: Observation) -> str | None:
@@ -526,6 +540,13 @@ def answer_findings(theirs: Observation) -> list[Finding]:
     """What a server's answer says on its own (code, message, HeadersNotSigned), through the
     registry's answer signals; certain, because the server said so."""
     code, message = theirs.error_code or "", theirs.error_message or ""
+    bucket_region = next(
+        (v.strip() for n, v in theirs.response_headers if n.lower() == "x-amz-bucket-region"),
+        None,
+    )
+    if bucket_region and (theirs.status in (301, 307, 400) or code == "PermanentRedirect"):
+        said = f"the server answered {theirs.status or code}: the bucket is in {bucket_region}"
+        return [Finding("region", f"{said} (x-amz-bucket-region)", certain=True)]
     if not code and not message:
         return []
     said = f"the server answered {code or theirs.status or ''}".rstrip()

@@ -165,7 +165,9 @@ def _refused(obs: Observation) -> bool:
         return False
     if obs.error_code in _SERVER_SIDE or (obs.status is not None and obs.status >= 500):
         return False
-    return bool(obs.error_code) or (obs.status is not None and obs.status >= 400)
+    # 301/307: S3's answer to a request for a bucket in another region (HEAD has no body).
+    redirected = obs.status in (301, 307)
+    return bool(obs.error_code) or redirected or (obs.status is not None and obs.status >= 400)
 
 
 def _refusal(obs: Observation) -> str:
@@ -286,7 +288,10 @@ def investigate(
                 " a server-side failure, not a verdict on the signature"
             )
     accepted = (
-        answer is None and focus is not None and focus.status is not None and (focus.status < 400)
+        answer is None
+        and focus is not None
+        and focus.status is not None
+        and (200 <= focus.status < 300 or focus.status == 304)
     )
 
     when, when_from = (now, "--now") if now is not None else server_time(focus_servers or servers)
@@ -309,10 +314,14 @@ def investigate(
         else:
             creds = Credentials(key, secret, session_token)
     elif creds is not None and key and creds.access_key_id != key and access_key is None:
+        # Credentials from the environment or a profile, for another key than the request's:
+        # their secret is not this key's, so verifying with them would only say "unknown key".
         notes.append(
-            f"the sources name access key {key}, the credentials given are for "
-            f"{creds.access_key_id}"
+            f"the sources name access key {key}; the credentials at hand are for "
+            f"{creds.access_key_id}, so the request is not verified with them"
         )
+        needs.append(f"the secret of {key} (--secret-key) to verify the request as sent")
+        creds = None
     carried = _token_of(sent) if sent is not None else None
     if creds is not None and creds.session_token is None and carried:
         creds = Credentials(creds.access_key_id, creds.secret_access_key, carried)
@@ -485,16 +494,14 @@ def _same_exchange(obs: Observation, focus: Observation | None, origin: dict[int
 
 
 def _token_of(request: Request) -> str | None:
-    for name in ("x-amz-security-token", "x-amz-s3session-token"):
-        value = request.header(name)
-        if value:
-            return value.strip()
-    for name, value in _query(request):
-        if name.lower() == "x-amz-security-token" and value:
-            from sigkit.encoding import percent_decode
-
-            return percent_decode(value).decode("utf-8", "replace")
-    return None
+    """The session token the request carries, where its signature says it goes (the header or
+    query parameter of its service: X-Amz-Security-Token, S3 Express's X-Amz-S3session-Token)."""
+    try:
+        auth = read_auth(request)
+    except InputError:
+        return None
+    token = auth.token if auth is not None else None
+    return token.strip() if token else None
 
 
 def _body_hidden(request: Request) -> bool:

@@ -9,6 +9,7 @@ source and line, so a bad paste gives one clear line instead of a traceback."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import BinaryIO
 
 from sigkit.debug.model import Observation
@@ -112,7 +113,21 @@ def read_http_request(data: bytes, *, name: str = "input") -> Observation:
     if len(data) > MAX_INPUT:
         raise InputError(name, f"input is larger than {MAX_INPUT // (1024 * 1024)} MiB; refused")
     request = parse_request_text(data, source=name)
-    return _client("raw-http", request, "line 1")
+    details: dict[str, str] = {}
+    body = request.body if isinstance(request.body, bytes) else None
+    if body:
+        # A saved capture often ends in a line break an editor or `echo` added: a server reads
+        # Content-Length bytes, and with no length and no chunking there is no body at all.
+        length = (request.header("content-length") or "").strip()
+        chunked = request.header("transfer-encoding") is not None
+        if length.isdigit() and len(body) > int(length):
+            request = request.with_body(body[: int(length)] or None)
+            details["body"] = f"cut to Content-Length {length} (the capture had {len(body)} bytes)"
+        elif not length and not chunked and not body.strip(b"\r\n"):
+            request = request.with_body(None)
+            details["body"] = "trailing line breaks after the head, with no Content-Length: no body"
+    obs = _client("raw-http", request, "line 1")
+    return replace(obs, details={**obs.details, **details}) if details else obs
 
 
 def _starts_with_status(data: bytes) -> bool:
