@@ -66,6 +66,8 @@ def split_authorization(value: str) -> tuple[str, list[tuple[str, str]]] | None:
     if m2:
         return "AWS", [("AWSAccessKeyId", m2["key"]), ("Signature", m2["sig"])]
     return None
+
+
 _STAMP = re.compile(r"\d{8}T\d{6}Z\Z")
 _INTEGER = re.compile(r"-?[0-9]+\Z")
 # An x-amz-* header S3 accepts unsigned: its value is the payload line of the canonical request
@@ -597,9 +599,7 @@ def _sha256_header_problems(request: Request, auth: _Auth) -> list[Problem]:
         return []
     if not is_s3(auth.scope[2]) or request.header("x-amz-content-sha256") is not None:
         return []
-    return [
-        Problem("InvalidRequest", _MISSING_SHA256, "payload-hash")
-    ]
+    return [Problem("InvalidRequest", _MISSING_SHA256, "payload-hash")]
 
 
 def _time_problems(request: Request, auth: _Auth, now: datetime, skew: timedelta) -> list[Problem]:

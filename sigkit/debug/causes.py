@@ -3,9 +3,10 @@
 Each `Cause` holds its stable id, a title, the one fix text, what a server answers when it is
 the cause (error codes and message fragments), how sigkit recognises it (for the docs) and an
 example. Everything that names a cause — verify, serve, explain, diff, the JSON, the docs —
-reads it from here; the detectors (`sigkit.debug.diagnose`, `sigkit.debug.timecheck`) and the
-variant generators (`sigkit.debug.variants`) emit only ids. `docs/causes.md` is generated from
-this table (`python -m sigkit.debug.causes`), and a test keeps it current.
+reads it from here; the detectors (`sigkit.debug.diagnose`, `sigkit.debug.investigate`,
+`sigkit.verify`) and the variant generators (`sigkit.debug.variants`) emit only ids.
+`docs/causes.md` is generated from this table (`python -m sigkit.debug.causes`), and a test
+keeps it current.
 
 Ids are stable: add new ones, never rename one.
 """
@@ -232,7 +233,7 @@ REGISTRY: tuple[Cause, ...] = (
         "synchronise the client's clock (NTP; WSL2 and Docker Desktop drift after sleep) and "
         "sign just before sending; S3 allows 15 minutes",
         "X-Amz-Date (or the V2 Date) is more than 15 minutes from the server's time: --now, "
-        "the response's Date, the error body's ServerTime, or the log's own timestamps.",
+        "the response's Date header or the error body's ServerTime.",
         "A laptop clock 40 minutes behind, or a request signed and sent much later.",
         answers=(
             ("RequestTimeTooSkewed", ""),

@@ -72,6 +72,7 @@ class Context:
     secret: str | None
     request: Request | None
     when: datetime | None
+    skew: int = SKEW_SECONDS  # the server's allowed skew, seconds
 
     @property
     def their_signature(self) -> str | None:
@@ -457,12 +458,12 @@ def _time_rules(ctx: Context) -> list[Finding]:
                     f"{now - end} s before {ctx.when.isoformat()}",
                 )
             )
-    elif abs(skew) > SKEW_SECONDS:
+    elif abs(skew) > ctx.skew:
         findings.append(
             _f(
                 "clock-skew",
                 f"X-Amz-Date {stamp} is {skew:+d} s from the server's "
-                f"time {ctx.when.isoformat()} (limit ±{SKEW_SECONDS} s)",
+                f"time {ctx.when.isoformat()} (limit ±{ctx.skew} s)",
             )
         )
     return findings
@@ -548,7 +549,7 @@ def answer_findings(theirs: Observation) -> list[Finding]:
         said = f"the server answered {theirs.status or code}: the bucket is in {bucket_region}"
         return [Finding("region", f"{said} (x-amz-bucket-region)", certain=True)]
     if not code and not message:
-        return []
+        return _named_by_sigkit(theirs)
     said = f"the server answered {code or theirs.status or ''}".rstrip()
     said += f": {message}" if message else ""
     extra = ", ".join(
@@ -570,10 +571,25 @@ def answer_findings(theirs: Observation) -> list[Finding]:
     if code == "AccessDenied" and "valid date" in message.lower():
         v2 = (theirs.algorithm or "AWS") == "AWS"
         found = (causes.get("v2-date" if v2 else "scope-date"),)
-    return [Finding(c.id, said, certain=True) for c in found]
+    return [Finding(c.id, said, certain=True) for c in found] + _named_by_sigkit(theirs)
 
 
-findings_from_error = answer_findings  # the earlier name
+def _named_by_sigkit(theirs: Observation) -> list[Finding]:
+    """The cause a `sigkit serve` answer names (its <Cause> element, or the x-sigkit-cause
+    header of a bodiless answer): evidence from the server's side, as certain as it said."""
+    named = theirs.details.get("Cause")
+    certain = theirs.details.get("Certain") == "true"
+    evidence = theirs.details.get("Evidence", "")
+    if not named:
+        header = next(
+            (v for n, v in theirs.response_headers if n.lower() == "x-sigkit-cause"), ""
+        ).strip()
+        named, _, how = header.partition(" ")
+        certain = how.strip() == "(certain)"
+    if named not in causes.BY_ID:
+        return []
+    said = "the server (sigkit serve) named it" + (f": {evidence}" if evidence else "")
+    return [Finding(named, said, certain=certain)]
 
 
 def _error_rules(ctx: Context) -> list[Finding]:
@@ -618,12 +634,13 @@ def diagnose(
     request: Request | None = None,
     when: datetime | None = None,
     search: bool = True,
+    skew: int = SKEW_SECONDS,
 ) -> list[Finding]:
     """Findings, most likely first: certain ones (a recomputation reproduced the other side's
     signature), then those from the first differing part onwards, then lints. `when` is the
     time the other side checked the request (a server's clock)."""
     ours_obs = observation_of(ours) if isinstance(ours, SigningResult) else ours
-    ctx = Context(ours_obs, theirs, secret, request, when)
+    ctx = Context(ours_obs, theirs, secret, request, when, skew)
     findings: list[Finding] = []
     for rule in RULES:
         findings += rule(ctx)
@@ -639,10 +656,14 @@ def diagnose(
 
 
 def one_view(
-    theirs: Observation, *, request: Request | None = None, when: datetime | None = None
+    theirs: Observation,
+    *,
+    request: Request | None = None,
+    when: datetime | None = None,
+    skew: int = SKEW_SECONDS,
 ) -> list[Finding]:
     """What one view shows with nothing to compare it with: the server's answer, the signature's
     shape, time (when the server's time is known) and the request as sent against its
     SignedHeaders."""
-    ctx = Context(Observation("none", "ours"), theirs, None, request, when)
+    ctx = Context(Observation("none", "ours"), theirs, None, request, when, skew)
     return _error_rules(ctx) + _time_rules(ctx) + _request_rules(ctx)

@@ -266,6 +266,7 @@ def investigate(
     servers = [o for o in observations if o.party == "server"]
     notes: list[str] = []
     needs: list[str] = []
+    window = int(skew.total_seconds())
 
     # Which exchange to explain: the last one a server refused, else the last one answered.
     answer = next((o for o in reversed(servers) if _refused(o)), None)
@@ -343,6 +344,14 @@ def investigate(
     # The request as sent, verified as the server would.
     outcome: VerifyResult | None = None
     recomputed: Observation | None = None
+    if sent is not None and _is_v4a(sent):
+        # SigV4A signatures are ECDSA: checked with the public key, not recomputed from a secret.
+        notes.append(
+            "a SigV4A (AWS4-ECDSA-P256-SHA256) request: its signature is verified with the key "
+            "pair's public key (sigkit.sigv4.sigv4a.verify_v4a), not recomputed from the secret"
+        )
+        needs.append("SigV4A: verify with the public key (sigkit.sigv4.sigv4a.verify_v4a)")
+        creds = None
     hidden = sent is not None and _body_hidden(sent)
     v4: dict[str, object] = {}
     if hidden and sent is not None:
@@ -380,7 +389,9 @@ def investigate(
     elif sent is not None:
         findings += _auth_refusal(sent)
         if when is not None and sent_obs is not None:
-            findings += one_view(replace(sent_obs, request=sent), request=sent, when=when)
+            findings += one_view(
+                replace(sent_obs, request=sent), request=sent, when=when, skew=window
+            )
 
     # The signing steps two views share.
     a, b = (
@@ -401,9 +412,10 @@ def investigate(
                 request=sent or b.request or a.request,
                 when=when,
                 search=outcome is None,  # the request as sent was searched already
+                skew=window,
             )
     elif client_steps is not None and when is not None and sent is None:
-        findings += one_view(client_steps, request=client_steps.request, when=when)
+        findings += one_view(client_steps, request=client_steps.request, when=when, skew=window)
 
     if answer is not None and not differences and not findings:
         findings += _unexplained(answer, sent, outcome, creds, when, needs)
@@ -502,6 +514,13 @@ def _token_of(request: Request) -> str | None:
         return None
     token = auth.token if auth is not None else None
     return token.strip() if token else None
+
+
+def _is_v4a(request: Request) -> bool:
+    auth = (request.header("authorization") or "").strip()
+    if auth.startswith("AWS4-ECDSA-P256-SHA256"):
+        return True
+    return any(n == "X-Amz-Algorithm" and v == "AWS4-ECDSA-P256-SHA256" for n, v in _query(request))
 
 
 def _body_hidden(request: Request) -> bool:

@@ -112,6 +112,8 @@ class Report:
             said = self.message or "the server refused the request"
             return f"verdict: refused: {said}; cause not determined"
         if self.verdict == "match":
+            if not self.compared:
+                return "verdict: match: the request verifies"
             return f"verdict: match: {', '.join(self.compared)} identical"
         where = ""
         if self.differences:
@@ -123,7 +125,8 @@ class Report:
         if top is not None:
             cause = f"{top.cause} (certain)" if top.certain else f"most likely {top.cause}"
         if not self.differences:
-            return f"verdict: mismatch: {cause or 'refused'}"
+            fallback = "refused" if self.refusals else "the request does not verify"
+            return f"verdict: mismatch: {cause or fallback}"
         cause = f"; {cause}" if cause else ""
         return f"verdict: mismatch: first difference{where}{cause}"
 
