@@ -72,7 +72,7 @@ _STAMP = re.compile(r"\d{8}T\d{6}Z\Z")
 _INTEGER = re.compile(r"-?[0-9]+\Z")
 # An x-amz-* header S3 accepts unsigned: its value is the payload line of the canonical request
 # already (AWS answers such requests; stricter stores such as Yandex refuse them).
-_UNSIGNED_ALLOWED = frozenset({"x-amz-content-sha256"})
+UNSIGNED_ALLOWED = frozenset({"x-amz-content-sha256"})
 
 # S3's own sentences (AWS error responses as clients print them).
 SIGNATURE_MESSAGE = (
@@ -569,7 +569,7 @@ def _unsigned_problems(request: Request, auth: _Auth) -> list[Problem]:
         if (
             lower.startswith("x-amz-")
             and lower not in signed
-            and lower not in _UNSIGNED_ALLOWED
+            and lower not in UNSIGNED_ALLOWED
             and lower not in unsigned
         ):
             unsigned.append(lower)
@@ -600,6 +600,18 @@ def _sha256_header_problems(request: Request, auth: _Auth) -> list[Problem]:
     if not is_s3(auth.scope[2]) or request.header("x-amz-content-sha256") is not None:
         return []
     return [Problem("InvalidRequest", _MISSING_SHA256, "payload-hash")]
+
+
+def time_problems(request: Request, now: datetime, skew: timedelta = DEFAULT_SKEW) -> list[Problem]:
+    """What a server refuses about a request's time alone (skew, expiry, a V2 Date), no secret
+    needed: the same checks `verify_request` makes, for callers that have no secret."""
+    try:
+        auth = read_auth(request)
+        return _time_problems(request, auth, check_utc(now, "now"), skew) if auth else []
+    except _Refused as refused:
+        return [refused.problem] if refused.problem.cause in ("v2-date", "expired") else []
+    except InputError:
+        return []
 
 
 def _time_problems(request: Request, auth: _Auth, now: datetime, skew: timedelta) -> list[Problem]:

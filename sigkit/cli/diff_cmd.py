@@ -246,7 +246,15 @@ def diff(
                 message=f"{' and '.join(empty)} holds no signing step",
             )
         else:
-            report = investigate(a_all, b_all, pair=(a_obs, b_obs), now=server_now)
+            report = investigate(
+                a_all,
+                b_all,
+                pair=(a_obs, b_obs),
+                now=server_now,
+                secret=secret_key,  # with the secret, the request as sent is verified too
+                access_key=access_key,
+                session_token=session_token,
+            )
         emit(report, as_json, show_secrets=show_secrets, secrets=hidden_values([*a_all, *b_all]))
         return
     observations = load(sources[0], hint=hint)

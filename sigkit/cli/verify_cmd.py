@@ -174,6 +174,7 @@ def verify(
     report = investigate(
         observations,
         credentials=credentials,
+        access_key=credentials.access_key_id,  # the server's: a request for another is refused
         now=when,
         region=region,
         service=service,

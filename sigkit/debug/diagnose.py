@@ -35,7 +35,7 @@ from sigkit.sigv4.config import EMPTY_SHA256, UNSIGNED_PAYLOAD, rules_for
 from sigkit.sigv4.signer import hmac_signature, signing_key
 from sigkit.textdiff import visible
 from sigkit.timefmt import epoch_seconds, parse_time
-from sigkit.verify import DEFAULT_SKEW
+from sigkit.verify import DEFAULT_SKEW, UNSIGNED_ALLOWED
 
 Verdict = Literal["match", "mismatch", "refused", "no-data"]
 SKEW_SECONDS = int(DEFAULT_SKEW.total_seconds())  # verify.py holds the window
@@ -492,7 +492,7 @@ def _request_rules(ctx: Context) -> list[Finding]:
     signed = set(signed_list.split(";"))
     for name, value in request.headers:
         lname = name.lower()
-        if lname.startswith("x-amz-") and lname not in signed:
+        if lname.startswith("x-amz-") and lname not in signed and lname not in UNSIGNED_ALLOWED:
             findings.append(
                 _f(
                     _token_or(lname, "unsigned-header"),
@@ -575,8 +575,8 @@ def answer_findings(theirs: Observation) -> list[Finding]:
 
 
 def _named_by_sigkit(theirs: Observation) -> list[Finding]:
-    """The cause a `sigkit serve` answer names (its <Cause> element, or the x-sigkit-cause
-    header of a bodiless answer): evidence from the server's side, as certain as it said."""
+    """The cause a `sigkit serve` answer names as certain (its <Cause> element, or the
+    x-sigkit-cause header of a bodiless answer): evidence from the server's side."""
     named = theirs.details.get("Cause")
     certain = theirs.details.get("Certain") == "true"
     evidence = theirs.details.get("Evidence", "")
@@ -586,8 +586,8 @@ def _named_by_sigkit(theirs: Observation) -> list[Finding]:
         ).strip()
         named, _, how = header.partition(" ")
         certain = how.strip() == "(certain)"
-    if named not in causes.BY_ID:
-        return []
+    if named not in causes.BY_ID or not certain:
+        return []  # a guess of the server's is no better than this investigation's own
     said = "the server (sigkit serve) named it" + (f": {evidence}" if evidence else "")
     return [Finding(named, said, certain=certain)]
 

@@ -38,7 +38,7 @@ from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config
 from sigkit.sigv4.config import SigV4Config
 from sigkit.timefmt import parse_time
-from sigkit.verify import DEFAULT_SKEW, VerifyResult, read_auth, verify_request
+from sigkit.verify import DEFAULT_SKEW, VerifyResult, read_auth, time_problems, verify_request
 
 # One source: an observation, a list of them read from one file (`report.load`), a request,
 # sigkit's own signing result, or the text of a log, error body, curl capture, request or URL.
@@ -388,6 +388,12 @@ def investigate(
                 )
     elif sent is not None:
         findings += _auth_refusal(sent)
+        if when is not None:  # the server's time checks need no secret (V4 and V2 alike)
+            findings += [
+                Finding(p.cause, p.message, certain=True)
+                for p in time_problems(sent, when, skew)
+                if p.cause
+            ]
         if when is not None and sent_obs is not None:
             findings += one_view(
                 replace(sent_obs, request=sent), request=sent, when=when, skew=window
