@@ -676,6 +676,15 @@ def _token_problems(auth: _Auth, creds: Credentials) -> list[Problem]:
     """The session token sent against the one the key needs (its signing is _unsigned_problems')."""
     expected, sent = creds.session_token, auth.token
     if expected is None and sent is None:
+        if auth.access_key_id.startswith("ASIA"):  # STS keys are temporary: never without one
+            return [
+                Problem(
+                    "InvalidToken",
+                    "the session token is missing: an ASIA… access key is temporary and is "
+                    "valid only with its session token",
+                    "session-token",
+                )
+            ]
         return []
     if expected is not None and sent is None:
         return [Problem("InvalidToken", "the session token is missing", "session-token")]

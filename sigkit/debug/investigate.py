@@ -271,6 +271,17 @@ def investigate(
     # Which exchange to explain: the last one a server refused, else the last one answered.
     answer = next((o for o in reversed(servers) if _refused(o)), None)
     last = servers[-1] if servers else None
+    if (
+        answer is not None
+        and last is not None
+        and last is not answer
+        and last.status is not None
+        and 200 <= last.status < 300
+        and (last.attempt or 1) > 1
+    ):
+        # A retry succeeded (botocore follows S3's region redirect): the refused attempt is
+        # still a refusal a source shows, and still what is explained; the retry is a note.
+        notes.append(f"a later attempt succeeded ({last.status}, {last.where})")
     focus = answer or last
     in_focus = [o for o in observations if _same_exchange(o, focus, origin)]
     sent_obs = next((o for o in reversed(in_focus) if o.party == "client" and _signed(o)), None)
@@ -302,7 +313,10 @@ def investigate(
     pool = [o for o in in_focus if o.party == "client"] or clients
     with_steps = [o for o in pool if o.canonical_request or o.string_to_sign]
     client_steps = with_steps[-1] if with_steps else None
-    server_steps = pick([o for o in focus_servers if o.canonical_request or o.string_to_sign])
+    # The latest server view with steps (a standalone answer file belongs to the last request).
+    server_steps = pick(
+        [o for o in reversed(focus_servers) if o.canonical_request or o.string_to_sign]
+    )
 
     key = access_key or next(
         (o.access_key_id for o in [*reversed(clients), *reversed(servers)] if o.access_key_id),
@@ -344,6 +358,18 @@ def investigate(
     # The request as sent, verified as the server would.
     outcome: VerifyResult | None = None
     recomputed: Observation | None = None
+    if sent_obs is not None and sent_obs.source == "url" and sent is not None:
+        unknown = _signed_beyond_host(sent)
+        if unknown:
+            # A URL alone shows no header: those it signs were sent by the client, unseen.
+            notes.append(
+                f"the URL signs {', '.join(unknown)}, which a URL alone does not show: the "
+                "request is not verified (give the request as sent: curl -v output, a log)"
+            )
+            needs.append(
+                "the request as sent with its headers (the URL signs " + ", ".join(unknown) + ")"
+            )
+            creds = None
     if sent is not None and _is_v4a(sent):
         # SigV4A signatures are ECDSA: checked with the public key, not recomputed from a secret.
         notes.append(
@@ -429,6 +455,9 @@ def investigate(
     if verdict_cmp == "match":
         ordered = tuple(f for f in ordered if f.certain or refusals)
     verdict = _verdict(verdict_cmp, differences, ordered, outcome, bool(refusals))
+    if accepted and focus is not None and verdict == "no-data":
+        notes.append(f"the server accepted it ({focus.status}); sigkit could not recompute it")
+        verdict = "match"
     if accepted and focus is not None and not differences:
         # The server accepted this very request and no two views differ: a guess (an
         # uncertain finding) is withdrawn; a certain finding stands.
@@ -520,6 +549,15 @@ def _token_of(request: Request) -> str | None:
         return None
     token = auth.token if auth is not None else None
     return token.strip() if token else None
+
+
+def _signed_beyond_host(request: Request) -> list[str]:
+    try:
+        auth = read_auth(request)
+    except InputError:
+        return []
+    names = auth.signed_headers if auth is not None else ()
+    return [n for n in names if n and n.lower() != "host"]
 
 
 def _is_v4a(request: Request) -> bool:
