@@ -455,9 +455,6 @@ def investigate(
     if verdict_cmp == "match":
         ordered = tuple(f for f in ordered if f.certain or refusals)
     verdict = _verdict(verdict_cmp, differences, ordered, outcome, bool(refusals))
-    if accepted and focus is not None and verdict == "no-data":
-        notes.append(f"the server accepted it ({focus.status}); sigkit could not recompute it")
-        verdict = "match"
     if accepted and focus is not None and not differences:
         # The server accepted this very request and no two views differ: a guess (an
         # uncertain finding) is withdrawn; a certain finding stands.
@@ -465,6 +462,9 @@ def investigate(
         notes += [f"withdrawn guess: {f.cause}: {f.evidence}" for f in ordered if not f.certain]
         ordered = tuple(f for f in ordered if f.certain)
         verdict = _verdict(verdict_cmp, differences, ordered, outcome, False)
+    if accepted and focus is not None and verdict == "no-data":
+        notes.append(f"the server accepted it ({focus.status}); sigkit could not recompute it")
+        verdict = "match"
     if not any(f.certain for f in ordered):
         needs += _needs(verdict, sent, creds, secret, when, answer, server_steps, client_steps)
     if verdict == "match" and outcome is not None and outcome.verdict == "match":
