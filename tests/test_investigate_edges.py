@@ -1,0 +1,119 @@
+"""Edges a reviewer and an independent fault probe found in the investigation, each pinned.
+
+Requests are signed by botocore 1.43 (the oracle), answers are what S3 documents for the case.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from botocore.auth import S3SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials as BotoCredentials
+
+from sigkit.cli.app import main
+from sigkit.debug.investigate import investigate
+
+KEY, SECRET = "AKIDEDGES0000000001", "edges/Secret+Key0123456789abcdefghijklm"
+STAMP = "20261208T120000Z"
+
+
+def botocore_get(key: str = KEY, secret: str = SECRET, token: str | None = None) -> bytes:
+    """A GET signed by botocore at STAMP, as raw HTTP bytes (Host first)."""
+    from unittest import mock
+
+    from sigkit.timefmt import parse_time
+
+    request = AWSRequest(method="GET", url="http://127.0.0.1:9000/bucket/key.txt")
+    moment = parse_time(STAMP).replace(tzinfo=None)
+    with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: moment):
+        S3SigV4Auth(BotoCredentials(key, secret, token), "s3", "us-east-1").add_auth(request)
+    lines = ["GET /bucket/key.txt HTTP/1.1", "Host: 127.0.0.1:9000"]
+    lines += [f"{n}: {v}" for n, v in request.headers.items()]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_301_redirect_is_a_refusal_naming_the_region() -> None:
+    answer = (
+        b"HTTP/1.1 301 Moved Permanently\r\nx-amz-bucket-region: eu-west-1\r\n"
+        b"Date: Tue, 08 Dec 2026 12:00:00 GMT\r\nContent-Length: 0\r\n\r\n"
+    )
+    report = investigate(botocore_get(), answer, secret=SECRET)
+    assert report.verdict == "mismatch"
+    assert report.findings[0].cause == "region"
+    assert "eu-west-1" in report.findings[0].evidence
+
+
+def test_a_trailing_line_break_after_a_saved_head_is_no_body() -> None:
+    raw = botocore_get() + b"\n"  # an editor's final newline
+    report = investigate(raw, secret=SECRET, now=None)
+    assert report.verdict == "match", report.render_text()
+
+
+def test_credentials_for_another_key_do_not_make_up_an_unknown_key() -> None:
+    from sigkit.credentials import Credentials
+
+    other = Credentials("AKIAOTHERKEY0000000", "other-secret-0123456789")
+    report = investigate(botocore_get(), credentials=other)
+    assert all(f.cause != "unknown-access-key" for f in report.findings)
+    assert any(KEY in need for need in report.needs)
+
+
+def test_an_asia_key_without_its_token_is_refused() -> None:
+    raw = botocore_get(key="ASIAEDGES0000000001")
+    report = investigate(raw, secret=SECRET)
+    assert report.verdict == "mismatch"
+    assert report.findings[0].cause == "session-token"
+    assert report.findings[0].certain
+
+
+def test_the_secret_is_never_echoed_in_an_error(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    request = tmp_path / "r.http"
+    request.write_bytes(botocore_get())
+    hostile = "SECRETabcdefghijk\udcff"  # a byte that is not UTF-8, as argv delivers it
+    code, out, err = run(capsys, "verify", str(request), "--secret-key", hostile)
+    assert code == 2
+    assert "SECRETabcdefghijk" not in out + err
+    assert "--secret-key" in err
+
+
+def test_secret_whitespace_evidence_names_no_character_of_the_secret(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    request = tmp_path / "r.http"
+    request.write_bytes(botocore_get())
+    padded = "Qx9" + SECRET + " "
+    code, out, _ = run(
+        capsys, "diff", str(request), "--ours", "--secret-key", padded, "--access-key", KEY,
+        "--json",
+    )  # fmt: skip
+    doc = json.loads(out)
+    assert code == 1
+    text = json.dumps(doc)
+    assert "Qx" not in text and SECRET[:6] not in text
+
+
+def test_a_presigned_url_alone_that_signs_headers_is_not_verified() -> None:
+    from botocore.auth import S3SigV4QueryAuth
+
+    request = AWSRequest(
+        method="PUT",
+        url="http://127.0.0.1:9000/bucket/up.txt",
+        headers={"Content-Type": "text/plain"},
+    )
+    S3SigV4QueryAuth(BotoCredentials(KEY, SECRET), "s3", "us-east-1", expires=600).add_auth(request)
+    url = request.prepare().url
+    report = investigate(url, secret=SECRET)
+    assert report.verdict != "match"
+    assert all(f.cause != "unsigned-header" or not f.certain for f in report.findings)
+    assert any("content-type" in need for need in report.needs)
