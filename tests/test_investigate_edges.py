@@ -117,3 +117,20 @@ def test_a_presigned_url_alone_that_signs_headers_is_not_verified() -> None:
     assert report.verdict != "match"
     assert all(f.cause != "unsigned-header" or not f.certain for f in report.findings)
     assert any("content-type" in need for need in report.needs)
+
+
+def test_an_aws_shaped_error_body_alone_with_the_secret_is_searched() -> None:
+    # sigkit serve's answer to curl 7.88.1 `--aws-sigv4 ... "http://.../b?prefix=a+b"` (with
+    # x-amz-content-sha256: UNSIGNED-PAYLOAD), kept to AWS's own elements: CanonicalRequest,
+    # StringToSign, SignatureProvided, AWSAccessKeyId. No request as sent is given.
+    body = (
+        Path(__file__).parent
+        / "fixtures"
+        / "investigate"
+        / "sigkit-serve-answer-aws-elements-curl-7.88.1-plus-in-query.xml"
+    ).read_bytes()
+    report = investigate(body, secret="wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    assert report.verdict == "mismatch"
+    assert report.findings[0].cause == "query-encoding"
+    assert report.findings[0].certain
+    assert [f.cause for f in report.findings] == ["query-encoding"]

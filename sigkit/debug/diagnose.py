@@ -387,7 +387,8 @@ def _secret_rules(ctx: Context) -> list[Finding]:
         _f(
             "wrong-secret",
             "canonical request and string to sign are identical but the signatures differ "
-            f"(ours {ctx.ours.signature}, theirs {theirs}): the signing keys differ",
+            f"(ours {ctx.ours.signature}, theirs {theirs}): the other side signed with another "
+            "secret, or over another canonical request than the one shown",
         )
     )
     return findings

@@ -49,7 +49,7 @@ def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
     """Certain findings first, then the rest in the order found; one finding per cause: the
     first (the most telling), with the one-line evidence of the others for that cause added."""
     by_cause: dict[str, Finding] = {}
-    for finding in sorted(findings, key=lambda f: (_only_missing_header(f), not f.certain)):
+    for finding in sorted(findings, key=_rank):
         first = by_cause.get(finding.cause)
         if first is None:
             by_cause[finding.cause] = finding
@@ -59,6 +59,13 @@ def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
             evidence = f"{first.evidence}; {finding.evidence}"
             by_cause[finding.cause] = Finding(first.cause, evidence, first.certain)
     return tuple(by_cause.values())
+
+
+def _rank(finding: Finding) -> tuple[bool, bool, bool]:
+    """Certain before likely; among the likely, "another secret" (the explanation left when
+    nothing else is found) last; a missing x-amz-content-sha256 after everything else."""
+    guess = not finding.certain
+    return (_only_missing_header(finding), guess, guess and finding.cause == "wrong-secret")
 
 
 def _only_missing_header(finding: Finding) -> bool:
@@ -318,6 +325,21 @@ def investigate(
         [o for o in reversed(focus_servers) if o.canonical_request or o.string_to_sign]
     )
 
+    if sent is None and server_steps is not None and (secret or credentials):
+        # No request as sent, but the server's answer shows what it received: rebuild that
+        # request from its CanonicalRequest and the signature the client sent, and verify it.
+        rebuilt = request_from_answer(server_steps)
+        if rebuilt is not None:
+            sent = rebuilt
+            sent_obs = Observation(
+                "rebuilt", "client", request=rebuilt, where=server_steps.where,
+                **request_fields(rebuilt),
+            )  # fmt: skip
+            notes.append(
+                "the request as the server received it is rebuilt from its CanonicalRequest and "
+                "the signature the client sent (SignatureProvided)"
+            )
+
     key = access_key or next(
         (o.access_key_id for o in [*reversed(clients), *reversed(servers)] if o.access_key_id),
         None,
@@ -451,6 +473,11 @@ def investigate(
 
     if answer is not None and not differences and not findings:
         findings += _unexplained(answer, sent, outcome, creds, when, needs)
+    if any(
+        f.certain and f.cause != "wrong-secret" and not _only_missing_header(f) for f in findings
+    ):
+        # A proven slip explains the signature: "another secret" is then only noise.
+        findings = [f for f in findings if f.certain or f.cause != "wrong-secret"]
     ordered = _ordered(findings)
     if verdict_cmp == "match":
         ordered = tuple(f for f in ordered if f.certain or refusals)
@@ -549,6 +576,50 @@ def _token_of(request: Request) -> str | None:
         return None
     token = auth.token if auth is not None else None
     return token.strip() if token else None
+
+
+def request_from_answer(answer: Observation) -> Request | None:
+    """The request a server received, rebuilt from the CanonicalRequest and StringToSign its
+    error body shows (AWS, ministack, sigkit serve) and the client's SignatureProvided: signed
+    headers with their canonical values, the path and query as canonicalised, the payload line
+    as x-amz-content-sha256. None when the answer lacks any of them (SigV4 only)."""
+    from sigkit.debug.compare import parse_canonical_request, parse_string_to_sign
+
+    canonical, sts = answer.canonical_request, answer.string_to_sign
+    signature, key = answer.signature_provided, answer.access_key_id
+    if not (canonical and sts and signature and key):
+        return None
+    parts, steps = parse_canonical_request(canonical), parse_string_to_sign(sts)
+    if parts is None or steps is None or not steps["algorithm"].startswith("AWS4-HMAC"):
+        return None
+    headers = [tuple(line.split(":", 1)) for line in parts["headers"].split("\n") if ":" in line]
+    names = {name for name, _ in headers}
+    query = parts["query"]
+    presigned = "X-Amz-Credential=" in query
+    extra: list[tuple[str, str]] = []
+    if presigned:
+        query += f"&X-Amz-Signature={signature.strip()}"
+    else:
+        if "x-amz-date" not in names:
+            extra.append(("X-Amz-Date", steps["date"]))
+        extra.append((
+            "Authorization",
+            f"{steps['algorithm']} Credential={key}/{steps['scope']}, "
+            f"SignedHeaders={parts['signed_headers']}, Signature={signature.strip()}",
+        ))  # fmt: skip
+    if "x-amz-content-sha256" not in names and parts["payload_hash"] != "UNSIGNED-PAYLOAD":
+        extra.append(("x-amz-content-sha256", parts["payload_hash"]))
+    try:
+        return Request(
+            parts["method"],
+            parts["uri"],
+            query or None,
+            tuple((n, v) for n, v in headers) + tuple(extra),
+            None,
+            scheme="http",
+        )
+    except SigkitError:
+        return None
 
 
 def _signed_beyond_host(request: Request) -> list[str]:
