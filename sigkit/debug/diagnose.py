@@ -500,6 +500,8 @@ def _request_rules(ctx: Context) -> list[Finding]:
                     f"{name}: {visible(value)!r} is sent but not in SignedHeaders {signed_list!r}",
                 )
             )
+    if ctx.theirs.source == "url" and ctx.request is None:
+        return findings  # a URL alone shows no header: none can be said missing
     sent = {n.lower() for n, _ in request.headers} | {"host"}
     for name in sorted(signed - sent):
         findings.append(

@@ -443,8 +443,12 @@ def investigate(
                 if p.cause
             ]
         if when is not None and sent_obs is not None:
+            url_only = sent_obs.source == "url"  # its headers are unknown, not absent
             findings += one_view(
-                replace(sent_obs, request=sent), request=sent, when=when, skew=window
+                replace(sent_obs, request=sent),
+                request=None if url_only else sent,
+                when=when,
+                skew=window,
             )
 
     # The signing steps two views share.
@@ -463,7 +467,10 @@ def investigate(
                 a,
                 b,
                 secret=creds.secret_access_key if creds else secret,
-                request=sent or b.request or a.request,
+                # A URL alone shows no headers: its request is not "the request as sent".
+                request=None
+                if sent_obs is not None and sent_obs.source == "url"
+                else sent or b.request or a.request,
                 when=when,
                 search=outcome is None,  # the request as sent was searched already
                 skew=window,
