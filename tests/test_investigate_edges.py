@@ -134,3 +134,23 @@ def test_an_aws_shaped_error_body_alone_with_the_secret_is_searched() -> None:
     assert report.findings[0].cause == "query-encoding"
     assert report.findings[0].certain
     assert [f.cause for f in report.findings] == ["query-encoding"]
+
+
+def test_diff_ours_on_a_request_that_cannot_be_recomputed_still_says_why(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # curl 7.88.1 against RGW with `-H x-amz-date: <40 min ago>`: curl sends X-Amz-Date twice,
+    # so the request cannot be recomputed; RGW's answer (in the trace) is RequestTimeTooSkewed.
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID", raising=False)
+    trace = (
+        Path(__file__).parent
+        / "fixtures"
+        / "debug"
+        / "curl-7.88.1-rgw-16.2.15-skew-40min.trace-ascii-time.txt"
+    )
+    secret = "s3server-test-secret-key-0123456789abcdef"
+    code, out, _ = run(capsys, "diff", str(trace), "--ours", "--secret-key", secret, "--json")
+    doc = json.loads(out)
+    assert code == 1
+    assert doc["verdict"] == "mismatch"
+    assert doc["findings"][0]["cause"] == "clock-skew"

@@ -130,16 +130,13 @@ def recompute(
     when: datetime,
     opts: RequestOptions,
     scope: str | None = None,
-) -> SigningResult:
+) -> SigningResult | None:
     """Our signing of `request`: a request that is signed already is recomputed as a server
-    would (its SignedHeaders, scope and time); an unsigned one is signed as `sign` does, in
-    --region/--service, else the region and service of the other side's `scope`."""
+    would (its SignedHeaders, scope and time; None when it cannot be, e.g. a header it needs
+    sent twice: the investigation then says why); an unsigned one is signed as `sign` does,
+    in --region/--service, else the region and service of the other side's `scope`."""
     if read_auth(request) is not None:
-        outcome = verify_request(request, credentials, when)
-        if outcome.result is None:
-            problem = outcome.problems[0].message if outcome.problems else "cannot recompute"
-            raise InputError("request", problem)
-        return outcome.result
+        return verify_request(request, credentials, when).result
     parts = (scope or "").split("/")
     region, service = opts.region, opts.service
     if len(parts) >= 3:
@@ -273,6 +270,13 @@ def diff(
     when = signing_time(date, theirs)
     scope = theirs.credential_scope if theirs else None
     result = recompute(request, credentials, when, opts, scope)
+    if result is None:  # not recomputable: the investigation of the source says why
+        report = investigate(
+            observations, credentials=credentials, now=server_now, region=region, service=service
+        )
+        secrets = hidden_values(observations, None, credentials.secret_access_key)
+        emit(report, as_json, show_secrets=show_secrets, secrets=secrets)
+        return
     mine = observation_of(result)
     pair = (mine, theirs) if theirs is not None else None
     report = investigate(

@@ -138,7 +138,9 @@ def explain(
             credentials = resolved.for_access_key(key)
             when = signing_time(date, theirs)
             scope = theirs.credential_scope if theirs is not None else None
-            extra.append(recompute(request, credentials, when, opts, scope))
+            signed = recompute(request, credentials, when, opts, scope)
+            if signed is not None:  # always, for a request given unsigned
+                extra.append(signed)
     report = investigate(
         *loaded,
         *extra,
