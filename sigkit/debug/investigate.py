@@ -36,9 +36,16 @@ from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request
 from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import S3V2Config
-from sigkit.sigv4.config import SigV4Config
+from sigkit.sigv4.config import SigV4Config, is_s3
 from sigkit.timefmt import parse_time
-from sigkit.verify import DEFAULT_SKEW, VerifyResult, read_auth, time_problems, verify_request
+from sigkit.verify import (
+    DEFAULT_SKEW,
+    VerifyResult,
+    read_auth,
+    split_authorization,
+    time_problems,
+    verify_request,
+)
 
 # One source: an observation, a list of them read from one file (`report.load`), a request,
 # sigkit's own signing result, or the text of a log, error body, curl capture, request or URL.
@@ -639,8 +646,8 @@ def _signed_beyond_host(request: Request) -> list[str]:
 
 
 def _is_v4a(request: Request) -> bool:
-    auth = (request.header("authorization") or "").strip()
-    if auth.startswith("AWS4-ECDSA-P256-SHA256"):
+    split = split_authorization(request.header("authorization") or "")
+    if split is not None and split[0] == "AWS4-ECDSA-P256-SHA256":
         return True
     return any(n == "X-Amz-Algorithm" and v == "AWS4-ECDSA-P256-SHA256" for n, v in _query(request))
 
@@ -656,12 +663,10 @@ def _body_hidden(request: Request) -> bool:
     presigned = any(n in ("X-Amz-Signature", "Signature") for n, _ in _query(request))
     if presigned:
         return False
-    auth = request.header("authorization") or ""
-    if not auth.strip().startswith("AWS4-"):
+    split = split_authorization(request.header("authorization") or "")
+    if split is None or not split[0].startswith("AWS4-"):
         return False  # S3 V2 signs no body hash (a Content-MD5 is a header, shown)
-    scope = auth.split("Credential=", 1)[-1].split(",", 1)[0].split("/")
-    from sigkit.sigv4.config import is_s3
-
+    scope = dict(split[1]).get("Credential", "").split("/")
     return not (len(scope) == 5 and is_s3(scope[3]))  # S3 requires the header: verify says so
 
 
