@@ -201,6 +201,28 @@ COMMANDS: dict[str, Entry] = {
         _examples("sigkit config", "sigkit config --profile dev --json"),
         optional=True,
     ),
+    "checksum": Entry(
+        "sigkit.cli.checksum_cmd",
+        "checksum",
+        "x-amz-checksum-* values of files, as S3 stores them (full and multipart).",
+        _examples(
+            "sigkit checksum big.bin",
+            "sigkit checksum big.bin --algorithm crc64nvme --part-size 8MiB --json",
+        ),
+        optional=True,
+    ),
+    "proxy": Entry(
+        "sigkit.cli.proxy_cmd",
+        "proxy",
+        "Stand between a client and a store: forward, diagnose each refusal, or re-sign.",
+        _examples(
+            "sigkit proxy --upstream http://127.0.0.1:9000 --port 8401",
+            "aws s3 ls s3://my-bucket --endpoint-url http://127.0.0.1:8401",
+            "sigkit proxy --forward --port 8402   # then HTTPS_PROXY=http://127.0.0.1:8402",
+            "sigkit proxy --upstream https://s3.eu-west-1.amazonaws.com --resign",
+        ),
+        optional=True,
+    ),
 }
 # Two-word commands ("vectors new") are resolved before their first word, see resolve_command.
 _TWO_WORD = {name for name in COMMANDS if " " in name}

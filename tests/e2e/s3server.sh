@@ -195,8 +195,8 @@ cmd_install() {
 
 # ---------------------------------------------------------------- start
 
-write_conf() {  # write_conf STATE FSID MONPORT PORT
-    local s=$1 fsid=$2 monport=$3 port=$4
+write_conf() {  # write_conf STATE FSID MONPORT PORT TLSPORT
+    local s=$1 fsid=$2 monport=$3 port=$4 tlsport=$5
     cat >"$s/ceph.conf" <<EOF
 [global]
 fsid = $fsid
@@ -243,10 +243,27 @@ osd class update on start = false
 osd crush update on start = false
 
 [client.rgw.a]
-rgw frontends = beast endpoint=127.0.0.1:$port
+rgw frontends = beast endpoint=127.0.0.1:$port ssl_endpoint=127.0.0.1:$tlsport ssl_certificate=$s/tls/rgw.pem
 rgw data = $s/rgw
 debug rgw = 10
 EOF
+}
+
+# make_cert DIR : a throwaway CA (ca.pem) and a certificate for localhost and 127.0.0.1
+# signed by it (rgw.pem holds certificate and key, as beast's ssl_certificate wants), so
+# clients over TLS verify the server the way they would a real store (AWS_CA_BUNDLE).
+make_cert() {
+    local d=$1
+    mkdir -p "$d"
+    openssl req -x509 -newkey rsa:2048 -nodes -days 30 -subj "/CN=s3server test CA" \
+        -keyout "$d/ca.key" -out "$d/ca.pem" >/dev/null 2>&1 || die "openssl: CA failed"
+    openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" \
+        -keyout "$d/rgw.key" -out "$d/rgw.csr" >/dev/null 2>&1 || die "openssl: CSR failed"
+    printf 'subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n' >"$d/ext"
+    openssl x509 -req -in "$d/rgw.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+        -days 30 -extfile "$d/ext" -out "$d/rgw.crt" >/dev/null 2>&1 || die "openssl: sign failed"
+    cat "$d/rgw.crt" "$d/rgw.key" >"$d/rgw.pem"
+    chmod 600 "$d/ca.key" "$d/rgw.key" "$d/rgw.pem"
 }
 
 # spawn STATE NAME PROGRAM ARGS... : run a daemon in the background, save pid.
@@ -334,13 +351,16 @@ cmd_start() {
     START_STATE=$state
     printf '%s\n' "$state" >"$ACTIVE_FILE"
 
-    local t0=$SECONDS fsid osd_uuid monport conf=$state/ceph.conf
+    local t0=$SECONDS fsid osd_uuid monport tlsport conf=$state/ceph.conf
     fsid=$(new_uuid)
     osd_uuid=$(new_uuid)
     monport=$(free_port)
     [[ $monport != "$port" ]] || monport=$(free_port)
-    write_conf "$state" "$fsid" "$monport" "$port"
-    log "state in $state (mon on 127.0.0.1:$monport, rgw on 127.0.0.1:$port)"
+    tlsport=$(free_port)
+    while [[ $tlsport == "$port" || $tlsport == "$monport" ]]; do tlsport=$(free_port); done
+    make_cert "$state/tls"
+    write_conf "$state" "$fsid" "$monport" "$port" "$tlsport"
+    log "state in $state (mon on 127.0.0.1:$monport, rgw on 127.0.0.1:$port, TLS on $tlsport)"
 
     # 1-3: keyring, monmap, monitor
     run_step setup "ceph-authtool (mon. key)" \
@@ -415,6 +435,8 @@ cmd_start() {
     printf 'export AWS_SECRET_ACCESS_KEY=%q\n' "$secret"
     printf 'export AWS_DEFAULT_REGION=us-east-1\n'
     printf 'export S3SERVER_STATE=%q\n' "$state"
+    printf 'export S3_TLS_ENDPOINT=%q\n' "https://localhost:$tlsport"
+    printf 'export S3_CA_BUNDLE=%q\n' "$state/tls/ca.pem"
 }
 
 # ---------------------------------------------------------------- stop, status
@@ -427,7 +449,7 @@ state_of_port() {  # state_of_port PORT -> the state dir whose rgw listens on 12
     for dir in "${TMPDIR:-/tmp}"/s3server.*; do candidates+=("$dir"); done
     for dir in "${candidates[@]}"; do
         [[ -e $dir/$MARKER && -r $dir/ceph.conf ]] || continue
-        if grep -qx "rgw frontends = beast endpoint=127.0.0.1:$port" "$dir/ceph.conf"; then
+        if grep -q "^rgw frontends = beast endpoint=127.0.0.1:$port\( \|$\)" "$dir/ceph.conf"; then
             found=$dir
             break
         fi
