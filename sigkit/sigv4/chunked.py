@@ -35,8 +35,9 @@ is copied once more, into its frame. Every chunk's string to sign and signature 
 `ChunkStep`, so a caller can show them. Nothing here reads a clock, the environment or files
 other than the stream it is given.
 
-Checksums for the trailer: CRC32 (zlib), CRC32C (pure Python, see `crc32c`), SHA-1, SHA-256
-(hashlib); the value is the base64 of the big-endian digest, as S3 sends it.
+Checksums for the trailer: every algorithm of `sigkit.checksums` (CRC32, CRC32C, CRC64NVME,
+SHA-1/256/512, MD5, XXHASH64/3/128, C-backed where awscrt is installed); the value is the base64
+of the big-endian digest, as S3 sends it.
 """
 
 from __future__ import annotations
@@ -46,13 +47,22 @@ import hashlib
 import hmac
 import io
 import re
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from functools import lru_cache
-from typing import TYPE_CHECKING, BinaryIO, Protocol, cast
+from typing import TYPE_CHECKING, BinaryIO, cast
 
+from sigkit.checksums import (
+    ALGORITHMS,
+    DIGEST_SIZE,
+    Hasher,
+    backend,
+    checksum_header,
+    normalise,
+)
+from sigkit.checksums import checksum_value as checksum_value
+from sigkit.checksums import crc32c as crc32c
+from sigkit.checksums import new as new_checksum
 from sigkit.credentials import Credentials
 from sigkit.errors import InputError, UnsupportedError, VerificationError
 from sigkit.hmackey import HmacKey
@@ -127,183 +137,9 @@ def _variant(payload: str) -> _Variant:
 # --------------------------------------------------------------------------- checksums
 
 
-class _Digest(Protocol):
-    def update(self, data: bytes | memoryview, /) -> None: ...
-
-    def digest(self) -> bytes: ...
-
-
-class _Crc32:
-    """zlib's CRC-32 (the IEEE polynomial) behind the hashlib interface."""
-
-    __slots__ = ("value",)
-
-    def __init__(self) -> None:
-        self.value = 0
-
-    def update(self, data: bytes | memoryview, /) -> None:
-        self.value = zlib.crc32(data, self.value)
-
-    def digest(self) -> bytes:
-        return self.value.to_bytes(4, "big")
-
-
-class _Crc32c(_Crc32):
-    __slots__ = ()
-
-    def update(self, data: bytes | memoryview, /) -> None:
-        self.value = crc32c(data, self.value)
-
-
-CHECKSUMS: dict[str, tuple[Callable[[], _Digest], int]] = {
-    # name -> (new state, digest bytes)
-    "crc32": (_Crc32, 4),
-    "crc32c": (_Crc32c, 4),
-    "sha1": (hashlib.sha1, 20),
-    "sha256": (hashlib.sha256, 32),
-}
-
-
-def checksum_header(algorithm: str) -> str:
-    """The trailer (or header) name S3 reads a checksum from: ``x-amz-checksum-<algorithm>``."""
-    return f"x-amz-checksum-{algorithm}"
-
-
-def checksum_value(algorithm: str, data: bytes | memoryview) -> str:
-    """Base64 of the big-endian digest, the form of every ``x-amz-checksum-*`` value."""
-    state = _new_checksum(algorithm)
-    state.update(data)
-    return base64.b64encode(state.digest()).decode("ascii")
-
-
-def _new_checksum(algorithm: str) -> _Digest:
-    try:
-        return CHECKSUMS[algorithm][0]()
-    except KeyError:
-        raise UnsupportedError(
-            f"checksum {algorithm!r}: sigkit computes {', '.join(CHECKSUMS)}"
-        ) from None
-
-
-# CRC-32C (Castagnoli), reflected, init and final XOR 0xFFFFFFFF. A byte-at-a-time table, or
-# slicing-by-8, costs a Python bytecode round per byte or word (about 15 MiB/s measured).
-# Instead the message is read as one big polynomial over GF(2) (a Python int, bits reversed
-# per byte so that the first bit sent is the highest power) and reduced modulo the CRC
-# polynomial by folding: N = H*x^k + L = H*(x^k mod P) + L, where multiplying by the 32-bit
-# constant (x^k mod P) is a handful of shift-XORs done in C on the whole int. Each fold halves
-# the int; k is picked near the middle where (x^k mod P) has few bits set. The last few bytes
-# go through a 256-entry table. About 15x faster than slicing-by-8 (bench/throughput.py).
-_CRC32C_POLY = 0x1EDC6F41  # normal (MSB-first) form; 0x82F63B78 reflected
-_CRC_P = (1 << 32) | _CRC32C_POLY
-_BIT_REVERSE = bytes(int(f"{i:08b}"[::-1], 2) for i in range(256))
-_CRC_PIECE = 64 * 1024  # big ints beyond this lose to cache misses (measured)
-_CRC_SMALL = 64  # below this many bytes the byte table is quicker
-
-
-def _poly_mulmod(a: int, b: int) -> int:
-    """a * b mod P over GF(2), both of degree < 32."""
-    result = 0
-    while b:
-        if b & 1:
-            result ^= a
-        b >>= 1
-        a <<= 1
-        if a >> 32:
-            a ^= _CRC_P
-    return result
-
-
-def _crc_tables() -> tuple[tuple[int, ...], tuple[int, ...]]:
-    """The reflected byte table (small inputs) and the MSB-first one (t * x^32 mod P)."""
-    reflected_poly = int(f"{_CRC32C_POLY:032b}"[::-1], 2)
-    reflected = []
-    normal = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ reflected_poly if c & 1 else c >> 1
-        reflected.append(c)
-        n = i << 32
-        for bit in range(39, 31, -1):
-            if n >> bit & 1:
-                n ^= _CRC_P << (bit - 32)
-        normal.append(n)
-    return tuple(reflected), tuple(normal)
-
-
-_CRC_REFLECTED, _CRC_NORMAL = _crc_tables()
-
-
-@lru_cache(maxsize=64)
-def _fold_plan(nbits: int) -> tuple[tuple[int, int, tuple[int, ...]], ...]:
-    """For an int of `nbits` bits: each fold's split point k, its mask, and the bit positions
-    of x^k mod P. Cached: chunks share a size, so a plan serves a whole upload."""
-    steps = []
-    while nbits > 80:
-        half = nbits // 2
-        # 32 < k < nbits - 32, so that every fold shortens the int.
-        low, high = max(33, half - 128), min(nbits - 33, half + 128)
-        power = _poly_pow(low)
-        best_k, best_c = low, power
-        for k in range(low + 1, high + 1):
-            power <<= 1
-            if power >> 32:
-                power ^= _CRC_P
-            if power.bit_count() < best_c.bit_count():
-                best_k, best_c = k, power
-        steps.append((best_k, (1 << best_k) - 1, tuple(j for j in range(32) if best_c >> j & 1)))
-        nbits = max(best_k, nbits - best_k + 32)
-    return tuple(steps)
-
-
-def _poly_pow(k: int) -> int:
-    """x^k mod P."""
-    result, base = 1, 2
-    while k:
-        if k & 1:
-            result = _poly_mulmod(result, base)
-        base = _poly_mulmod(base, base)
-        k >>= 1
-    return result
-
-
-def _rev32(x: int) -> int:
-    return int(f"{x:032b}"[::-1], 2)
-
-
-def _crc32c_piece(data: bytes, crc: int) -> int:
-    if len(data) < _CRC_SMALL:
-        table = _CRC_REFLECTED
-        crc ^= 0xFFFFFFFF
-        for byte in data:
-            crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-        return crc ^ 0xFFFFFFFF
-    nbits = len(data) * 8
-    # The running CRC (pre-inverted) adds into the first 32 bits of the message.
-    n = int.from_bytes(data.translate(_BIT_REVERSE), "big") ^ (
-        _rev32(crc ^ 0xFFFFFFFF) << (nbits - 32)
-    )
-    for k, mask, bits in _fold_plan(nbits):
-        high = n >> k
-        n &= mask
-        product = 0
-        for j in bits:
-            product ^= high << j
-        n ^= product
-    # n * x^32 mod P, a byte at a time from the top (n has at most 80 bits left).
-    table = _CRC_NORMAL
-    r = 0
-    for shift in range((n.bit_length() + 7) // 8 * 8 - 8, -8, -8):
-        r = ((r << 8) & 0xFFFFFFFF) ^ table[(r >> 24) ^ ((n >> shift) & 0xFF)]
-    return _rev32(r) ^ 0xFFFFFFFF
-
-
-def crc32c(data: bytes | bytearray | memoryview, crc: int = 0) -> int:
-    """CRC-32C (Castagnoli) of `data`, continuing from `crc` as `zlib.crc32` does."""
-    view = memoryview(data).cast("B")
-    for start in range(0, len(view), _CRC_PIECE):
-        crc = _crc32c_piece(bytes(view[start : start + _CRC_PIECE]), crc)
-    return crc
+# Every x-amz-checksum-* algorithm lives in sigkit.checksums (checksum_header, checksum_value
+# and crc32c are imported from there and stay importable from here).
+CHECKSUMS = ALGORITHMS
 
 
 # --------------------------------------------------------------------------- configuration
@@ -316,8 +152,9 @@ class ChunkedConfig:
     - `payload`: the ``x-amz-content-sha256`` value; it says whether chunks are signed
       (HMAC or ECDSA) and whether trailing headers follow.
     - `chunk_size`: data bytes per chunk; only the last may be shorter.
-    - `checksum`: ``crc32``, ``crc32c``, ``sha1`` or ``sha256``, sent as the trailer
-      ``x-amz-checksum-<name>`` (``*-TRAILER`` payloads only).
+    - `checksum`: an algorithm of `sigkit.checksums.ALGORITHMS` (``crc32``, ``CRC32`` and
+      ``x-amz-checksum-crc32`` all name one), sent as the trailer ``x-amz-checksum-<name>``
+      (``*-TRAILER`` payloads only).
     - `trailers`: more trailing headers with values known in advance.
     - `min_chunk_size`: S3 refuses shorter chunks (but the last); 0 lifts the check for
       servers that have no such rule, and for tests.
@@ -344,8 +181,8 @@ class ChunkedConfig:
                 f"{size} bytes is below the {minimum}-byte minimum S3 sets for every chunk "
                 "but the last (min_chunk_size=0 lifts it for servers without that rule)",
             )
-        if self.checksum is not None and self.checksum not in CHECKSUMS:
-            raise InputError("checksum", f"{self.checksum!r} is not one of {', '.join(CHECKSUMS)}")
+        if self.checksum is not None:
+            object.__setattr__(self, "checksum", normalise(self.checksum))
         trailers = tuple(self.trailers)
         object.__setattr__(self, "trailers", trailers)
         if (self.checksum or trailers) and not variant.trailer:
@@ -414,7 +251,7 @@ def _trailer_shapes(config: ChunkedConfig) -> list[tuple[str, str]]:
     """Trailers as they will be sent, with the checksum as a placeholder of its final length."""
     shapes = []
     if config.checksum:
-        width = CHECKSUMS[config.checksum][1]
+        width = DIGEST_SIZE[config.checksum]
         shapes.append((checksum_header(config.checksum), "=" * (4 * ((width + 2) // 3))))
     shapes.extend(config.trailers)
     return shapes
@@ -767,7 +604,7 @@ class ChunkedBody:
         # Several chunks per read: fewer calls into the source (a Python method, often).
         block = min(max(_READ_SIZE // size, 1) * size, max(self.decoded_length, 1))
         buffer = memoryview(bytearray(block))
-        checksum = _new_checksum(config.checksum) if config.checksum else None
+        checksum = new_checksum(config.checksum) if config.checksum else None
         previous = signer.seed_signature if signer else ""
         sign_chunk = signer._chunk_signer() if signer else None
         pad = ECDSA_WIRE_LENGTH if signer and signer.algorithm == ECDSA_ALGORITHM else 0  # wire()
@@ -814,7 +651,7 @@ class ChunkedBody:
         yield from self._final(index, previous, checksum)
 
     def _final(
-        self, index: int, previous: str, checksum: _Digest | None
+        self, index: int, previous: str, checksum: Hasher | None
     ) -> Iterator[tuple[ChunkStep, bytes]]:
         config, signer = self.config, self.signer
         trailer = _variant(config.payload).trailer
@@ -1132,16 +969,17 @@ class ChunkedDecoder:
         yield self._trailer(index + 1, previous, checksums), b""
         self._end()
 
-    def _checksums(self) -> dict[str, _Digest]:
-        """The checksums a trailer may carry: those x-amz-trailer declares, else all."""
+    def _checksums(self) -> dict[str, Hasher]:
+        """The checksums a trailer may carry: those x-amz-trailer declares; without that
+        header, every algorithm computed in C (a pure-Python xxHash or CRC-64, without the
+        ``fast`` extra, would slow every decode for a trailer that is rarely sent)."""
         if not self.variant.trailer:
             return {}
-        names = (
-            CHECKSUMS
-            if self.trailer_names is None
-            else [n.removeprefix("x-amz-checksum-") for n in self.trailer_names]
-        )
-        return {name: CHECKSUMS[name][0]() for name in names if name in CHECKSUMS}
+        if self.trailer_names is None:
+            names = [name for name in CHECKSUMS if backend(name) != "pure"]
+        else:
+            names = [n.removeprefix("x-amz-checksum-") for n in self.trailer_names]
+        return {name: new_checksum(name) for name in names if name in CHECKSUMS}
 
     def _chunk_line(self, where: str) -> tuple[int, str | None]:
         line = self._reader.line(where)
@@ -1192,7 +1030,7 @@ class ChunkedDecoder:
             )
         return ChunkStep(index, kind, len(data), line, digest, sts, signature, previous)
 
-    def _trailer(self, index: int, previous: str, checksums: dict[str, _Digest]) -> ChunkStep:
+    def _trailer(self, index: int, previous: str, checksums: dict[str, Hasher]) -> ChunkStep:
         trailers: list[tuple[str, str]] = []
         signature = None
         size = 0
