@@ -63,6 +63,32 @@ DataFile = Annotated[
 RequestFile = Annotated[Path | None, typer.Option("--request-file", help="raw HTTP request text")]
 Service = Annotated[str | None, typer.Option("--service", help="signing service, e.g. s3")]
 
+# Checksums and store profiles (sign, curl, presign, chunked; serve may take --store too).
+StoreName = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="store profile (aws, r2, b2, minio, ceph, gcs, ...): build what it accepts "
+        "[recognised from the endpoint host]",
+    ),
+]
+Checksum = Annotated[
+    str | None,
+    typer.Option(
+        "--checksum",
+        help="crc32, crc32c, crc64nvme, sha1, sha256, ...: send x-amz-checksum-* as the 2025 "
+        "SDKs do; none: send none (when_required)",
+    ),
+]
+Trailer = Annotated[
+    bool,
+    typer.Option(
+        "--trailer",
+        help="--checksum as an aws-chunked trailer (STREAMING-UNSIGNED-PAYLOAD-TRAILER), the "
+        "SDKs' form over https",
+    ),
+]
+
 
 # --- a group of options several sub-commands share, declared once ----------------------------
 

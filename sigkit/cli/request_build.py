@@ -9,7 +9,11 @@ import sys
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:
+    from sigkit.checksum_headers import Decision
+    from sigkit.stores import Store
 
 from sigkit.cli.common import signing_scope
 from sigkit.credentials import Credentials, Sourced
@@ -202,3 +206,81 @@ class SignOptions:
     addressing: str | None
     region_set: str | None = None
     configured_region: Sourced | None = None
+
+
+# --- store profiles and checksums, shared by sign, curl and presign --------------------------
+
+
+def resolve_store(name: str | None, host: str | None, notes: list[str]) -> Store | None:
+    """The store profile ``--store NAME`` names, else the one whose published endpoint `host`
+    is (said in `notes`), else None."""
+    from sigkit import stores
+
+    if name is not None:
+        return stores.get(name)
+    if not host:
+        return None
+    found = stores.from_host(host)
+    if found is not None:
+        notes.append(
+            f"store {found.name} ({found.title}) recognised from the host; "
+            "--store to choose another"
+        )
+    return found
+
+
+def store_region(store: Store | None, host: str, notes: list[str]) -> str | None:
+    """The signing region a store profile gives (R2: ``auto``) where the host names none in
+    AWS's own form; None without a profile or when the host's region applies."""
+    if store is None or infer_scope(host)[0] is not None:
+        return None
+    region = store.region_for(host)
+    if region is not None:
+        notes.append(f"region {region!r} from the {store.name} store profile (--region to change)")
+    return region
+
+
+def checksum_decision(
+    checksum: str | None,
+    trailer: bool,
+    store: Store | None,
+    notes: list[str],
+    *,
+    form: str | None = None,
+) -> Decision:
+    """``--checksum`` / ``--trailer`` read against the store profile (`checksum_headers.decide`);
+    its remarks and warnings go to `notes`."""
+    from sigkit import checksum_headers
+
+    requested = checksum_headers.parse_algorithm(checksum)
+    if trailer and (requested is None or requested == checksum_headers.NONE):
+        raise InputError("--trailer", "sends a checksum as a trailer; give --checksum ALG too")
+    chosen = form or ("trailer" if trailer else "header")
+    decision = checksum_headers.decide(requested, form=chosen, store=store)  # type: ignore[arg-type]
+    notes.extend(decision.notes)
+    notes.extend(f"warning: {w}" for w in decision.warnings)
+    return decision
+
+
+def with_checksum(request: Request, decision: Decision) -> tuple[Request, str | None]:
+    """The request carrying the decided checksum headers, and the payload line the trailer
+    form signs (None: the usual one). Headers the user gave already are refused, not doubled."""
+    from sigkit import checksum_headers
+
+    algorithm = decision.algorithm
+    if algorithm is None:
+        return request, None
+    if decision.form == "trailer":
+        added = checksum_headers.trailer_form(algorithm, checksum_headers.body_length(request.body))
+        payload: str | None = checksum_headers.UNSIGNED_TRAILER_PAYLOAD
+    else:
+        value = checksum_headers.body_value(algorithm, request.body)
+        added = checksum_headers.header_form(algorithm, value)
+        payload = None
+    for name, _ in added:
+        if request.header(name) is not None:
+            raise InputError(f"header {name}", "given with -H and by --checksum; give one")
+    request = request.with_headers(added)
+    if payload is not None and isinstance(request.body, bytes):
+        request = request.with_body(checksum_headers.trailer_body(algorithm, request.body))
+    return request, payload

@@ -19,6 +19,7 @@ from sigkit.cli.options import (
     Addressing,
     AsJson,
     Bucket,
+    Checksum,
     Data,
     DataBinary,
     DataFile,
@@ -33,6 +34,8 @@ from sigkit.cli.options import (
     SessionToken,
     ShowSecrets,
     SigningDate,
+    StoreName,
+    Trailer,
     UnsignedPayload,
     UploadFile,
 )
@@ -43,9 +46,13 @@ from sigkit.cli.request_build import (  # re-exported: parse_header_option's old
     EXAMPLE_URL,
     SignOptions,
     build_request,
+    checksum_decision,
     open_body,
     parse_header_option,
+    resolve_store,
     sign_request,
+    store_region,
+    with_checksum,
 )
 from sigkit.errors import InputError
 from sigkit.render import render_json, render_text, use_colour
@@ -82,6 +89,9 @@ def sign(
     payload_hash: PayloadHash = None,
     bucket: Bucket = None,
     addressing: Addressing = None,
+    checksum: Checksum = None,
+    trailer: Trailer = False,
+    store: StoreName = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
@@ -93,7 +103,18 @@ def sign(
     ] = False,
 ) -> None:
     """Sign one request and print every step: canonical request, string to sign, key chain,
-    signature, Authorization header (or presigned URL) and the signed request."""
+    signature, Authorization header (or presigned URL) and the signed request.
+
+    --checksum ALG adds what a 2025 SDK sends with a body (x-amz-checksum-ALG and
+    x-amz-sdk-checksum-algorithm, signed; with --trailer the aws-chunked trailer form);
+    --checksum none sends none (the SDKs' when_required). --store NAME builds what that
+    store accepts (its region; no checksum where it refuses one, said on stderr).
+
+    \b
+    sigkit sign PUT http://127.0.0.1:9000/b/k -d hello --checksum crc32 --service s3
+    sigkit sign PUT https://b.s3.amazonaws.com/k --data-file f --checksum crc64nvme --trailer
+    sigkit sign PUT https://acct.r2.cloudflarestorage.com/b/k -d hi --store r2
+    """
     headers = list(header or [])
     positional = list(args or [])
     if example:
@@ -103,6 +124,22 @@ def sign(
         date = date or EXAMPLE_DATE
     body, default_method = open_body(data, data_binary, data_file, upload_file)
     request = build_request(positional, request_method, headers, body, request_file, default_method)
+    remarks: list[str] = []
+    chosen_store = resolve_store(store, request.host, remarks)
+    if region is None:
+        region = store_region(chosen_store, request.host, remarks)
+    if checksum is not None or trailer or chosen_store is not None:
+        decision = checksum_decision(checksum, trailer, chosen_store, remarks)
+        if decision.algorithm is not None:
+            if presign:
+                raise InputError(
+                    "--checksum", "a presigned URL binds it in its query: use sigkit presign"
+                )
+            if trailer and (sig == "v2" or unsigned_payload or payload_hash):
+                flag = "--sig v2" if sig == "v2" else "--unsigned-payload/--payload-hash"
+                raise InputError("--trailer", f"signs its own payload line; drop {flag}")
+            request, streaming = with_checksum(request, decision)
+            payload_hash = streaming or payload_hash
     env: dict[str, str] | None = {} if example else None
     resolved = resolve_credentials(
         access_key, secret_key, session_token, env, profile=profile, read_files=not example
@@ -122,7 +159,6 @@ def sign(
         region_set,
         resolved.region,
     )
-    remarks: list[str] = []
     result = sign_request(request, credentials, when, options, remarks)
     for remark in remarks:
         note(remark)
