@@ -508,11 +508,18 @@ def time_round_robin(
     return [(min(s), statistics.median(s)) for s in samples]
 
 
-def rows(repeats: int = 21, seconds: float = 0.02) -> list[dict[str, Any]]:
-    """Check then time every signer of every case; one row per (case, signer)."""
+def rows(
+    repeats: int = 21,
+    seconds: float = 0.02,
+    make_cases: Callable[[], list[Case]] | None = None,
+    group: str = "Signing",
+) -> list[dict[str, Any]]:
+    """Check then time every signer of every case; one row per (case, signer).
+
+    `make_cases` (default: this module's `cases`) lets build_sign.py reuse the timing."""
     out: list[dict[str, Any]] = []
     with FrozenBotocoreClock() if _has("botocore") else _Nothing():
-        for case in cases():
+        for case in (make_cases or cases)():
             for contender in case.contenders:
                 got = contender.signature()
                 if got != contender.expected:
@@ -524,7 +531,7 @@ def rows(repeats: int = 21, seconds: float = 0.02) -> list[dict[str, Any]]:
             for contender, (best, median) in zip(case.contenders, times, strict=True):
                 out.append(
                     {
-                        "group": "Signing",
+                        "group": group,
                         "case": case.name,
                         "name": contender.name,
                         "unit": "µs",

@@ -25,6 +25,16 @@ _FOLDED_VALUE_BAD = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]|\n(?![ \t])")
 _HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::(\d{1,5}))?\Z")
 _VERSION = re.compile(r"HTTP/\d(\.\d)?\Z")
 DEFAULT_PORTS = {"http": 80, "https": 443}
+_METHODS = frozenset({"GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"})
+# The fast paths' patterns: what they accept, the full checks accept too, and read the same.
+# Header names joined by line feeds (no name holds one): every name a token.
+_TOKENS = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+# A common absolute URL: lower-case http(s), a plain ASCII host, a port of 1-5 digits, and a
+# path and query of printable ASCII (no control character, no #fragment). Anything else goes
+# through `split_url`'s full checks and urlsplit.
+_PLAIN_URL = re.compile(
+    r"(https?)://([A-Za-z0-9.\-]+(?::([0-9]{1,5}))?)(/[ -\"$->@-~]*)?(?:\?([ -\"$-~]*))?\Z"
+)
 
 
 def check_header(name: str, value: str, *, allow_folding: bool = False) -> None:
@@ -41,6 +51,49 @@ def check_header(name: str, value: str, *, allow_folding: bool = False) -> None:
     if bad:
         raise InputError(f"header {name}", f"value contains the control character {bad.group()!r}")
     check_text(value, f"header {name}")
+
+
+def check_headers(headers: Iterable[tuple[str, str]], *, allow_folding: bool = False) -> None:
+    """`check_header` for each, and at most one Host header, a valid host[:port]."""
+    hosts = 0
+    for name, value in headers:
+        check_header(name, value, allow_folding=allow_folding)
+        if name.lower() == "host":
+            hosts += 1
+            if not _HOST.match(value.strip()):
+                raise InputError("header Host", f"{value.strip()!r} is not a valid host[:port]")
+    if hosts > 1:
+        raise InputError("header Host", "sent more than once")
+
+
+def plain_headers(headers: Headers) -> bool:
+    """True when `check_headers` (folded or not) would accept these (name, value) pairs,
+    decided for all of them at once: the names joined are tokens, the values joined hold no
+    control character and only ASCII, and a Host header, if any, is one valid host[:port].
+
+    False decides nothing: the caller runs the full checks, which name the header at fault.
+    """
+    if not headers:
+        return True
+    try:
+        names = "\n".join([h[0] for h in headers])
+        values = "\t".join([h[1] for h in headers])  # a tab is allowed in a value
+    except TypeError:
+        return False
+    if (
+        not _TOKENS.match(names)
+        or names.count("\n") != len(headers) - 1  # a name of its own held a line feed
+        or _VALUE_BAD.search(values)
+        or not values.isascii()
+    ):
+        return False
+    lowered = names.lower()
+    if "host" not in lowered:
+        return True
+    hosts = [i for i, name in enumerate(lowered.split("\n")) if name == "host"]
+    if not hosts:
+        return True
+    return len(hosts) == 1 and _HOST.match(headers[hosts[0]][1].strip()) is not None
 
 
 def check_text(value: str, field: str) -> None:
@@ -92,15 +145,8 @@ class Request:
             except (TypeError, ValueError):
                 raise InputError("headers", "must be (name, value) pairs") from None
             object.__setattr__(self, "headers", headers)
-        hosts = 0
-        for name, value in self.headers:
-            check_header(name, value, allow_folding=True)
-            if name.lower() == "host":
-                hosts += 1
-                if not _HOST.match(value.strip()):
-                    raise InputError("header Host", f"{value.strip()!r} is not a valid host[:port]")
-        if hosts > 1:
-            raise InputError("header Host", "sent more than once")
+        if not plain_headers(self.headers):
+            check_headers(self.headers, allow_folding=True)
         body = self.body
         if body is not None and not isinstance(body, bytes) and not hasattr(body, "read"):
             raise InputError("body", f"must be bytes or a binary stream, not {type(body).__name__}")
@@ -117,8 +163,35 @@ class Request:
         headers: Iterable[tuple[str, str]] = (),
         body: Body = None,
     ) -> Request:
+        """A request from a method, an absolute URL, headers and a body, checked as the
+        constructor checks (and its header values with no folded lines).
+
+        The common case (a plain http(s) URL, ASCII header values) is checked with a few
+        pattern matches for the whole request; anything else takes the full checks, which
+        name the part at fault."""
+        hdrs = tuple([(n, v) for n, v in headers])
+        plain = _PLAIN_URL.match(url) if isinstance(url, str) else None
+        if (
+            plain is not None
+            and cls is Request
+            and (plain[3] is None or 0 < int(plain[3]) < 65536)
+            and method.__class__ is str
+            and (method in _METHODS or _TOKEN.match(method))
+            and (body is None or isinstance(body, bytes) or hasattr(body, "read"))
+            and plain_headers(hdrs)
+        ):
+            # everything the constructor checks holds: the pattern's host is a valid
+            # host[:port], its path starts with / and neither part holds a control character
+            new = _new_request(cls)
+            _set_method(new, method)
+            _set_path(new, plain[4] or "/")
+            _set_query(new, plain[5])
+            _set_headers(new, hdrs)
+            _set_body(new, body)
+            _set_scheme(new, plain[1])
+            _set_authority(new, plain[2])
+            return new
         scheme, authority, path, query = split_url(url)
-        hdrs = tuple((n, v) for n, v in headers)
         for name, value in hdrs:
             check_header(name, value)
         return cls(

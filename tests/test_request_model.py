@@ -1,0 +1,133 @@
+"""The cheap request model: its fast paths decide exactly what the full checks decide.
+
+`Request.from_url` and the constructor check a common request (a plain http(s) URL, ASCII
+header values) with a few pattern matches for the whole request, and everything else with the
+per-part checks that name the fault. These tests hold the two to the same answer: each input
+is run through both, and the full checks (`split_url`, `check_headers`) are the reference.
+"""
+
+from __future__ import annotations
+
+import string
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sigkit.errors import InputError
+from sigkit.http import (
+    _PLAIN_URL,
+    Request,
+    check_header,
+    check_headers,
+    plain_headers,
+    split_url,
+)
+
+# Characters that make the fast paths give up, and those they accept, mixed.
+_EDGY = "\x00\t\n\r \x7f\"#%&'()*+,:;<=>?@[\\]^`{|}~é€\udcff/.-_AZaz09:"
+text = st.text(alphabet=st.sampled_from(list(_EDGY) + list(string.ascii_letters)), max_size=12)
+hosts = st.one_of(
+    st.sampled_from(["h", "b.s3.amazonaws.com", "127.0.0.1", "[::1]", "H-1.example", "a_b"]),
+    text,
+)
+ports = st.one_of(st.just(""), st.sampled_from([":0", ":1", ":80", ":65535", ":65536", ":99999"]))
+
+
+def _full(method: str, url: str, headers: list[tuple[str, str]]) -> Request | str:
+    """The full checks alone: what `from_url` must give, or the error it must raise."""
+    try:
+        scheme, authority, path, query = split_url(url)
+        for name, value in headers:
+            check_header(name, value)
+        return Request(method, path, query, tuple(headers), None, scheme, authority)
+    except InputError as exc:
+        return f"{exc.field}: {exc.message}"
+
+
+def _fast(method: str, url: str, headers: list[tuple[str, str]]) -> Request | str:
+    try:
+        return Request.from_url(method, url, headers)
+    except InputError as exc:
+        return f"{exc.field}: {exc.message}"
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    scheme=st.sampled_from(["http", "https", "HTTP", "ftp", "http "]),
+    host=hosts,
+    port=ports,
+    path=st.one_of(st.just(""), text.map(lambda t: "/" + t)),
+    query=st.one_of(st.none(), text),
+)
+def test_from_url_reads_any_url_as_the_full_checks_do(
+    scheme: str, host: str, port: str, path: str, query: str | None
+) -> None:
+    url = f"{scheme}://{host}{port}{path}" + ("" if query is None else f"?{query}")
+    assert _fast("GET", url, []) == _full("GET", url, [])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    headers=st.lists(
+        st.tuples(
+            st.one_of(st.sampled_from(["Host", "host", "HOST", "X-A", "x:y", ""]), text),
+            st.one_of(st.sampled_from(["h", " h:80 ", "v", "a\n b", ""]), text),
+        ),
+        max_size=4,
+    ),
+    method=st.sampled_from(["GET", "PUT", "get", "MKCOL", "", "G T", "GÉT"]),
+)
+def test_from_url_checks_any_headers_as_the_full_checks_do(
+    headers: list[tuple[str, str]], method: str
+) -> None:
+    url = "https://b.s3.amazonaws.com/k?x=1"
+    assert _fast(method, url, headers) == _full(method, url, headers)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    headers=st.lists(
+        st.tuples(
+            st.one_of(st.sampled_from(["Host", "hOsT", "X-A"]), text),
+            st.one_of(st.sampled_from(["h", "[::1]:8080", "a\n b", "a\nb", "a\n"]), text),
+        ),
+        max_size=4,
+    )
+)
+def test_plain_headers_vouches_only_for_what_the_full_checks_accept(
+    headers: list[tuple[str, str]],
+) -> None:
+    pairs = tuple(headers)
+    if plain_headers(pairs):
+        check_headers(pairs)  # neither raises
+        check_headers(pairs, allow_folding=True)
+
+
+def test_the_fast_paths_take_the_common_request() -> None:
+    """The benchmark's requests are decided by the patterns, not by the fallback."""
+    url = "https://examplebucket.s3.us-east-1.amazonaws.com/photos/2026/cat.jpg?a=1&b"
+    match = _PLAIN_URL.match(url)
+    assert match is not None
+    assert (match[1], match[2], match[4], match[5]) == split_url(url)
+    headers = (("Host", "examplebucket.s3.us-east-1.amazonaws.com"), ("X-Amz-Meta-A", "a\tb"))
+    assert plain_headers(headers)
+    assert not plain_headers((("Host", "h"), ("host", "h")))  # the full check names it
+    assert not plain_headers((("X-A", "caf\u00e9"),))  # non-ASCII: the full check decides
+
+
+@pytest.mark.parametrize(
+    ("url", "headers", "error"),
+    [
+        ("https://h:65536/", [], "url: port 65536 is out of range 1-65535"),
+        ("https://h/#f", [], "url: a #fragment is never sent to the server; remove it"),
+        ("https://h/", [("Host", "h"), ("HOST", "h")], "header Host: sent more than once"),
+        ("https://h/", [("X-A", "a\nb")], "header X-A: value contains the control character '\\n'"),
+        ("https://h/", [("X\nA", "v")], "header 'X\\nA': name may hold only letters, digits and "
+         "!#$%&'*+-.^_`|~"),
+    ],
+)  # fmt: skip
+def test_refusals_name_the_part_at_fault(
+    url: str, headers: list[tuple[str, str]], error: str
+) -> None:
+    assert _fast("GET", url, headers) == error
