@@ -24,11 +24,14 @@ from sigkit.cli.common import note, resolve_credentials
 from sigkit.cli.options import (
     AccessKey,
     AsJson,
+    Checksum,
     EndpointUrl,
     OptionSpec,
     SessionToken,
+    StoreName,
     shared_options,
 )
+from sigkit.cli.request_build import checksum_decision, resolve_store
 from sigkit.credentials import Credentials, Resolved
 from sigkit.curl import (
     STYLES,
@@ -59,6 +62,7 @@ from sigkit.s3uri import (
 )
 from sigkit.sigv2.s3 import v2_rules
 from sigkit.sigv4.config import SigV4Config, rules_for
+from sigkit.stores import Store
 from sigkit.timefmt import amz_date, parse_time
 
 DEFAULT_REGION = "us-east-1"
@@ -126,6 +130,7 @@ CURL_OPTIONS = (
     OptionSpec("secret_key", SecretKey, None),
     OptionSpec("session_token", SessionToken, None),
     OptionSpec("profile", Profile, None),
+    OptionSpec("store", StoreName, None),
     OptionSpec("inline_secrets", InlineSecrets, False),
     OptionSpec("as_json", AsJson, False),
     OptionSpec("show_secrets", ShowSecrets, False),
@@ -149,7 +154,10 @@ class Options:
     as_json: bool
     show_secrets: bool
     profile: str | None = None
+    store: str | None = None
     resolved: Resolved | None = None
+    profile_of_store: Store | None = None
+    remarks: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         resolved = resolve_credentials(
@@ -164,14 +172,41 @@ class Options:
         object.__setattr__(self, "resolved", resolved)
         region = resolved.region.value if resolved.region else DEFAULT_REGION
         endpoint = resolved.endpoint_url.value if resolved.endpoint_url else None
+        remarks: list[str] = []
+        host = parse_endpoint(endpoint).authority if endpoint is not None else None
+        store = resolve_store(self.store, host, remarks)
+        if store is not None:
+            region = _store_region(self.region, store, host, region, remarks)
+            if endpoint is None and store.name != "aws":
+                raise InputError(
+                    "--endpoint-url", f"the {store.name} store has no one endpoint; give its URL"
+                )
+            if self.addressing is None and store.addressing in ("path", "virtual"):
+                object.__setattr__(self, "addressing", store.addressing)
         object.__setattr__(self, "region", region)
         object.__setattr__(self, "endpoint_url", endpoint)
+        object.__setattr__(self, "profile_of_store", store)
+        object.__setattr__(self, "remarks", tuple(remarks))
         _style(self)  # refuse bad combinations before any file is looked at
 
     @classmethod
     def from_command_line(cls, region: str | None = None, **values: Any) -> Options:
         """The options as `shared_options` passes them (an unset region: "")."""
         return cls(region=region or "", **values)
+
+
+def _store_region(
+    given: str, store: Store, host: str | None, configured: str, remarks: list[str]
+) -> str:
+    """--region, else the store's (R2: ``auto``; what the host names), else the configured
+    one. AWS's own profile leaves the region to the host and the configuration."""
+    if given or store.name == "aws":
+        return configured
+    region = store.region_for(host or "")
+    if region is None:
+        return configured
+    remarks.append(f"region {region!r} from the {store.name} store profile (--region to change)")
+    return region
 
 
 def _with_curl_options(
@@ -306,17 +341,51 @@ def _mb(options: Options, bucket: str, remarks: list[str]) -> Step:
     return Step("mb", f"create bucket {bucket}", call)
 
 
+def _checksum_headers(
+    options: Options,
+    checksum: str | None,
+    remarks: list[str],
+    *,
+    file: str | None = None,
+    data: str | None = None,
+) -> tuple[tuple[str, str], ...]:
+    """The header form of ``--checksum`` (what botocore sends over http) for the body: a
+    file's checksum is taken now, so the command is for the file as it is now. A store
+    profile that refuses checksums gets none unless asked by name (`checksum_decision`)."""
+    from sigkit import checksum_headers, checksums
+
+    if checksum is None and options.profile_of_store is None:
+        return ()
+    decision = checksum_decision(checksum, False, options.profile_of_store, remarks)
+    algorithm = decision.algorithm
+    if algorithm is None:
+        return ()
+    if file is not None:
+        try:
+            value = checksums.of_file(file, [algorithm])[algorithm]
+        except OSError as exc:
+            raise InputError("FILE", f"{comment(file)}: {exc.strerror or exc}") from None
+        remarks.append(
+            f"{checksums.header_name(algorithm)} is the checksum of {comment(file)} as it is "
+            "now: a store that checks it refuses the upload if the file changes"
+        )
+    else:
+        value = checksum_headers.body_value(algorithm, (data or "").encode("utf-8"))
+    return tuple(checksum_headers.header_form(algorithm, value))
+
+
 def _put(
     options: Options,
     file: str,
     uri: S3Uri,
     headers: tuple[tuple[str, str], ...],
     remarks: list[str],
+    checksum: str | None = None,
 ) -> Step:
     key = _key_of(uri, file)
-    call = _call(
-        options, "PUT", uri.bucket, key, remarks, upload=_readable_file(file), headers=headers
-    )
+    upload = _readable_file(file)
+    headers += _checksum_headers(options, checksum, remarks, file=upload)
+    call = _call(options, "PUT", uri.bucket, key, remarks, upload=upload, headers=headers)
     return Step("put", f"upload {file} to s3://{uri.bucket}/{key}", call)
 
 
@@ -422,6 +491,7 @@ def local_curl_version() -> CurlVersion | None:
 
 
 def _emit(options: Options, steps: list[Step], remarks: list[str], *, numbered: bool) -> None:
+    remarks[:0] = [r for r in options.remarks if r not in remarks]
     style = _style(options)
     resolved = options.resolved
     assert resolved is not None  # set by Options.__post_init__
@@ -513,6 +583,8 @@ def mb(
     epilog=_examples(
         "sigkit curl put ./report.csv s3://my-bucket/reports/report.csv --content-type text/csv",
         "sigkit curl put ./f.bin s3://my-bucket/ --metadata owner=ops --sig v2",
+        "sigkit curl put ./f.bin s3://my-bucket/f.bin --checksum crc32   # as a 2025 SDK",
+        "sigkit curl put ./f.bin s3://b/f.bin --endpoint-url https://ACCOUNT.r2.cloudflarestorage.com",
     ),
 )
 @_with_curl_options()
@@ -524,11 +596,17 @@ def put(
     options: Options,
     content_type: ContentType = None,
     metadata: Metadata = None,
+    checksum: Checksum = None,
 ) -> None:
-    """Upload a file (PUT /BUCKET/KEY); curl reads the file when the command runs."""
+    """Upload a file (PUT /BUCKET/KEY); curl reads the file when the command runs.
+
+    --checksum ALG sends x-amz-checksum-ALG (taken from the file now) and
+    x-amz-sdk-checksum-algorithm, signed, as a 2025 SDK does over http; --checksum none,
+    or a --store that refuses them, sends none."""
     remarks: list[str] = []
     uri = parse_s3_uri(target)
-    step = _put(options, file, uri, _object_headers(content_type, metadata), remarks)
+    headers = _object_headers(content_type, metadata)
+    step = _put(options, file, uri, headers, remarks, checksum)
     _emit(options, [step], remarks, numbered=False)
 
 
@@ -631,9 +709,10 @@ def walkthrough(
         str | None, typer.Option("--output", "-o", help="download to [FILE.downloaded]")
     ] = None,
     content_type: ContentType = None,
+    checksum: Checksum = None,
 ) -> None:
     """The whole session: create the bucket, upload FILE, list (list-type=2), download,
-    delete the object, delete the bucket."""
+    delete the object, delete the bucket. --checksum ALG: the upload carries it."""
     remarks: list[str] = []
     uri = parse_s3_uri(target)
     key = _key_of(uri, file)
@@ -641,7 +720,7 @@ def walkthrough(
     download = output if output is not None else file + ".downloaded"
     steps = [
         _mb(options, uri.bucket, remarks),
-        _put(options, file, obj, _object_headers(content_type, None), remarks),
+        _put(options, file, obj, _object_headers(content_type, None), remarks, checksum),
         _ls(options, uri.bucket, None, None, remarks),
         _get(options, obj, download, remarks),
         _rm(options, obj, remarks),
@@ -674,8 +753,10 @@ def request(
     ] = None,
     output: Annotated[str | None, typer.Option("-o", "--output", help="save the body")] = None,
     service: Annotated[str, typer.Option("--service", help="signing service")] = "s3",
+    checksum: Checksum = None,
 ) -> None:
-    """Any request, given by its URL, in curl's vocabulary (-X, -H, -d)."""
+    """Any request, given by its URL, in curl's vocabulary (-X, -H, -d). --checksum ALG:
+    the body's x-amz-checksum-ALG and x-amz-sdk-checksum-algorithm, signed."""
     from sigkit.cli.request_build import parse_header_option
 
     remarks: list[str] = []
@@ -688,6 +769,10 @@ def request(
         raise InputError("--data-file", "give either --data or --data-file, not both")
     headers = tuple(parse_header_option(h) for h in header or [])
     upload = _readable_file(data_file, "--data-file") if data_file is not None else None
+    if checksum is not None and data is None and upload is None:
+        raise InputError("--checksum", "the request sends no body (give -d or --data-file)")
+    if data is not None or upload is not None:
+        headers += _checksum_headers(options, checksum, remarks, file=upload, data=data)
     if _style(options) == "aws-sigv4":
         url = _canonical_url(url, rules_for(service, options.region), remarks)
     call = CurlCall(
