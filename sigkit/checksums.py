@@ -27,6 +27,7 @@ import os
 import struct
 import zlib
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
@@ -203,12 +204,7 @@ def of_stream(
 ) -> dict[str, str]:
     """Every algorithm of `algs` (all by default) over the rest of `stream`, in one pass and
     constant memory (one read of `chunk` bytes at a time)."""
-    names = _algorithms(algs)
-    states = [new(name) for name in names]
-    while piece := stream.read(chunk):
-        for state in states:
-            state.update(piece)
-    return {name: _b64(state.digest()) for name, state in zip(names, states, strict=True)}
+    return summarise(stream, algs, chunk=chunk).checksums
 
 
 def of_file(path: str | os.PathLike[str], algs: Iterable[str] | None = None) -> dict[str, str]:
@@ -270,6 +266,38 @@ def of_stream_parts(
         for i, name in enumerate(names)
     }
     return full, multi, total, len(digests[0]) if digests else 0
+
+
+@dataclass(frozen=True)
+class Summary:
+    """A stream's checksums: `checksums` full-object; with a part size, `composite` holds what
+    S3 shows for a multipart upload in `parts` parts of `part_size` bytes."""
+
+    size: int
+    checksums: dict[str, str]
+    part_size: int | None = None
+    parts: int | None = None
+    composite: dict[str, str] | None = None
+
+
+def summarise(
+    stream: BinaryIO,
+    algs: Iterable[str] | None = None,
+    part_size: int | None = None,
+    chunk: int = READ_SIZE,
+) -> Summary:
+    """Size and checksums of the rest of `stream` in one pass (see `of_stream_parts`)."""
+    if part_size is not None:
+        full, multi, size, parts = of_stream_parts(stream, algs, part_size, chunk)
+        return Summary(size, full, part_size, parts, multi)
+    names = _algorithms(algs)
+    states = [new(name) for name in names]
+    size = 0
+    while piece := stream.read(chunk):
+        size += len(piece)
+        for state in states:
+            state.update(piece)
+    return Summary(size, {n: _b64(h.digest()) for n, h in zip(names, states, strict=True)})
 
 
 def of_file_parts(
