@@ -6,8 +6,9 @@ presigned URL must carry it). `sigkit sign --presign` shows every step of the sa
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,14 +16,18 @@ from sigkit.cli.common import note, resolve_credentials
 from sigkit.cli.options import (
     AccessKey,
     AsJson,
+    Checksum,
     EndpointUrl,
     Profile,
     Region,
     SecretKey,
     SessionToken,
     SigningDate,
+    StoreName,
 )
-from sigkit.curl import data_file_word, file_word, quote, t_renames
+from sigkit.cli.request_build import checksum_decision, resolve_store
+from sigkit.curl import comment, data_file_word, file_word, quote, shell_word, t_renames
+from sigkit.encoding import uri_encode
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
 from sigkit.http import Request, split_url
@@ -41,6 +46,9 @@ from sigkit.sigv2.s3 import sign_v2_query, v2_rules
 from sigkit.sigv4.config import MAX_EXPIRES, is_s3, rules_for
 from sigkit.sigv4.signer import sign_v4_query
 from sigkit.timefmt import parse_time
+
+if TYPE_CHECKING:
+    from sigkit.stores import Store
 
 METHODS = ("GET", "PUT", "DELETE", "HEAD")
 DEFAULT_REGION = "us-east-1"
@@ -66,7 +74,9 @@ def s3_url(
     return object_url(endpoint, uri.bucket, uri.key, style), uri.bucket, style
 
 
-def curl_command(method: str, url: str, file: str | None) -> str:
+def curl_command(
+    method: str, url: str, file: str | None, headers: tuple[tuple[str, str], ...] = ()
+) -> str:
     """A curl command that sends exactly the presigned request and no header that is not signed.
 
     ``-g`` and ``--path-as-is`` keep curl from expanding ``[]{}`` or removing dot segments from
@@ -75,6 +85,8 @@ def curl_command(method: str, url: str, file: str | None) -> str:
     with ``--data-binary`` and curl's default form Content-Type removed.
     """
     words = ["curl", "--fail-with-body", "-sS", "-g", "--path-as-is"]
+    for name, value in headers:  # signed by the URL (X-Amz-SignedHeaders): sent as signed
+        words += ["-H", shell_word(f"{name}: {value}")]
     if method == "PUT":
         source = file or "FILE"
         if t_renames(split_url(url)[2]):
@@ -114,6 +126,16 @@ def presign(
         str | None,
         typer.Option("--file", help="--curl: file to upload (PUT) or to save to (GET)"),
     ] = None,
+    checksum: Checksum = None,
+    checksum_in: Annotated[
+        str,
+        typer.Option(
+            "--checksum-in",
+            help="query: bind the checksum in the URL (JS v3's presigner); header: sign it as "
+            "headers the uploader sends (botocore's)",
+        ),
+    ] = "query",
+    store: StoreName = None,
     date: SigningDate = None,
     access_key: AccessKey = None,
     secret_key: SecretKey = None,
@@ -125,7 +147,18 @@ def presign(
 
     V4 signs UNSIGNED-PAYLOAD and only the host header, so the URL works for any body; V2
     signs the method, Content-MD5, Content-Type and Expires, so a client must send neither
-    Content-MD5 nor Content-Type (the --curl command sends neither)."""
+    Content-MD5 nor Content-Type (the --curl command sends neither).
+
+    A PUT with --checksum ALG binds the checksum of --file (of an empty body without one, the
+    presigned-checksum pitfall, said on stderr): in the query as JS v3's presigner does, or
+    with --checksum-in header as signed headers, as botocore does. --store NAME applies that
+    store's region, addressing and presign lifetime, and leaves out what it refuses.
+
+    \b
+    sigkit presign s3://b/up.bin -X PUT --checksum crc32 --file ./up.bin --curl
+    sigkit presign s3://b/up.bin -X PUT --checksum sha256 --checksum-in header --file ./up.bin
+    sigkit presign s3://b/k --endpoint-url https://ACCOUNT.r2.cloudflarestorage.com --store r2
+    """
     verb = method.upper()
     if verb not in METHODS:
         raise InputError("--method", f"{method!r} is not one of {', '.join(METHODS)}")
@@ -134,8 +167,10 @@ def presign(
     if expires < 1 or (sig == "v4" and expires > MAX_EXPIRES):
         limit = f"1..{MAX_EXPIRES}" if sig == "v4" else "at least 1"
         raise InputError("--expires", f"{expires} is out of range ({limit} seconds)")
-    if file is not None and not curl:
-        raise InputError("--file", "applies only with --curl")
+    if file is not None and not curl and checksum is None:
+        raise InputError("--file", "applies only with --curl or --checksum")
+    if checksum_in not in ("query", "header"):
+        raise InputError("--checksum-in", f"{checksum_in!r} is not query or header")
     s3_target = target.startswith("s3://")
     for given, flag in ((endpoint_url, "--endpoint-url"), (addressing, "--addressing")):
         if not s3_target and given is not None:
@@ -151,6 +186,30 @@ def presign(
     )
     credentials = resolved.credentials
     remarks: list[str] = []
+    endpoint_given = resolved.endpoint_url.value if resolved.endpoint_url else None
+    where = target if not s3_target else endpoint_given
+    chosen = resolve_store(store, Request.from_url(verb, where).host if where else None, remarks)
+    if chosen is not None:
+        expires = _store_expires(chosen, expires, sig)
+        if region is None and chosen.name != "aws":
+            store_region = chosen.region_for(Request.from_url(verb, where).host if where else "")
+            if store_region is not None:
+                region = store_region
+                remarks.append(
+                    f"region {region!r} from the {chosen.name} store profile (--region to change)"
+                )
+                if s3_target:
+                    resolved = resolve_credentials(
+                        access_key,
+                        secret_key,
+                        session_token,
+                        profile=profile,
+                        region=region,
+                        endpoint_url=endpoint_url,
+                        service="s3",
+                    )
+        if s3_target and addressing is None and chosen.addressing in ("path", "virtual"):
+            addressing = chosen.addressing
     service_ = "s3"
     v2_where: dict[str, str] = {}  # V2 signs /BUCKET/KEY whichever way the URL names it
     if s3_target:
@@ -184,6 +243,9 @@ def presign(
             if sig == "v4":
                 remarks.append(f"region {DEFAULT_REGION!r} assumed (the host names none; --region)")
     request = Request.from_url(verb, url)
+    request, sent_headers = _bind_checksum(
+        request, verb, sig, checksum, checksum_in, chosen, file, remarks
+    )
     if has_dot_segment(request.path):
         remarks.append(
             "the path holds a '.' or '..' segment, which browsers and most clients remove "
@@ -202,10 +264,13 @@ def presign(
         rules = v2_rules(service_, expires_in=expires, **v2_where)
         result = sign_v2_query(request, credentials, when, rules)
     signed_url = result["url"]
-    command = curl_command(verb, signed_url, file)
+    command = curl_command(verb, signed_url, file, sent_headers)
     for remark in remarks:
         note(remark)
     if as_json:
+        extra: dict[str, Any] = {}
+        if sent_headers:
+            extra["headers"] = [list(h) for h in sent_headers]
         print(
             render_json(
                 result,
@@ -214,6 +279,7 @@ def presign(
                 expires_in=expires,
                 expires_at=expires_at,
                 curl=command,
+                **extra,
                 credentials_source=resolved.credentials_source,
                 access_key_id=credentials.access_key_id,
             )
@@ -224,3 +290,64 @@ def presign(
     if credentials.session_token:
         note("the URL carries the session token: anyone holding it can use it until it expires")
     print(command if curl else signed_url)
+
+
+def _store_expires(store: Store, expires: int, sig: str) -> int:
+    """--expires within the store's presign lifetime (Yandex 30 days, AWS and most 7)."""
+    limit = store.presign_max_seconds
+    if limit is not None and expires > limit:
+        raise InputError(
+            "--expires", f"{expires} s is longer than {store.title} accepts ({limit} s at most)"
+        )
+    if limit is not None and limit > MAX_EXPIRES and expires > MAX_EXPIRES and sig == "v4":
+        raise InputError(
+            "--expires",
+            f"{store.title} accepts up to {limit} s, but a SigV4 X-Amz-Expires above "
+            f"{MAX_EXPIRES} s is not signed by sigkit (AWS's limit)",
+        )
+    return expires
+
+
+def _bind_checksum(
+    request: Request,
+    verb: str,
+    sig: str,
+    checksum: str | None,
+    checksum_in: str,
+    store: Store | None,
+    file: str | None,
+    remarks: list[str],
+) -> tuple[Request, tuple[tuple[str, str], ...]]:
+    """The request with the checksum bound (query parameters, or headers the URL signs and
+    the uploader must send: returned as the second item)."""
+    from sigkit import checksum_headers, checksums
+
+    if checksum is None and store is None:
+        return request, ()
+    form = "query" if checksum_in == "query" else "header"
+    decision = checksum_decision(checksum, False, store, remarks, form=form)
+    algorithm = decision.algorithm
+    if algorithm is None:
+        return request, ()
+    if verb != "PUT":
+        raise InputError("--checksum", "binds an upload's checksum: applies to --method PUT")
+    if sig != "v4":
+        raise InputError("--checksum", "applies to --sig v4 (V2 signs no checksum in a URL)")
+    if file is None or file == "-":
+        value = checksum_headers.empty_value(algorithm)
+        remarks.append(checksum_headers.empty_body_note(algorithm, value))
+    else:
+        try:
+            value = checksums.of_file(file, [algorithm])[algorithm]
+        except OSError as exc:
+            raise InputError("--file", f"{comment(file)}: {exc.strerror or exc}") from None
+        if value == checksum_headers.empty_value(algorithm) and os.path.getsize(file) == 0:
+            remarks.append(checksum_headers.empty_body_note(algorithm, value))
+    if form == "header":
+        headers = tuple(checksum_headers.header_form(algorithm, value))
+        return request.with_headers(headers), headers
+    pairs = "&".join(
+        f"{uri_encode(n)}={uri_encode(v)}" for n, v in checksum_headers.query_form(algorithm, value)
+    )
+    query = f"{request.query}&{pairs}" if request.query else pairs
+    return request.with_query(query), ()
