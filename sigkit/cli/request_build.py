@@ -213,7 +213,7 @@ class SignOptions:
 
 def resolve_store(name: str | None, host: str | None, notes: list[str]) -> Store | None:
     """The store profile ``--store NAME`` names, else the one whose published endpoint `host`
-    is (said in `notes`), else None."""
+    is (said in `notes`, but for AWS itself, whose rules are sigkit's own), else None."""
     from sigkit import stores
 
     if name is not None:
@@ -221,7 +221,7 @@ def resolve_store(name: str | None, host: str | None, notes: list[str]) -> Store
     if not host:
         return None
     found = stores.from_host(host)
-    if found is not None:
+    if found is not None and found.name != "aws":  # AWS's own rules are sigkit's defaults
         notes.append(
             f"store {found.name} ({found.title}) recognised from the host; "
             "--store to choose another"
