@@ -67,11 +67,22 @@ def chunked(
         Path | None, typer.Option("--output", help="write the encoded body to this file")
     ] = None,
     payload: Annotated[
-        str, typer.Option("--payload", help="STREAMING-* value of x-amz-content-sha256")
-    ] = "STREAMING-AWS4-HMAC-SHA256-PAYLOAD",
+        str | None,
+        typer.Option(
+            "--payload",
+            help="STREAMING-* value of x-amz-content-sha256 [STREAMING-AWS4-HMAC-SHA256-PAYLOAD;"
+            " with --checksum, the SDKs' STREAMING-UNSIGNED-PAYLOAD-TRAILER]",
+        ),
+    ] = None,
     chunk_size: Annotated[int, typer.Option("--chunk-size", help="data bytes per chunk")] = 65536,
     checksum: Annotated[
-        str | None, typer.Option("--checksum", help="trailer checksum: crc32, crc32c, sha1, sha256")
+        str | None,
+        typer.Option(
+            "--checksum",
+            help="trailer checksum (crc32, crc32c, crc64nvme, sha1, sha256, sha512, md5, "
+            "xxhash64, xxhash3, xxhash128), with x-amz-sdk-checksum-algorithm as the SDKs send "
+            "it; none: no trailer checksum",
+        ),
     ] = None,
     header: Annotated[
         list[str] | None, typer.Option("-H", "--header", help="'Name: value'")
@@ -96,7 +107,17 @@ def chunked(
 ) -> None:
     """Sign a PUT whose body is sent aws-chunked: print the seed signature's steps and each
     chunk's string to sign and signature, and with --output write the encoded body (with
-    --curl, print a curl command that uploads it)."""
+    --curl, print a curl command that uploads it).
+
+    --checksum ALG sends the checksum as a trailer, with the signed x-amz-sdk-checksum-algorithm
+    header, as a 2025 SDK does (over https, botocore sends STREAMING-UNSIGNED-PAYLOAD-TRAILER,
+    the default payload then); --checksum none sends none (when_required).
+
+    \b
+    sigkit chunked https://b.s3.amazonaws.com/k --data-file f --checksum crc32
+    sigkit chunked https://b.s3.amazonaws.com/k --data-file f --checksum crc64nvme \\
+        --payload STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER --output f.chunked
+    """
     from sigkit.sigv4.chunked import ChunkedConfig, sign_v4_chunked
 
     if curl and output is None:
@@ -117,13 +138,14 @@ def chunked(
         remarks,
         resolved.region,
     )
+    algorithm, payload, request = _checksum_choice(checksum, payload, request, remarks)
     config = rules_for(service_, region_)
     upload = sign_v4_chunked(
         request,
         credentials,
         when,
         config,
-        ChunkedConfig(payload=payload, chunk_size=chunk_size, checksum=checksum),
+        ChunkedConfig(payload=payload, chunk_size=chunk_size, checksum=algorithm),
         region_set=region_set,
     )
     chunks: list[ChunkStep] = []
@@ -188,3 +210,25 @@ def _with_every_added_header(seed: SigningResult, request: Request) -> SigningRe
         sensitive=seed.sensitive,
         added=added,
     )
+
+
+def _checksum_choice(
+    checksum: str | None, payload: str | None, request: Request, remarks: list[str]
+) -> tuple[str | None, str, Request]:
+    """The trailer checksum, the payload line and the request with the SDK's
+    ``x-amz-sdk-checksum-algorithm`` header (`sigkit.checksum_headers`)."""
+    from sigkit import checksum_headers
+
+    algorithm = checksum_headers.parse_algorithm(checksum)
+    if algorithm is None or algorithm == checksum_headers.NONE:
+        return None, payload or "STREAMING-AWS4-HMAC-SHA256-PAYLOAD", request
+    if payload is None:
+        payload = checksum_headers.UNSIGNED_TRAILER_PAYLOAD
+        remarks.append(
+            f"payload {payload}: what the SDKs send with a checksum over https "
+            "(--payload to choose another)"
+        )
+    if request.header(checksum_headers.SDK_ALGORITHM_HEADER) is None:
+        sdk = checksum_headers.sdk(algorithm)
+        request = request.with_headers([(checksum_headers.SDK_ALGORITHM_HEADER, sdk)])
+    return algorithm, payload, request
