@@ -61,6 +61,8 @@ def render(report: Report) -> str:
         how = "certain" if finding.certain else "likely"
         lines.append(f"cause: {finding.cause} ({how}): {finding.evidence}")
         lines.append(f"fix [{finding.cause}]: {finding.fix}")
+        if finding.detail:
+            lines.append(f"here [{finding.cause}]: {finding.detail}")
     lines.extend(f"to tell more: {n}" for n in report.needs)
     data = outcome.to_dict() if outcome is not None else {}
     for key in ("signature_provided", "signature_computed"):

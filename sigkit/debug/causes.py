@@ -14,6 +14,7 @@ Ids are stable: add new ones, never rename one.
 from __future__ import annotations
 
 import sys
+from collections.abc import Collection
 from dataclasses import dataclass
 
 
@@ -30,6 +31,11 @@ class Cause:
     # message); "" matches anything, both parts must match.
     answers: tuple[tuple[str, str], ...] = ()
     variants: str = ""  # which variants the search tries for it (docs); "" when none
+    # Answers that point at this cause only when the request shows a trait (a name from
+    # `sigkit.debug.integrity.TRAITS`): (error code, fragment, trait). The same answer to a
+    # request without the trait means something else (XAmzContentSHA256Mismatch is also a
+    # body that changed after signing), so it is certain only with the request in view.
+    given: tuple[tuple[str, str, str], ...] = ()
 
 
 REGISTRY: tuple[Cause, ...] = (
@@ -364,6 +370,131 @@ REGISTRY: tuple[Cause, ...] = (
         "sent, with or without x-amz-date among the x-amz-* lines; the Date line empty "
         "and x-amz-date signed with Date's value (dropped in transit)",
     ),
+    Cause(
+        "checksum-unsupported",
+        "The store refuses the SDK's default checksum headers",
+        "make the SDK send checksums only where an operation requires them: set its request "
+        "(and response) checksum setting to when_required (the finding names the setting for "
+        "the SDK and version read from the User-Agent), or use an SDK release from before "
+        "January 2025",
+        "The server answered R2's 501 NotImplemented for an x-amz-checksum-* or "
+        "x-amz-sdk-checksum-algorithm header, or B2's InvalidArgument 'Unsupported header'; or "
+        "the request carries those headers to a store whose profile refuses them (--store, or "
+        "the endpoint's host).",
+        "aws-sdk-js 3.729.0 sends x-amz-checksum-crc32 on PutObject; Cloudflare R2 answers "
+        "501 NotImplemented.",
+        answers=(
+            ("", "unsupported header 'x-amz-checksum-"),
+            ("", "unsupported header 'x-amz-sdk-checksum-algorithm'"),
+            ("NotImplemented", "header 'x-amz-checksum-"),
+            ("NotImplemented", "header 'x-amz-sdk-checksum-algorithm'"),
+        ),
+        given=(
+            ("NotImplemented", "", "checksum-header"),
+            ("InvalidArgument", "unsupported header", "checksum-header"),
+        ),
+    ),
+    Cause(
+        "aws-chunked-unsupported",
+        "The store refuses aws-chunked bodies or trailing checksums",
+        "make the SDK send a plain body with Content-Length: set its request checksum "
+        "setting to when_required (the finding names it for the SDK read from the "
+        "User-Agent); over plain HTTP botocore sends the checksum as a header instead",
+        "The server answered 'aws-chunked encoding is not supported', '… multiple chunks "
+        "using aws-chunked is not supported', 'trailing checksum is not supported' or "
+        "InvalidTrailer; or XAmzContentSHA256Mismatch to a request that shows "
+        "STREAMING-UNSIGNED-PAYLOAD-TRAILER, Content-Encoding: aws-chunked or x-amz-trailer "
+        "(without the request in view that answer is only likely: a changed body answers the "
+        "same); or the store's profile refuses trailers.",
+        "The AWS CLI over TLS sends STREAMING-UNSIGNED-PAYLOAD-TRAILER with x-amz-trailer: "
+        "x-amz-checksum-crc32; Aliyun OSS answers 'aws-chunked encoding is not supported with "
+        "the specified x-amz-content-sha256 value'.",
+        answers=(
+            ("", "aws-chunked encoding is not supported"),
+            ("", "using aws-chunked is not supported"),
+            ("", "trailing checksum is not supported"),
+            ("", "trailing checksums are not supported"),
+            ("InvalidTrailer", ""),
+            ("NotImplemented", "header 'x-amz-trailer'"),
+            ("", "unsupported header 'x-amz-trailer'"),
+            ("NotImplemented", "aws-chunked"),
+        ),
+        given=(
+            ("XAmzContentSHA256Mismatch", "", "aws-chunked"),
+            ("NotImplemented", "", "aws-chunked"),
+        ),
+    ),
+    Cause(
+        "content-md5-required",
+        "The store requires Content-MD5 where the SDK sent a CRC checksum",
+        "send Content-MD5 for this operation (DeleteObjects, PutBucketCors, "
+        "PutBucketLifecycle …): since January 2025 the SDKs send a CRC32 instead; the finding "
+        "names the SDK's way back to MD5 (Java: LegacyMd5Plugin; JS: an MD5 middleware; "
+        "botocore: when_required plus an MD5 header), or upgrade the store",
+        "The server answered MissingContentMD5 or 'Missing required header for this request: "
+        "Content-MD5', or BadDigest/InvalidDigest to a request that carries x-amz-checksum-* "
+        "and no Content-MD5.",
+        "boto3 1.36 delete_objects against MinIO before 2025: MissingContentMD5.",
+        answers=(
+            ("MissingContentMD5", ""),
+            ("", "missing required header for this request: content-md5"),
+        ),
+        given=(
+            ("BadDigest", "content-md5", "crc-without-md5"),
+            ("InvalidDigest", "", "crc-without-md5"),
+        ),
+    ),
+    Cause(
+        "presigned-checksum",
+        "The presigned URL is bound to the checksum of another body",
+        "presign without a checksum (set the SDK's request checksum calculation to "
+        "when_required before presigning), or presign with the checksum of the exact body "
+        "that will be uploaded and send it as x-amz-checksum-*",
+        "The URL's x-amz-checksum-* parameter holds the checksum of an empty body "
+        "(CRC32 AAAAAA==) and the request carries a body, or a checksum that the body sent "
+        "does not hash to; or the server answered 'expected AAAAAA=='.",
+        "aws-sdk-js 3.729 getSignedUrl(PutObjectCommand) without a Body signs "
+        "x-amz-checksum-crc32=AAAAAA==; the upload of any real file is refused.",
+        answers=(("", "expected aaaaaa=="), ("", "expected: aaaaaa==")),
+        given=(
+            ("BadDigest", "", "presigned-checksum"),
+            ("InvalidDigest", "", "presigned-checksum"),
+            ("XAmzContentChecksumMismatch", "", "presigned-checksum"),
+            ("InvalidRequest", "checksum", "presigned-checksum"),
+        ),
+    ),
+    Cause(
+        "content-length-chunked",
+        "No Content-Length, or Content-Length sent with a chunked transfer",
+        "send the body with a Content-Length: set the SDK's request checksum calculation to "
+        "when_required (the SDK then sends a plain body with its length instead of a "
+        "streamed aws-chunked one), or give the length for a stream (ContentLength); never "
+        "send Content-Length and Transfer-Encoding: chunked together",
+        "The server answered 411 MissingContentLength ('You must provide the Content-Length "
+        "HTTP header'), or the request shows Transfer-Encoding: chunked without "
+        "Content-Length to a store that needs a length, or with a Content-Length beside it.",
+        "The AWS CLI over TLS streams STREAMING-UNSIGNED-PAYLOAD-TRAILER with "
+        "Transfer-Encoding: chunked; Ceph RGW 16 and the Storj gateway answer 411 "
+        "MissingContentLength.",
+        answers=(
+            ("MissingContentLength", ""),
+            ("", "you must provide the content-length http header"),
+        ),
+        given=(("", "content-length", "length-missing"), ("", "length required", "length-missing")),
+    ),
+    Cause(
+        "chunked-framing-stored",
+        "The store kept the aws-chunked framing inside the object",
+        "upload with a plain body: set the SDK's request checksum calculation to "
+        "when_required (the finding names it for the SDK read from the User-Agent); then "
+        "re-upload the objects written since, whose bytes begin with a chunk-size line",
+        "A downloaded object (or a GET's body) begins with '<hex>;chunk-signature=' or a "
+        "bare '<hex>' chunk-size line followed by CR LF and ends with a '0' chunk and "
+        "trailers; or a received request carries such a body without Content-Encoding: "
+        "aws-chunked and a STREAMING-* x-amz-content-sha256, so a store keeps it verbatim.",
+        "GCS interoperability stores '15e\\r\\n<payload>\\r\\n0\\r\\n"
+        "x-amz-checksum-crc32:…' for an upload from the AWS SDK for Java 2.30.",
+    ),
 )
 
 BY_ID: dict[str, Cause] = {cause.id: cause for cause in REGISTRY}
@@ -379,17 +510,52 @@ def fix(cause_id: str) -> str:
     return BY_ID[cause_id].fix
 
 
-def from_answer(code: str | None, message: str | None) -> tuple[Cause, ...]:
+def _plain(text: str) -> str:
+    """A message as compared: lower case, quotes of any kind dropped (servers and the JSON or
+    log that carries their answer write 'x', "x", \\"x\\" or `x`), whitespace collapsed."""
+    for quote in ("\\'", '\\"', "'", '"', "`", "\u2018", "\u2019", "\u201c", "\u201d"):
+        text = text.replace(quote, "")
+    return " ".join(text.lower().split())
+
+
+def _matches(want_code: str, fragment: str, code: str, text: str) -> bool:
+    if want_code and want_code.lower() != code.lower():
+        return False
+    return not fragment or _plain(fragment) in text
+
+
+def from_answer(
+    code: str | None, message: str | None, shows: Collection[str] | None = None
+) -> tuple[Cause, ...]:
     """The causes a server's error code and message point at, in registry order. A code alone
-    never matches a signal that needs a message fragment, and the reverse."""
-    code, text = code or "", (message or "").lower()
+    never matches a signal that needs a message fragment, and the reverse. `shows` names the
+    traits the request is known to show (`sigkit.debug.integrity.traits`): an answer that
+    points at a cause only for such a request (`Cause.given`) counts when its trait is there."""
+    code, text = (code or "").strip(), _plain(message or "")
     found = []
     for cause in REGISTRY:
-        for want_code, fragment in cause.answers:
-            if (want_code and want_code != code) or (fragment and fragment not in text):
-                continue
-            if want_code or fragment:
-                found.append(cause)
+        plain = any(
+            (want or fragment) and _matches(want, fragment, code, text)
+            for want, fragment in cause.answers
+        )
+        given = shows is not None and any(
+            trait in shows and (want or fragment) and _matches(want, fragment, code, text)
+            for want, fragment, trait in cause.given
+        )
+        if plain or given:
+            found.append(cause)
+    return tuple(found)
+
+
+def maybe_from_answer(code: str | None, message: str | None) -> tuple[tuple[Cause, str], ...]:
+    """The causes an answer points at only if the request shows a trait, with that trait: what
+    to name as likely (and what to ask for) when the request is not in view."""
+    code, text = (code or "").strip(), _plain(message or "")
+    found: list[tuple[Cause, str]] = []
+    for cause in REGISTRY:
+        for want, fragment, trait in cause.given:
+            if (want or fragment) and _matches(want, fragment, code, text):
+                found.append((cause, trait))
                 break
     return tuple(found)
 
@@ -416,6 +582,13 @@ def markdown() -> str:
                 parts = [f"`{code}`" if code else "", f"“{text}”" if text else ""]
                 said.append(" with ".join(p for p in parts if p))
             out.append(f"- **What servers answer:** {'; '.join(said)}")
+        if c.given:
+            said = []
+            for code, text, trait in c.given:
+                parts = [f"`{code}`" if code else "", f"“{text}”" if text else ""]
+                what = " with ".join(p for p in parts if p) or "any refusal"
+                said.append(f"{what} when the request shows {trait}")
+            out.append(f"- **With the request in view:** {'; '.join(said)}")
         if c.variants:
             out.append(f"- **Variants searched:** {c.variants}")
         out.append(f"- **Fix:** {c.fix}")

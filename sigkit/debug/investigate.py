@@ -26,6 +26,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sigkit.credentials import Credentials
+from sigkit.debug import integrity
 from sigkit.debug.compare import Difference
 from sigkit.debug.diagnose import Verdict, diagnose, observation_of, one_view
 from sigkit.debug.model import Finding, Observation
@@ -64,7 +65,10 @@ def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
             "\n" not in first.evidence + finding.evidence and finding.evidence not in first.evidence
         ):
             evidence = f"{first.evidence}; {finding.evidence}"
-            by_cause[finding.cause] = Finding(first.cause, evidence, first.certain)
+            detail = first.detail or finding.detail
+            by_cause[finding.cause] = Finding(first.cause, evidence, first.certain, detail)
+        elif not first.detail and finding.detail:
+            by_cause[finding.cause] = replace(first, detail=finding.detail)
     return tuple(by_cause.values())
 
 
@@ -263,12 +267,15 @@ def investigate(
     skew: timedelta = DEFAULT_SKEW,
     names: Sequence[str] = (),
     pair: tuple[Observation, Observation] | None = None,
+    store: object = None,
 ) -> Report:
     """Everything `sources` show about one signed request, as one report.
 
     `credentials`, or `secret` with the access key from `access_key` or from the sources; `now`
     is the server's time (else taken from its answers); `region`/`service` the scope the server
-    answers for. `pair` fixes which two views are compared (``sigkit diff A B``)."""
+    answers for. `pair` fixes which two views are compared (``sigkit diff A B``). `store` is the
+    store's profile (a `sigkit.stores.Store` or its name; else recognised from the request's
+    host), whose refusals are evidence for the checksum-era causes (`sigkit.debug.integrity`)."""
     observations: list[Observation] = []
     origin: dict[int, int] = {}  # id(observation) -> the index of the source it came from
     for index, source in enumerate(sources):
@@ -458,6 +465,22 @@ def investigate(
                 skew=window,
             )
 
+    # The checksum era: what the request shows, the answer's text read with it, the store.
+    profile = integrity.resolve_store(store, _host_of(sent))
+    era = integrity.read(
+        sent,
+        [o for o in focus_servers if _refused(o)],
+        observations,
+        store=profile,
+        refused=bool(refusals),
+        verified=None if outcome is None else outcome.verdict == "match",
+    )
+    findings += era.findings
+    notes += era.notes
+    needs += era.needs
+    if profile is not None and store is None:
+        notes.append(f"the endpoint's host is {getattr(profile, 'name', 'a known store')}'s")
+
     # The signing steps two views share.
     a, b = (
         pair
@@ -485,6 +508,10 @@ def investigate(
     elif client_steps is not None and when is not None and sent is None:
         findings += one_view(client_steps, request=client_steps.request, when=when, skew=window)
 
+    if era.superseded:
+        # The request shows why the answer was given (XAmzContentSHA256Mismatch to an aws-chunked
+        # trailer): the answer's other reading is withdrawn.
+        findings = [f for f in findings if f.cause not in era.superseded]
     if answer is not None and not differences and not findings:
         findings += _unexplained(answer, sent, outcome, creds, when, needs)
     if any(
@@ -525,6 +552,15 @@ def investigate(
         verification=outcome,
     )
     return report
+
+
+def _host_of(request: Request | None) -> str | None:
+    if request is None:
+        return None
+    try:
+        return request.host
+    except SigkitError:
+        return None
 
 
 def _auth_refusal(request: Request) -> list[Finding]:

@@ -50,6 +50,9 @@ class Finding:
     cause: str
     evidence: str
     certain: bool = False  # True when a recomputation or the server's own answer proves it
+    # How the fix applies here, when it depends on what the sources show (the checksum causes:
+    # the SDK read from the User-Agent and its exact setting, from sigkit.debug.sdks).
+    detail: str = ""
 
     def __post_init__(self) -> None:
         if self.cause not in CAUSES:
@@ -64,10 +67,14 @@ class Finding:
         return causes.get(self.cause).title
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        """The finding as JSON; "detail" only when there is one (older readers see no change)."""
+        data: dict[str, object] = {
             "cause": self.cause,
             "title": self.title,
             "evidence": self.evidence,
             "fix": self.fix,
             "certain": self.certain,
         }
+        if self.detail:
+            data["detail"] = self.detail
+        return data

@@ -223,6 +223,8 @@ class Report:
                 evidence = f.evidence.replace("\n", "\n      ")  # a canonical request, indented
                 lines.append(f"  [{paint(f.cause, 'bold')}]{mark} {evidence}")
                 lines.append(f"    fix: {f.fix}")
+                if f.detail:
+                    lines.append(f"    here: {f.detail}")
         if self.refusals:
             lines.append("")
             lines.extend(f"refused: {r}" for r in self.refusals)

@@ -1,0 +1,440 @@
+"""What a request of the checksum era shows, and the findings that follow from it.
+
+Since January 2025 the AWS SDKs send a CRC32 on every request that supports one: as headers
+(x-amz-sdk-checksum-algorithm, x-amz-checksum-crc32) over HTTP, and over TLS as an aws-chunked
+body with a trailing checksum (STREAMING-UNSIGNED-PAYLOAD-TRAILER, Content-Encoding: aws-chunked,
+x-amz-trailer, x-amz-decoded-content-length, Transfer-Encoding: chunked). Many S3-compatible
+stores refuse one or the other, and their answers rarely say why.
+
+This module reads those traits from the request as sent (`shape_of`), a stored object's bytes
+(`framing_of`) and the store's profile, and turns what the server answered into findings through
+the registry (`causes.from_answer` with the traits the request shows). Each finding carries, as
+its `detail`, the SDK read from the User-Agent and that SDK's exact setting (`sdks`).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import unquote
+
+from sigkit.debug import causes, sdks
+from sigkit.debug.model import Finding, Observation
+from sigkit.encoding import parse_query
+from sigkit.errors import InputError
+from sigkit.http import Request
+
+# The traits `causes.Cause.given` may name.
+TRAITS = (
+    "checksum-header",  # x-amz-checksum-* / x-amz-sdk-checksum-algorithm / a checksum trailer
+    "aws-chunked",  # Content-Encoding aws-chunked, a STREAMING-* payload, x-amz-trailer
+    "crc-without-md5",  # a checksum header and no Content-MD5
+    "presigned-checksum",  # a presigned checksum that the body sent does not hash to
+    "length-missing",  # a body streamed without Content-Length
+    "length-with-chunked",  # Content-Length beside Transfer-Encoding: chunked
+)
+CHECKSUM_CAUSES = frozenset(
+    {
+        "checksum-unsupported",
+        "aws-chunked-unsupported",
+        "content-md5-required",
+        "presigned-checksum",
+        "content-length-chunked",
+        "chunked-framing-stored",
+    }
+)
+
+# The checksum of an empty body, as S3 writes each algorithm (base64 of the digest).
+EMPTY_BODY = {
+    "crc32": "AAAAAA==",
+    "crc32c": "AAAAAA==",
+    "crc64nvme": "AAAAAAAAAAA=",
+    "sha1": "2jmj7l5rSw0yVb/vlWAYkK/YBwk=",
+    "sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
+    "md5": "1B2M2Y8AsgTpgAmY7PhCfg==",
+}
+
+
+def _digest(algorithm: str, body: bytes) -> str | None:
+    """The checksum of `body` for the algorithms the standard library computes."""
+    if algorithm == "crc32":
+        return base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
+    if algorithm in ("sha1", "sha256", "md5"):
+        return base64.b64encode(hashlib.new(algorithm, body).digest()).decode()
+    return None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """The checksum-era traits of one request, as sent."""
+
+    checksum_headers: tuple[str, ...] = ()  # names, as sent
+    trailer: str | None = None
+    aws_chunked: tuple[str, ...] = ()  # what shows it: 'Content-Encoding: aws-chunked' ...
+    transfer_chunked: bool = False
+    content_length: str | None = None
+    content_md5: bool = False
+    presigned: tuple[tuple[str, str, str], ...] = ()  # (parameter, value, why it is wrong)
+    framing: str | None = None  # aws-chunked framing in a body nothing announces
+    user_agent: str | None = None
+    traits: frozenset[str] = field(default_factory=frozenset)
+
+    def sdk(self) -> sdks.Fingerprint | None:
+        return sdks.fingerprint(self.user_agent)
+
+
+_FRAME = re.compile(rb"([0-9a-fA-F]{1,16})(;chunk-signature=[0-9a-fA-F]{64})?\r\n")
+
+
+def framing_of(body: bytes | None) -> str | None:
+    """How `body` shows aws-chunked framing (a chunk-size line, with or without
+    ';chunk-signature=', then that many bytes and CR LF), or None. A bare hex line counts only
+    when the chunk it announces is followed by CR LF where the framing puts it."""
+    if not body:
+        return None
+    match = _FRAME.match(body)
+    if match is None:
+        return None
+    size = int(match.group(1), 16)
+    start = match.end()
+    line = match.group(0).rstrip(b"\r\n").decode("ascii")
+    end = start + size
+    closed = body[end : end + 2] == b"\r\n"
+    if match.group(2):
+        return f"it begins with the chunk line {line[:40]}…"
+    if not closed or len(body) < end + 2:
+        return None
+    rest = body[end + 2 :]
+    if rest and _FRAME.match(rest) is None:
+        return None
+    return f"it begins with the chunk-size line {line!r} and a {size}-byte chunk closed by CR LF"
+
+
+def _value(request: Request, name: str) -> str | None:
+    value = request.header(name)
+    return value.strip() if value is not None else None
+
+
+def shape_of(request: Request) -> Shape:
+    """The traits `request` shows (header names are matched without regard to case)."""
+    names = [n for n, _ in request.headers]
+    lower = {n.lower() for n in names}
+    checksum = tuple(
+        n
+        for n in names
+        if n.lower().startswith("x-amz-checksum-") or n.lower() == "x-amz-sdk-checksum-algorithm"
+    )
+    trailer = _value(request, "x-amz-trailer")
+    chunked_by: list[str] = []
+    encoding = (_value(request, "content-encoding") or "").lower()
+    if "aws-chunked" in encoding:
+        chunked_by.append("Content-Encoding: aws-chunked")
+    payload = _value(request, "x-amz-content-sha256") or ""
+    if payload.upper().startswith("STREAMING-"):
+        chunked_by.append(f"x-amz-content-sha256: {payload}")
+    if trailer:
+        chunked_by.append(f"x-amz-trailer: {trailer}")
+    if "x-amz-decoded-content-length" in lower:
+        chunked_by.append(
+            f"x-amz-decoded-content-length: {_value(request, 'x-amz-decoded-content-length')}"
+        )
+    transfer = "chunked" in (_value(request, "transfer-encoding") or "").lower()
+    length = _value(request, "content-length")
+    body = request.body if isinstance(request.body, bytes) else None
+    presigned = _presigned_checksums(request, body, length)
+    framing = framing_of(body) if body and not chunked_by else None
+    traits = set()
+    if checksum or (trailer and "checksum" in trailer.lower()):
+        traits.add("checksum-header")
+    if chunked_by:
+        traits.add("aws-chunked")
+    if checksum and "content-md5" not in lower:
+        traits.add("crc-without-md5")
+    if presigned:
+        traits.add("presigned-checksum")
+    if length is None and request.method in ("PUT", "POST") and (transfer or chunked_by):
+        traits.add("length-missing")
+    if length is not None and transfer:
+        traits.add("length-with-chunked")
+    return Shape(
+        checksum,
+        trailer,
+        tuple(chunked_by),
+        transfer,
+        length,
+        "content-md5" in lower,
+        presigned,
+        framing,
+        _value(request, "user-agent") or _value(request, "x-amz-user-agent"),
+        frozenset(traits),
+    )
+
+
+def _presigned_checksums(
+    request: Request, body: bytes | None, length: str | None
+) -> tuple[tuple[str, str, str], ...]:
+    """Checksum parameters a presigned URL signs that the body sent cannot match."""
+    query = parse_query(request.query or "")
+    if not any(n in ("X-Amz-Signature", "X-Amz-Credential") for n, _ in query):
+        return ()
+    sized = bool(body) or bool(length and length.strip() not in ("", "0"))
+    found = []
+    for name, value in query:
+        low = name.lower()
+        if not low.startswith("x-amz-checksum-") or not value:
+            continue
+        algorithm = low.removeprefix("x-amz-checksum-")
+        plain = unquote(value)
+        if algorithm == "mode" or algorithm == "type":
+            continue
+        if body:
+            actual = _digest(algorithm, body)
+            if actual is not None and actual != plain:
+                what = "the empty body's checksum" if plain == EMPTY_BODY.get(algorithm) else plain
+                found.append((name, plain, f"{what}, while the body sent hashes to {actual}"))
+                continue
+        if sized and plain == EMPTY_BODY.get(algorithm) and not (body and _digest(algorithm, body)):
+            size = len(body) if body else length
+            found.append((name, plain, f"the empty body's checksum, for a {size}-byte body"))
+    return tuple(found)
+
+
+# -- the findings ------------------------------------------------------------------------------
+@dataclass
+class Reading:
+    """What the checksum era explains about one exchange."""
+
+    findings: list[Finding] = field(default_factory=list)
+    superseded: set[str] = field(default_factory=set)  # causes an answer no longer points at
+    notes: list[str] = field(default_factory=list)
+    needs: list[str] = field(default_factory=list)
+
+
+def advice(shape: Shape | None) -> str:
+    """The detail line of a finding: the SDK read from the User-Agent and its setting."""
+    found = shape.sdk() if shape is not None else None
+    return found.advice() if found is not None else sdks.generic_advice()
+
+
+def _shown(shape: Shape) -> str:
+    parts = list(shape.aws_chunked)
+    if shape.checksum_headers:
+        parts.append(", ".join(shape.checksum_headers))
+    if shape.transfer_chunked:
+        parts.append("Transfer-Encoding: chunked")
+    parts.append(
+        f"Content-Length: {shape.content_length}" if shape.content_length else "no Content-Length"
+    )
+    return "; ".join(parts)
+
+
+def read(
+    request: Request | None,
+    answers: Sequence[Observation],
+    observations: Sequence[Observation] = (),
+    *,
+    store: Any = None,
+    refused: bool = False,
+    verified: bool | None = None,
+) -> Reading:
+    """Findings for the checksum-era causes from the request as sent, the server's answers (the
+    refusals of this exchange), every observation that shows a stored object, and the store's
+    profile (`sigkit.stores.Store`, or None)."""
+    out = Reading()
+    shape = shape_of(request) if request is not None else None
+    detail = advice(shape)
+    traits = shape.traits if shape is not None else None
+    for obs in observations:
+        framing = obs.details.get("StoredFraming")
+        if framing:
+            out.findings.append(
+                Finding(
+                    "chunked-framing-stored",
+                    f"the object as the store returned it ({obs.source}, {obs.where}): {framing}",
+                    certain=True,
+                    detail=detail,
+                )
+            )
+    for ans in answers:
+        _answer(ans, shape, traits, detail, out, store, verified)
+    if shape is not None:
+        _request_only(shape, detail, out, refused)
+        if store is not None:
+            _store(shape, detail, out, store, refused)
+    return out
+
+
+def _said(ans: Observation) -> str:
+    what = " ".join(str(x) for x in (ans.status, ans.error_code) if x) or "a refusal"
+    message = (ans.error_message or "").strip()
+    return f"the server answered {what}" + (f": {message}" if message else "")
+
+
+def _answer(
+    ans: Observation,
+    shape: Shape | None,
+    traits: frozenset[str] | None,
+    detail: str,
+    out: Reading,
+    store: Any,
+    verified: bool | None,
+) -> None:
+    code, message = ans.error_code or "", ans.error_message or ""
+    said = _said(ans)
+    plain = {c.id for c in causes.from_answer(code, message)}
+    named = [c for c in causes.from_answer(code, message, traits) if c.id in CHECKSUM_CAUSES]
+    if ans.status == 411 and not code:
+        named.append(causes.get("content-length-chunked"))
+    for cause in named:
+        evidence = said
+        if cause.id not in plain and shape is not None:
+            evidence = f"{said}; the request shows {_shown(shape)}"
+            out.superseded |= plain - CHECKSUM_CAUSES
+        elif shape is not None:
+            evidence = f"the request shows {_shown(shape)}"
+        out.findings.append(Finding(cause.id, evidence, certain=True, detail=detail))
+    if traits is None:
+        for cause, trait in causes.maybe_from_answer(code, message):
+            if cause.id in {c.id for c in named}:
+                continue
+            out.findings.append(
+                Finding(
+                    cause.id,
+                    f"{said}: that answer means {cause.id} when the request shows {trait} "
+                    "(a 2025 SDK's default), which no source here shows",
+                    detail=detail,
+                )
+            )
+            out.needs.append(
+                "the request as sent (the client's --debug log, curl -v output) to tell "
+                f"{cause.id} from the other causes of {code or ans.status}"
+            )
+    elif (
+        shape is not None
+        and "aws-chunked" in traits
+        and code in ("SignatureDoesNotMatch", "AccessDenied", "NotImplemented", "BadRequest", "")
+        and not named
+        and verified is not False
+    ):
+        out.findings.append(
+            Finding(
+                "aws-chunked-unsupported",
+                f"{said} to a request that shows {_shown(shape)}: stores without trailer "
+                "support (lakeFS, SeaweedFS before 2025) refuse it with this answer",
+                detail=detail,
+            )
+        )
+    if store is not None:
+        refusals = getattr(store, "refusals", {}) or {}
+        for cause_id, refusal in refusals.items():
+            want = getattr(refusal, "code", None)
+            if cause_id in CHECKSUM_CAUSES and want and want == code:
+                status = getattr(refusal, "status", None)
+                if status is not None and ans.status is not None and status != ans.status:
+                    continue
+                out.findings.append(
+                    Finding(
+                        cause_id,
+                        f"{said}, as {getattr(store, 'name', 'the store')} answers {cause_id}",
+                        certain=True,
+                        detail=detail,
+                    )
+                )
+
+
+def _request_only(shape: Shape, detail: str, out: Reading, refused: bool) -> None:
+    """What the request shows on its own, refused or not."""
+    for name, value, why in shape.presigned:
+        out.findings.append(
+            Finding(
+                "presigned-checksum",
+                f"the presigned URL signs {name}={value}: {why}; S3 refuses such an upload "
+                "(BadDigest)",
+                certain=True,
+                detail=detail,
+            )
+        )
+    if shape.framing:
+        out.findings.append(
+            Finding(
+                "chunked-framing-stored",
+                f"the body carries aws-chunked framing ({shape.framing}) but nothing announces "
+                "it (no Content-Encoding: aws-chunked, no STREAMING-* x-amz-content-sha256): "
+                "a store keeps those bytes as the object",
+                certain=refused,
+                detail=detail,
+            )
+        )
+    if "length-with-chunked" in shape.traits:
+        out.findings.append(
+            Finding(
+                "content-length-chunked",
+                f"the request sends Content-Length: {shape.content_length} and "
+                "Transfer-Encoding: chunked together, which HTTP/1.1 forbids (RFC 9112 6.3): "
+                "a server or proxy refuses or misreads the body",
+                certain=refused,
+                detail=detail,
+            )
+        )
+
+
+def _store(shape: Shape, detail: str, out: Reading, store: Any, refused: bool) -> None:
+    """The store's profile against what the request shows."""
+    name = getattr(store, "name", "the store")
+    checks = (
+        (
+            "checksum-unsupported",
+            "checksum-header" in shape.traits
+            and getattr(store, "accepts_checksum_headers", True) is False,
+            f"{name} refuses the checksum headers this request carries "
+            f"({', '.join(shape.checksum_headers) or shape.trailer})",
+        ),
+        (
+            "aws-chunked-unsupported",
+            "aws-chunked" in shape.traits
+            and (
+                getattr(store, "accepts_aws_chunked", True) is False
+                or (shape.trailer and getattr(store, "accepts_trailer", True) is False)
+            ),
+            f"{name} refuses aws-chunked bodies or trailing checksums; the request shows "
+            f"{_shown(shape)}",
+        ),
+    )
+    for cause_id, applies, evidence in checks:
+        if applies:
+            out.findings.append(
+                Finding(
+                    cause_id,
+                    f"{evidence} (store profile {name})",
+                    certain=refused,
+                    detail=detail,
+                )
+            )
+
+
+def resolve_store(store: Any, host: str | None) -> Any:
+    """The store profile: one given (a `sigkit.stores.Store` or its name), else the one the
+    endpoint's host is recognised as; None when sigkit.stores is not there or knows neither."""
+    try:
+        import importlib
+
+        module = importlib.import_module("sigkit.stores")
+    except ImportError:
+        return None
+    if isinstance(store, str):
+        try:
+            return module.get(store)
+        except LookupError:
+            known = ", ".join(getattr(module, "NAMES", ())) or "see docs/stores.md"
+            raise InputError("--store", f"{store!r} is not a known store ({known})") from None
+    if store is not None:
+        return store
+    if host:
+        from_host = getattr(module, "from_host", None)
+        return from_host(host) if from_host is not None else None
+    return None
