@@ -229,8 +229,8 @@ class Signer:
         when = self.clock()
         creds = self.credentials.get(when)
         pairs = [(n, v) for n, v in headers]
-        if self.payload == "chunked" and not self.presign:
-            return self._chunked(method, url, pairs, body, length, creds, when)
+        if self.payload == "chunked" and not self.presign and body not in (None, b"") and length != 0:
+            return self._chunked(method, url, pairs, body, length, creds, when)  # a body to send
         sigkit_body = body if body is None or isinstance(body, bytes) or seekable(body) else None
         request = Request.from_url(method, url, pairs, sigkit_body)  # type: ignore[arg-type]
         if self._v2 is not None:
