@@ -545,21 +545,38 @@ class ProxyServer:
                 )
 
     async def _upstream_event(self, upstream: Connection, pump: asyncio.Task[None]) -> Any:
-        """The next answer event; while the body is still being sent, waiting is not a
-        timeout (the pump has its own), and a failed pump is the error to report."""
-        while True:
-            if pump.done() and pump.exception() is not None:
+        """The next answer event. While the body is still being sent, waiting is no timeout
+        (the pump has its own deadlines) and a failed pump is the error to report. The read is
+        never cancelled while it may have taken bytes (they would be lost)."""
+        if pump.done():
+            if pump.exception() is not None:
                 raise pump.exception()  # type: ignore[misc]
-            if pump.done():
-                return await upstream.next_event()
-            read = asyncio.ensure_future(upstream.next_event(timeout=3600.0))
-            done, _ = await asyncio.wait({read, pump}, return_when=asyncio.FIRST_COMPLETED)
-            if read in done:
-                return read.result()
-            # The pump ended first: read again with the answer deadline.
-            read.cancel()
-            with contextlib.suppress(BaseException):
-                await read
+            return await upstream.next_event()
+        read = asyncio.ensure_future(upstream.next_event(timeout=0))
+        try:
+            while True:
+                waiting: set[asyncio.Future[Any]] = {read}
+                if not pump.done():
+                    waiting.add(pump)
+                done, _ = await asyncio.wait(
+                    waiting,
+                    timeout=None if not pump.done() else self.settings.answer_timeout,
+                    return_when=asyncio.FIRST_COMPLETED,
+                )
+                if read in done:
+                    return read.result()
+                if pump.done() and pump.exception() is not None:
+                    raise pump.exception()  # type: ignore[misc]
+                if not done:
+                    raise UpstreamError(
+                        504,
+                        f"{upstream.origin.url} did not answer within "
+                        f"{self.settings.answer_timeout:g}s",
+                        before_answer=upstream.answered is False,
+                    )
+        finally:
+            if not read.done():
+                read.cancel()
 
     async def _client_body(self, peer: _Peer, info: BodyInfo) -> AsyncIterator[bytes]:
         """The client's body as it arrives, hashed and counted into `info` on the way."""
@@ -603,6 +620,13 @@ class ProxyServer:
         import h11
 
         target = request.target.decode("latin-1")
+        try:  # the CONNECT request ends here (it has no body); h11 then expects our answer
+            ending = peer.h11.next_event()
+        except h11.RemoteProtocolError:
+            ending = None
+        if not isinstance(ending, h11.EndOfMessage):
+            await self._answer_own(peer, 400, "BadRequest", "CONNECT with a body", close=True)
+            return
         if self.settings.mode != "forward" or tunnel is not None:
             await self._answer_own(
                 peer,
@@ -631,6 +655,9 @@ class ProxyServer:
         if authority is None:
             await self._tunnel(peer, origin)
             return
+        # The client's TLS hello follows our 200 at once: it must stay in the socket for the
+        # TLS layer, not be read into the plain stream's buffer.
+        peer.writer.transport.pause_reading()
         await self._send(
             peer, h11.Response(status_code=200, headers=[], reason=b"Connection established")
         )

@@ -92,7 +92,8 @@ class Connection:
             ) from None
 
     async def next_event(self, timeout: float | None = None) -> Any:
-        """The next event of the answer; raises UpstreamError on garbage, close or timeout."""
+        """The next event of the answer; raises UpstreamError on garbage, close or timeout
+        (`timeout` seconds without a byte; 0: no deadline)."""
         import h11
 
         wait = self.read_timeout if timeout is None else timeout
@@ -107,7 +108,10 @@ class Connection:
                 ) from None
             if event is h11.NEED_DATA:
                 try:
-                    data = await asyncio.wait_for(self.reader.read(READ_SIZE), wait)
+                    if wait:
+                        data = await asyncio.wait_for(self.reader.read(READ_SIZE), wait)
+                    else:  # no deadline here: the caller keeps it
+                        data = await self.reader.read(READ_SIZE)
                 except TimeoutError:
                     raise UpstreamError(
                         504,
