@@ -20,7 +20,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from sigkit.proxy.hooks import (
@@ -657,7 +657,7 @@ class ProxyServer:
             return
         # The client's TLS hello follows our 200 at once: it must stay in the socket for the
         # TLS layer, not be read into the plain stream's buffer.
-        peer.writer.transport.pause_reading()
+        cast(asyncio.Transport, peer.writer.transport).pause_reading()
         await self._send(
             peer, h11.Response(status_code=200, headers=[], reason=b"Connection established")
         )
