@@ -20,6 +20,15 @@ read in pieces into a temporary file and verified from there, so memory goes bac
 Header values and the request target are read as UTF-8, as `sigkit verify` reads a request;
 a byte that is not UTF-8 is read as the text ``\\xNN`` (`_utf8`), so such a request is still
 verified and answered (a mismatch), never matched by accident nor refused for its encoding.
+
+With a store profile (``--store NAME``, `sigkit.stores`) a request that verifies is then
+answered as that store answers what it refuses: its status, code and message text exactly
+(R2's 501 NotImplemented for a checksum header, B2's 400 InvalidArgument, ...), with
+sigkit's `<Cause>`, `<Evidence>`, `<Fix>` and ``x-sigkit-cause`` beside them. A chunked
+transfer (``Transfer-Encoding: chunked``, botocore's trailer upload over TLS) is then read
+too, and a small in-memory object store keeps what is PUT, so a later GET of the key returns
+it; a store that keeps the aws-chunked framing (GCS) returns the framed bytes. Optional TLS
+(`VerifyingServer(tls=...)`) lets the SDKs send what they send over https.
 """
 
 from __future__ import annotations
@@ -29,11 +38,13 @@ import http.server
 import json
 import re
 import socket
+import ssl
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, BinaryIO, TextIO
@@ -45,6 +56,7 @@ from sigkit.debug.model import Finding
 from sigkit.errors import SigkitError
 from sigkit.http import Request
 from sigkit.render import redact
+from sigkit.stores import Refused, Store, refused
 from sigkit.verify import DEFAULT_SKEW, SIGNATURE_MESSAGE, VerifyResult, verify_request
 
 MAX_LINE = 8192  # request line and each header line
@@ -60,6 +72,9 @@ CAUSE_HEADER = "x-sigkit-cause"  # on a refusal: the top cause, e.g. "wrong-secr
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 EVIDENCE_IN_MESSAGE = 300  # characters of evidence appended to <Message>
 EVIDENCE_IN_ELEMENT = 2000  # characters of evidence in <Evidence>
+MAX_STORED_BYTES = 64 << 20  # the --store object store, all objects together
+MAX_STORED_OBJECTS = 1000
+HANDSHAKE_TIMEOUT = 10.0  # seconds for a TLS client to finish its handshake
 # Characters XML 1.0 cannot carry, even escaped: shown as \xNN so the body always parses.
 _NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -162,6 +177,22 @@ def error_xml(outcome: VerifyResult, request_id: str, findings: Sequence[Finding
     return _xml(problem.code, elements)
 
 
+def store_error_xml(
+    refusal: Refused, request_id: str, findings: Sequence[Finding], outcome: VerifyResult
+) -> bytes:
+    """The store's own error body (its code, exactly its message, its further elements),
+    then sigkit's findings; a store that sends no message gets no Message element."""
+    elements: list[tuple[str, str | list[tuple[str, str]]]] = []
+    if refusal.message:
+        elements.append(("Message", refusal.message))
+    elements += list(refusal.elements)
+    if findings:
+        elements += _finding_elements(findings[0], outcome)
+        elements += [("Finding", _finding_elements(f, outcome)) for f in findings[1:]]
+    elements += [("RequestId", request_id), ("HostId", "sigkit-serve")]
+    return _xml(refusal.refusal.code, elements)
+
+
 def ok_xml(outcome: VerifyResult, request_id: str) -> bytes:
     result = outcome.result
     elements = [
@@ -189,6 +220,14 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
 
     def version_string(self) -> str:
         return self.server_version
+
+    def setup(self) -> None:
+        """As the stdlib's; a TLS connection's handshake happens here, in this connection's
+        thread, within `HANDSHAKE_TIMEOUT` (never in the accepting thread)."""
+        if isinstance(self.request, ssl.SSLSocket):
+            self.request.settimeout(HANDSHAKE_TIMEOUT)
+            self.request.do_handshake()
+        super().setup()
 
     # -- reading, bounded -------------------------------------------------------------
     def handle_one_request(self) -> None:
@@ -247,6 +286,9 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         """The body by Content-Length (bytes, or a temporary file over `SPOOL_BODY` bytes),
         or None when the request was answered (refused)."""
         if self.headers.get("Transfer-Encoding"):
+            chunked = self.headers.get("Transfer-Encoding", "").strip().lower() == "chunked"
+            if self.server.store is not None and chunked:
+                return self._read_chunked()
             self._refuse(411, "MissingContentLength", "Send Content-Length (no chunked encoding).")
             return None
         lengths = self.headers.get_all("Content-Length") or []
@@ -278,6 +320,39 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         spool.seek(0)
         return spool
 
+    def _read_chunked(self) -> bytes | None:
+        """A chunked transfer's body (HTTP/1.1 framing removed), at most `max_body` bytes;
+        None when the request was answered (refused)."""
+        pieces: list[bytes] = []
+        total = 0
+        while True:
+            line = self.rfile.readline(MAX_LINE + 1)
+            size_text = line.split(b";", 1)[0].strip()
+            try:
+                size = int(size_text, 16)
+            except ValueError:
+                size = -1
+            if not line.endswith(b"\n") or size < 0:
+                self._refuse(400, "IncompleteBody", "The chunked transfer is malformed.")
+                return None
+            if size == 0:
+                break
+            total += size
+            if total > self.server.max_body:
+                limit = self.server.max_body
+                self._refuse(413, "EntityTooLarge", f"The body exceeds {limit} bytes.")
+                return None
+            data = self.rfile.read(size)
+            if len(data) != size or self.rfile.readline(3) not in (b"\r\n", b"\n"):
+                self._refuse(400, "IncompleteBody", "The chunked transfer ended early.")
+                return None
+            pieces.append(data)
+        for _ in range(MAX_HEADERS):  # HTTP trailers, up to the empty line
+            line = self.rfile.readline(MAX_LINE + 1)
+            if line in (b"\r\n", b"\n", b""):
+                break
+        return b"".join(pieces)
+
     # -- verifying --------------------------------------------------------------------
     def _serve(self) -> None:
         if len(self.headers) > MAX_HEADERS:
@@ -300,7 +375,7 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
                 query if sep else None,
                 tuple((n, _utf8(v)) for n, v in self.headers.items()),
                 body or None,
-                scheme="http",
+                scheme="https" if self.server.tls else "http",
             )
         except SigkitError as exc:
             self._refuse(400, "InvalidRequest", str(exc))
@@ -315,7 +390,71 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             service=self.server.service,
         )
         findings = self.server.findings(request, outcome, now) if outcome.problems else ()
+        store = self.server.store
+        if store is not None and not outcome.problems:
+            data = body if isinstance(body, bytes) else (body.read() if body else b"")
+            if self._as_store(store, request, outcome, data):
+                return
         self._answer(outcome, findings)
+
+    def _as_store(self, store: Store, request: Request, outcome: VerifyResult, data: bytes) -> bool:
+        """Answer a verified request as `store` does: its refusal, or a stored object for a
+        GET; False when the ordinary verdict answers it (a PUT is kept first)."""
+        framed = _aws_chunked(request)
+        content, chunks = _unframed(data) if framed else (data, 0)
+        found = refused(
+            store,
+            request,
+            body_checksum=lambda alg: _checksum(alg, content),
+            data_chunks=chunks if framed else None,
+        )
+        if found is not None:
+            finding = Finding(found.cause, found.evidence, certain=True)
+            self._answer_refusal(found, finding, outcome)
+            return True
+        key = request.path
+        if request.method == "PUT" and key.strip("/").count("/") >= 1 and not request.query:
+            keep = data if (framed and store.stores_chunked_framing) else content
+            encoding = "aws-chunked" if framed and store.stores_chunked_framing else None
+            self.server.objects.put(key, keep, encoding)
+            return False
+        if request.method == "GET" and not request.query:
+            stored = self.server.objects.get(key)
+            if stored is not None:
+                self._send_object(*stored)
+                self._log(outcome)
+                return True
+        return False
+
+    def _answer_refusal(self, found: Refused, finding: Finding, outcome: VerifyResult) -> None:
+        status = found.refusal.status
+        if self._json:
+            payload = {
+                "request_id": self._request_id,
+                "status": status,
+                "error_code": found.refusal.code,
+                "message": found.message,
+                "store_elements": dict(found.elements),
+                "findings": [finding.to_dict()],
+            }
+            data = json.dumps(payload, indent=2).encode() + b"\n"
+            ctype = "application/json"
+        else:
+            data = store_error_xml(found, self._request_id, [finding], outcome)
+            ctype = "application/xml"
+        self._send(status, data, ctype, _cause_label(finding, " "))
+        self._log(None, status, found.refusal.code, top=finding, who=outcome.access_key_id)
+
+    def _send_object(self, data: bytes, encoding: str | None) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(len(data)))
+        if encoding:
+            self.send_header("Content-Encoding", encoding)
+        self.send_header("x-amz-request-id", self._request_id)
+        self.end_headers()
+        self.wfile.write(data)
+        self.wfile.flush()
 
     def _answer(self, outcome: VerifyResult, findings: Sequence[Finding] = ()) -> None:
         status = outcome.status
@@ -377,6 +516,7 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
         code: str = "",
         *,
         top: Finding | None = None,
+        who: str | None = None,
     ) -> None:
         """One line: client, request id, status, code, the top cause and whether it is
         certain, access key id, request line."""
@@ -384,7 +524,7 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             status, code = outcome.status, outcome.error_code or "match"
             who = outcome.access_key_id or "-"
         else:
-            who = "-"
+            who = who or "-"
         line = redact(getattr(self, "requestline", ""))[:200]  # a session token: masked
         line = line.encode("ascii", "backslashreplace").decode()
         if self.server.log_json:
@@ -429,12 +569,21 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
         service: str | None = None,
         request_deadline: float = DEFAULT_DEADLINE,
         max_connections: int = DEFAULT_MAX_CONNECTIONS,
+        store: Store | None = None,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         # Set before binding: a failed bind calls server_close, which stops the watchdog.
         self._stopping = threading.Event()
         super().__init__(address, VerifyingHandler)
+        self.tls = tls is not None
+        if tls is not None:  # the handshake happens in each connection's thread (setup)
+            self.socket = tls.wrap_socket(
+                self.socket, server_side=True, do_handshake_on_connect=False
+            )
+        self.store = store  # answer as this store does to what it refuses
+        self.objects = ObjectStore()
         self.credentials = credentials
         self.skew = skew
         self.max_body = max_body
@@ -589,3 +738,71 @@ def _utf8(text: str) -> str:
 
 def is_loopback(host: str) -> bool:
     return host in LOOPBACK or host.startswith("127.")
+
+
+class ObjectStore:
+    """The few objects a `--store` server keeps (PUT, then GET of the same key): at most
+    `MAX_STORED_OBJECTS` objects and `MAX_STORED_BYTES` bytes, the oldest dropped first."""
+
+    def __init__(self) -> None:
+        self._objects: OrderedDict[str, tuple[bytes, str | None]] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def put(self, key: str, data: bytes, encoding: str | None = None) -> None:
+        if len(data) > MAX_STORED_BYTES:
+            return
+        with self._lock:
+            old = self._objects.pop(key, None)
+            if old is not None:
+                self._size -= len(old[0])
+            self._objects[key] = (data, encoding)
+            self._size += len(data)
+            while self._size > MAX_STORED_BYTES or len(self._objects) > MAX_STORED_OBJECTS:
+                _, (dropped, _) = self._objects.popitem(last=False)
+                self._size -= len(dropped)
+
+    def get(self, key: str) -> tuple[bytes, str | None] | None:
+        with self._lock:
+            return self._objects.get(key)
+
+
+def _aws_chunked(request: Request) -> bool:
+    payload = (request.header("x-amz-content-sha256") or "").strip()
+    encoding = (request.header("content-encoding") or "").lower()
+    return payload.startswith("STREAMING-") or "aws-chunked" in encoding
+
+
+def _unframed(data: bytes) -> tuple[bytes, int]:
+    """An aws-chunked body's data and its count of data chunks (the framing was verified,
+    when signed, by `verify_request`); what cannot be read as framing is kept as it is."""
+    pieces: list[bytes] = []
+    at = 0
+    while True:
+        end = data.find(b"\r\n", at)
+        if end < 0:
+            return data, 0
+        try:
+            size = int(data[at:end].split(b";", 1)[0], 16)
+        except ValueError:
+            return data, 0
+        if size == 0:
+            return b"".join(pieces), len(pieces)
+        start = end + 2
+        pieces.append(data[start : start + size])
+        at = start + size + 2
+
+
+def _checksum(algorithm: str, data: bytes) -> str:
+    """The body's x-amz-checksum-<algorithm> value, as S3 writes it."""
+    from sigkit import checksums
+
+    return checksums.value(checksums.normalise(algorithm), data)
+
+
+def tls_context(cert_file: str, key_file: str) -> ssl.SSLContext:
+    """A server context for `--tls-cert` / `--tls-key` (TLS 1.2 and later)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.load_cert_chain(cert_file, key_file)
+    return context

@@ -12,6 +12,7 @@ from typing import Annotated
 
 import typer
 
+from sigkit import stores
 from sigkit.cli.common import note, resolve_credentials
 from sigkit.errors import InputError
 from sigkit.serve import (
@@ -21,6 +22,7 @@ from sigkit.serve import (
     FORMAT_PARAM,
     VerifyingServer,
     is_loopback,
+    tls_context,
 )
 from sigkit.verify import MAX_SKEW
 
@@ -90,6 +92,22 @@ def serve(
     as_json: Annotated[
         bool, typer.Option("--json", help="log one JSON object per line (start-up line too)")
     ] = False,
+    store_name: Annotated[
+        str | None,
+        typer.Option(
+            "--store",
+            help="answer as this store does to what it refuses (r2, b2, ceph, hetzner, "
+            "scality, aliyun, storj, minio, gcs, ...): its status, code and message, with "
+            "sigkit's cause; PUT objects are kept for a GET",
+        ),
+    ] = None,
+    tls_cert: Annotated[
+        str | None,
+        typer.Option("--tls-cert", help="serve https with this PEM certificate (chain)"),
+    ] = None,
+    tls_key: Annotated[
+        str | None, typer.Option("--tls-key", help="the certificate's PEM private key")
+    ] = None,
 ) -> None:
     """Answer every request with its verdict: 200 when the signature matches, else the S3
     error (403 SignatureDoesNotMatch with StringToSign and CanonicalRequest, 403
@@ -98,8 +116,24 @@ def serve(
     <cause> (certain|likely): <evidence>. Fix: <fix>'), which the AWS CLI and SDKs print;
     Cause, Certain, Evidence, Fix and Finding elements follow. One log line per request
     names the code and the cause. JSON instead of XML with 'Accept: application/json' or
-    the query parameter x-sigkit-format=json."""
+    the query parameter x-sigkit-format=json.
+
+    With --store NAME a request that verifies is answered as that store answers what it
+    refuses (docs/stores.md): e.g. --store r2 gives a checksum header 501 NotImplemented
+    'Header 'x-amz-checksum-crc32' with value '...' not implemented', --store gcs keeps an
+    aws-chunked upload's framing in the object a GET returns."""
     bind = host or "127.0.0.1"
+    store = stores.get(store_name) if store_name is not None else None
+    if (tls_cert is None) != (tls_key is None):
+        raise InputError("--tls-cert" if tls_cert is None else "--tls-key", "give both or none")
+    tls = None
+    if tls_cert is not None and tls_key is not None:
+        try:
+            tls = tls_context(tls_cert, tls_key)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            reason = getattr(exc, "reason", None) or getattr(exc, "strerror", None) or exc
+            message = f"cannot load {tls_cert} / {tls_key}: {reason}"
+            raise InputError("--tls-cert", message) from None
     if not math.isfinite(deadline):  # nan passes click's range check
         raise InputError("--deadline", f"{deadline!r} is not a number of seconds")
     if host is None and not is_loopback(bind):  # pragma: no cover - default is loopback
@@ -124,6 +158,8 @@ def serve(
             service=scope_service,
             request_deadline=deadline,
             max_connections=max_connections,
+            store=store,
+            tls=tls,
         )
     except socket.gaierror as exc:  # a host name that does not resolve
         raise InputError("--host", f"cannot listen on {bind!r}: {exc.strerror}") from None
@@ -132,13 +168,15 @@ def serve(
     except (TypeError, ValueError, UnicodeError):  # a NUL or what IDNA cannot encode
         raise InputError("--host", f"{bind!r} is no host name or address") from None
     actual = server.server_address[1]
+    scheme = "https" if tls is not None else "http"
     if not is_loopback(bind):
         note(f"listening on {bind}, reachable from other hosts")
     if as_json:
         print(
             json.dumps(
                 {
-                    "listening": f"http://{bind}:{actual}",
+                    "listening": f"{scheme}://{bind}:{actual}",
+                    "store": store.name if store is not None else None,
                     "access_key_id": creds.access_key_id,
                     "format_param": FORMAT_PARAM,
                     "region": scope_region,
@@ -148,7 +186,9 @@ def serve(
             flush=True,
         )
     else:
-        note(f"verifying requests for {creds.access_key_id} at http://{bind}:{actual}/")
+        note(f"verifying requests for {creds.access_key_id} at {scheme}://{bind}:{actual}/")
+        if store is not None:
+            note(f"answering as {store.title} answers what it refuses (docs/stores.md)")
     previous = signal.signal(signal.SIGTERM, _interrupt)  # stop as on Ctrl-C, at once
     try:
         server.serve_forever(poll_interval=0.2)
