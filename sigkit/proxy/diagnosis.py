@@ -24,9 +24,11 @@ from typing import Any
 
 from sigkit.credentials import Credentials
 from sigkit.debug import causes
+from sigkit.debug.diagnose import one_view
 from sigkit.debug.investigate import investigate, received, server_time
 from sigkit.debug.model import Finding, Observation
 from sigkit.debug.report import Report, hidden_values
+from sigkit.debug.sources_common import request_fields
 from sigkit.debug.sources_xml import answer as answer_observation
 from sigkit.debug.sources_xml import read_body
 from sigkit.encoding import parse_query
@@ -106,6 +108,7 @@ def request_of(
     signed by SigV4 for a service other than S3 without x-amz-content-sha256, is represented
     by that header carrying its `sha256` (the hash the store computes from what it received),
     so the signature can be recomputed without the body; S3 requests carry the header anyway.
+    A body not kept and sent chunked is given its counted `length` as Content-Length.
     Raises InputError when the head cannot be a request (sigkit says why)."""
     target = _text(head.target)
     headers = tuple((name, _text(value)) for name, value in head.headers)
@@ -122,8 +125,15 @@ def request_of(
     request = Request(
         head.method, path, query, headers, body, scheme=scheme, authority=authority or None
     )
-    if body is None and sha256 and (length or 0) > 0 and _hash_not_shown(request):
-        request = request.with_headers([("x-amz-content-sha256", sha256)])
+    if body is None and (length or 0) > 0:
+        added = []
+        if request.header("content-length") is None:
+            # Sent chunked: the length the proxy counted (the verifier reads an absent body
+            # of a declared length as "not shown", never as empty).
+            added.append(("Content-Length", str(length)))
+        if sha256 and _hash_not_shown(request):
+            added.append(("x-amz-content-sha256", sha256))
+        request = request.with_headers(added)
     return request
 
 
@@ -324,6 +334,8 @@ def diagnose(
     answer = _answer_of(exchange)
     status = exchange.answer.status if exchange.answer is not None else None
     code = answer.error_code if answer is not None else None
+    if code is None and exchange.error is not None and exchange.answer is not None:
+        code = exchange.answer.reason or None  # the proxy's own answer (BadGateway ...)
     message = answer.error_message if answer is not None else None
     when, from_store = _time_of(answer, exchange.started)
     notes: list[str] = []
@@ -352,7 +364,7 @@ def diagnose(
     facts = shows(request, when if from_store else None)
     if head is not exchange.request:
         notes.append("the request as re-signed by the proxy is the one the store answered")
-    if exchange.error is not None or answer is None:
+    if (exchange.error is not None and not exchange.refused) or answer is None:
         # The store never answered (down, timed out, garbage): nothing to explain about it.
         hidden += _signatures(request, None)
         return replace(base, notes=tuple(notes), shows=facts, hidden=tuple(hidden))
@@ -450,13 +462,27 @@ def _cheap(
                 f"{creds.access_key_id} (the store holds another secret, or other rules)"
             )
         return found, outcome.verdict, notes
-    found_time = [
+    # No secret: what the request shows against its own SignedHeaders and the store's time,
+    # by the same rules the investigation applies to a request it cannot verify.
+    stated = [
         Finding(p.cause, p.message, certain=True)
         for p in (time_problems(request, when, skew) if from_store else [])
         if p.cause
     ]
+    sent = Observation("proxy", "client", request=request, **request_fields(request))
+    seen = {f.cause for f in stated}
+    stated += [
+        f
+        for f in one_view(
+            sent,
+            request=request,
+            when=when if from_store else None,
+            skew=int(skew.total_seconds()),
+        )
+        if f.cause not in seen
+    ]
     notes.append("accepted; not verified (no secret at hand for its access key)")
-    return tuple(found_time), "match", notes
+    return tuple(stated), "match", notes
 
 
 # -- rendering -----------------------------------------------------------------------------------
@@ -646,11 +672,21 @@ def observer_from_options(
     as_json: bool = False,
     store: object | None = None,
     write: Callable[[str], None] | None = None,
+    client_keys: Iterable[str] = (),
 ) -> Diagnosis:
-    """The observer `sigkit proxy` installs (its options, already resolved)."""
+    """The observer `sigkit proxy` installs (its options, already resolved). `client_keys`
+    (``ID:SECRET``, as ``--client-key``) explain the requests the proxy itself refuses; a
+    `store` given by name is read from `sigkit.stores`."""
+    from sigkit.proxy.resign import parse_client_key
+
+    clients = [*_keys(client_credentials).values(), *map(parse_client_key, client_keys)]
+    if isinstance(store, str):
+        from sigkit import stores
+
+        store = stores.get(store)
     return Diagnosis(
         credentials=credentials,
-        client_credentials=client_credentials,
+        client_credentials=clients,
         region=region,
         service=service,
         skew=timedelta(seconds=skew_seconds),

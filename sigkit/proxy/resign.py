@@ -449,8 +449,8 @@ class Resigner:
                 "this proxy forwards only requests signed with a key it knows (--client-key)",
             )
         payload = _payload_line(request)
-        covers_body = auth.algorithm != "AWS" and auth.variant == "header" and payload != (
-            UNSIGNED_PAYLOAD
+        covers_body = (
+            auth.algorithm != "AWS" and auth.variant == "header" and payload != (UNSIGNED_PAYLOAD)
         )
         spool: Spool | None = None
         checked = request
@@ -469,33 +469,66 @@ class Resigner:
         return spool
 
 
+def parse_client_key(value: str) -> Credentials:
+    """One ``--client-key ID:SECRET`` (the secret is never echoed in an error)."""
+    key, sep, secret = value.partition(":")
+    if not sep or not key.strip() or not secret:
+        raise InputError("--client-key", "give ID:SECRET (an access key id, a colon, its secret)")
+    return Credentials(key.strip(), secret)
+
+
 def transformer_from_options(
-    credentials: Credentials,
+    credentials: Credentials | Iterable[Credentials],
     *,
     sig: str = "v4",
-    region: str = "us-east-1",
-    service: str = "s3",
+    region: str | None = None,
+    service: str | None = None,
     payload: str | None = None,
     chunked_over: int | None = None,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     buffer_limit: int = DEFAULT_BUFFER_LIMIT,
+    client_keys: Iterable[str] = (),
     client_credentials: Iterable[Credentials] | Mapping[str, Credentials] | None = None,
     client_skew_seconds: int = int(DEFAULT_SKEW.total_seconds()),
+    store: str | None = None,
 ) -> Resigner:
-    """The transformer `sigkit proxy --resign` installs (its options, already resolved)."""
+    """The transformer `sigkit proxy --resign` installs, from its options: the first of
+    `credentials` signs; `client_keys` (``ID:SECRET``) or `client_credentials` turn on the
+    client check; the region is `region`, else the `store` profile's default, else us-east-1;
+    the service `service`, else s3."""
     if sig not in ("v4", "v2"):
         raise InputError("--sig", f"{sig!r} is not v4 or v2")
     if payload is not None and payload not in PAYLOADS:
         raise InputError("--payload", f"{payload!r} is not one of {', '.join(PAYLOADS)}")
+    signer = credentials if isinstance(credentials, Credentials) else next(iter(credentials), None)
+    if signer is None:
+        raise InputError(
+            "--resign", "needs credentials (--access-key/--secret-key, AWS_*, --profile)"
+        )
+    if region is None and store is not None:
+        from sigkit import stores
+
+        region = stores.get(store).default_region
+    clients: dict[str, Credentials] | None = None
+    keys = [parse_client_key(k) for k in client_keys]
+    if client_credentials is not None:
+        items = (
+            client_credentials.values()
+            if isinstance(client_credentials, Mapping)
+            else client_credentials
+        )
+        keys += list(items)
+    if keys:
+        clients = {c.access_key_id: c for c in keys}
     return Resigner(
-        credentials,
+        signer,
         sig="v2" if sig == "v2" else "v4",
-        region=region,
-        service=service,
+        region=region or "us-east-1",
+        service=service or "s3",
         payload=payload,
         chunked_over=chunked_over,
         chunk_size=chunk_size,
         buffer_limit=buffer_limit,
-        client_credentials=client_credentials,
+        client_credentials=clients,
         client_skew=timedelta(seconds=client_skew_seconds),
     )
