@@ -1,18 +1,12 @@
-"""Import an optional library with one clear line when it is missing."""
+"""The one error for an optional library that is not installed."""
 
 from __future__ import annotations
-
-from importlib import import_module
-from types import ModuleType
 
 from sigkit.errors import UnsupportedError
 
 
-def require(module: str, extra: str) -> ModuleType:
-    """`module`, or an `UnsupportedError` naming the extra that installs it."""
-    try:
-        return import_module(module)
-    except ImportError:
-        raise UnsupportedError(
-            f"sigkit.integrations.{extra} needs {module}: pip install 'sigkit[{extra}]'"
-        ) from None
+def missing(module: str, extra: str) -> UnsupportedError:
+    """Raise it ``from None`` where the import failed: one line naming the extra."""
+    return UnsupportedError(
+        f"sigkit.integrations.{extra} needs {module}: pip install 'sigkit[{extra}]'"
+    )

@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from sigkit.debug.report import Report
     from sigkit.result import SigningResult
 
+__all__ = ["Report", "SigningRefused"]
+
 MAX_ANSWER = 64 << 10  # bytes of an error body read for the diagnosis
 EVIDENCE_SHOWN = 300  # characters of evidence in the exception's message
 REFUSAL_STATUS = frozenset({400, 403})
@@ -37,21 +39,21 @@ SIGNATURE_CODES = frozenset(
 )
 
 
-class SigningRefused(Exception):  # noqa: N818  (the name says what happened)
+class SigningRefused(Exception):
     """A server refused a signed request; sigkit's diagnosis of it is attached.
 
     `report` is the `sigkit.debug.report.Report`; `cause` the top cause id (e.g.
     ``wrong-secret``, ``header-changed``) or None, `certain` whether a recomputation proved
-    it, `evidence` and `fix` its texts; `status` and `code` the server's answer. Each adapter
-    raises a subclass that is also its library's HTTP error."""
+    it, `evidence` and `fix` its texts; `http_status` and `error_code` the server's answer.
+    Each adapter raises a subclass that is also its library's HTTP error."""
 
     report: Report | None = None
     cause: str | None = None
     certain: bool = False
     evidence: str = ""
     fix: str = ""
-    status: int | None = None
-    code: str | None = None
+    http_status: int | None = None
+    error_code: str | None = None
 
 
 def is_signing_refusal(status: int, code: str | None, message: str | None) -> bool:
@@ -122,6 +124,8 @@ def describe(report: Report, status: int, code: str | None, credentials: Credent
         text = f"{head}: sigkit: {report.summary()}"
     else:
         evidence = top.evidence.split("\n", 1)[0]
+        if evidence.endswith(":") and "; " in evidence:  # what follows is shown on its own
+            evidence = evidence.rsplit("; ", 1)[0]
         if len(evidence) > EVIDENCE_SHOWN:
             evidence = evidence[: EVIDENCE_SHOWN - 3] + "..."
         how = "certain" if top.certain else "likely"
@@ -142,8 +146,8 @@ def fill(
 
     top = report.findings[0] if report.findings else None
     error.report = report
-    error.status = status
-    error.code = code
+    error.http_status = status
+    error.error_code = code
     if top is not None:
         secrets = [credentials.secret_access_key, credentials.secret_access_key.strip()]
         hidden = report.sensitive([*secrets, credentials.session_token])

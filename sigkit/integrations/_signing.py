@@ -191,7 +191,7 @@ class Signer:
             self.region_set = region_set_value(region_set or self.region)
         elif region_set is not None:
             raise InputError("region_set", "only SigV4A (algorithm='v4a') signs a region set")
-        variant = "query" if presign else "header"
+        variant: Literal["header", "query"] = "query" if presign else "header"
         fixed = UNSIGNED_PAYLOAD if self.payload == "unsigned" else None
         if presign:
             config_changes.setdefault("expires", expires)
@@ -229,8 +229,9 @@ class Signer:
         when = self.clock()
         creds = self.credentials.get(when)
         pairs = [(n, v) for n, v in headers]
-        if self.payload == "chunked" and not self.presign and body not in (None, b"") and length != 0:
-            return self._chunked(method, url, pairs, body, length, creds, when)  # a body to send
+        has_body = body not in (None, b"") and length != 0
+        if self.payload == "chunked" and not self.presign and has_body:
+            return self._chunked(method, url, pairs, body, length, creds, when)
         sigkit_body = body if body is None or isinstance(body, bytes) or seekable(body) else None
         request = Request.from_url(method, url, pairs, sigkit_body)  # type: ignore[arg-type]
         if self._v2 is not None:
@@ -288,7 +289,7 @@ class Signer:
         else:
             if length is None:
                 raise InputError("body", "an aws-chunked body needs its length (or seekable)")
-            source = IterReader(body)  # type: ignore[arg-type]
+            source = IterReader(body)
         request = Request.from_url(method, url, kept, source)  # type: ignore[arg-type]
         payload = STREAMING_ECDSA if self.algorithm == "v4a" else STREAMING_SIGNED
         chunked = ChunkedConfig(payload=payload, chunk_size=self.chunk_size or DEFAULT_CHUNK_SIZE)
@@ -298,7 +299,7 @@ class Signer:
             when,
             self._v4,
             chunked,
-            decoded_length=length if not isinstance(source, bytes) and not seekable(source) else None,
+            decoded_length=None if isinstance(source, bytes) or seekable(source) else length,
             region_set=self.region_set,
         )
         added = _added(request.with_body(None), upload.seed.request)

@@ -19,16 +19,19 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, Any
 
-from sigkit.integrations._optional import require
+from sigkit.integrations._optional import missing
 
-_aiohttp = require("aiohttp", "aiohttp")
+try:
+    import aiohttp as _aiohttp
+    from aiohttp import payload as _payload
+    from yarl import URL
+except ImportError:  # pragma: no cover - the extra is installed for the tests
+    raise missing("aiohttp", "aiohttp") from None
 
-from aiohttp import payload as _payload  # noqa: E402
-
-from sigkit.integrations._adapter import AdapterBase  # noqa: E402
-from sigkit.integrations._refusal import SigningRefused as _Refused  # noqa: E402
-from sigkit.integrations._refusal import request_of  # noqa: E402
-from sigkit.integrations._signing import READ_PIECE, Signed, Spool, seekable  # noqa: E402
+from sigkit.integrations._adapter import AdapterBase
+from sigkit.integrations._refusal import SigningRefused as _Refused
+from sigkit.integrations._refusal import request_of
+from sigkit.integrations._signing import READ_PIECE, Signed, Spool, seekable
 
 __all__ = ["SigV4Middleware", "SigningRefused"]
 
@@ -124,7 +127,9 @@ class SigV4Middleware(AdapterBase):
         sent = req.headers.get("Content-Length")
         if sent is not None and sent.isdigit():
             length = int(sent)
-        spool = stream and (self.signer.must_spool(False, length) or self.signer.payload == "chunked")
+        # aws-chunked reads its source synchronously: an async payload is spooled first
+        chunked = self.signer.payload == "chunked"
+        spool = stream and (chunked or self.signer.must_spool(False, length))
         if spool:
             writer = _SpoolWriter()
             await req.body.write(writer)
@@ -139,7 +144,7 @@ class SigV4Middleware(AdapterBase):
             payload_hash=spooled_hash,
         )
         if signed.url is not None:
-            req.url = _aiohttp.client_reqrep.URL(signed.url, encoded=True)
+            req.url = URL(signed.url, encoded=True)
         if signed.body is not None:
             assert signed.length is not None
             # aws-chunked reads the old payload's file as it sends: closed after, not now

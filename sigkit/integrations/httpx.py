@@ -14,17 +14,27 @@ Content-Length) lets it stream as it is. An aws-chunked body is encoded while it
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator
-from typing import IO, Any
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Generator,
+    Iterable,
+    Iterator,
+)
+from typing import IO, Any, cast
 
-from sigkit.integrations._optional import require
+from sigkit.integrations._optional import missing
 
-_httpx = require("httpx", "httpx")
+try:
+    import httpx as _httpx
+except ImportError:  # pragma: no cover - the extra is installed for the tests
+    raise missing("httpx", "httpx") from None
 
-from sigkit.integrations._adapter import AdapterBase  # noqa: E402
-from sigkit.integrations._refusal import SigningRefused as _Refused  # noqa: E402
-from sigkit.integrations._refusal import request_of  # noqa: E402
-from sigkit.integrations._signing import (  # noqa: E402
+from sigkit.integrations._adapter import AdapterBase
+from sigkit.integrations._refusal import SigningRefused as _Refused
+from sigkit.integrations._refusal import request_of
+from sigkit.integrations._signing import (
     LENGTH_HEADERS,
     READ_PIECE,
     Signed,
@@ -40,20 +50,20 @@ class SigningRefused(_Refused, _httpx.HTTPStatusError):
     `.response`), with sigkit's diagnosis (`report`, `cause`, `evidence`, `fix`)."""
 
 
-class _Body(_httpx.SyncByteStream, _httpx.AsyncByteStream):  # type: ignore[misc]
+class _Body(_httpx.SyncByteStream, _httpx.AsyncByteStream):
     """A body to send in pieces, from a file (spooled) or an iterable (aws-chunked)."""
 
     def __init__(self, source: IO[bytes] | Iterable[bytes]) -> None:
         self._source = source
 
     def _pieces(self) -> Iterator[bytes]:
-        source = self._source
+        source: Any = self._source
         if hasattr(source, "seek"):  # a spooled file (a ChunkedBody is iterated)
-            source.seek(0)  # type: ignore[union-attr]
-            while piece := source.read(READ_PIECE):  # type: ignore[union-attr]
+            source.seek(0)
+            while piece := source.read(READ_PIECE):
                 yield piece
         else:
-            yield from source  # type: ignore[misc]
+            yield from source
 
     def __iter__(self) -> Iterator[bytes]:
         return self._pieces()
@@ -79,16 +89,18 @@ def _file_of(stream: Any) -> Any:
     return inner if inner is not None and seekable(inner) else None
 
 
-class SigV4Auth(AdapterBase, _httpx.Auth):  # type: ignore[misc]
+class SigV4Auth(AdapterBase, _httpx.Auth):
     """Sign every request with sigkit: SigV4 (any service and region), SigV4A or S3 V2.
 
     The same options as `sigkit.integrations.requests.SigV4Auth`; see docs/integrations.md."""
 
-    def sync_auth_flow(self, request: Any) -> Generator[Any, Any, None]:
+    def sync_auth_flow(
+        self, request: _httpx.Request
+    ) -> Generator[_httpx.Request, _httpx.Response, None]:
         body, length = self._body(request)
         spooled = None
         if body is _STREAM:
-            spool = Spool.of(request.stream)
+            spool = Spool.of(cast("Iterable[bytes]", request.stream))
             spooled = spool.done()
             body, length = spooled[0], spooled[1]
         signed = self._sign(request, body, length, spooled)
@@ -97,12 +109,14 @@ class SigV4Auth(AdapterBase, _httpx.Auth):  # type: ignore[misc]
             response.read()
             self._check(request, response, signed)
 
-    async def async_auth_flow(self, request: Any) -> AsyncIterator[Any]:
+    async def async_auth_flow(
+        self, request: _httpx.Request
+    ) -> AsyncGenerator[_httpx.Request, _httpx.Response]:
         body, length = self._body(request)
         spooled = None
         if body is _STREAM:
             spool = Spool()
-            async for piece in request.stream:
+            async for piece in cast("AsyncIterable[bytes]", request.stream):
                 spool.add(piece)
             spooled = spool.done()
             body, length = spooled[0], spooled[1]

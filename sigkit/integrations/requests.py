@@ -14,22 +14,24 @@ from __future__ import annotations
 
 from typing import Any
 
-from sigkit.integrations._optional import require
+from sigkit.integrations._optional import missing
 
-_requests = require("requests", "requests")
+try:
+    import requests
+    from requests.auth import AuthBase
+    from requests.models import PreparedRequest, Response
+except ImportError:  # pragma: no cover - the extra is installed for the tests
+    raise missing("requests", "requests") from None
 
-from requests.auth import AuthBase  # noqa: E402
-from requests.models import PreparedRequest, Response  # noqa: E402
-
-from sigkit.integrations._adapter import AdapterBase  # noqa: E402
-from sigkit.integrations._refusal import SigningRefused as _Refused  # noqa: E402
-from sigkit.integrations._refusal import request_of  # noqa: E402
-from sigkit.integrations._signing import Signed, Spool, seekable  # noqa: E402
+from sigkit.integrations._adapter import AdapterBase
+from sigkit.integrations._refusal import SigningRefused as _Refused
+from sigkit.integrations._refusal import request_of
+from sigkit.integrations._signing import LENGTH_HEADERS, Signed, Spool, seekable
 
 __all__ = ["SigV4Auth", "SigningRefused"]
 
 
-class SigningRefused(_Refused, _requests.HTTPError):
+class SigningRefused(_Refused, requests.HTTPError):
     """The server refused the signed request (a `requests.HTTPError`, with `.response`),
     with sigkit's diagnosis (`report`, `cause`, `evidence`, `fix`)."""
 
@@ -43,7 +45,7 @@ class SigV4Auth(AdapterBase, AuthBase):
 
     def __call__(self, r: PreparedRequest) -> PreparedRequest:
         body: Any = r.body
-        headers = [(n, v if isinstance(v, str) else v.decode("latin-1")) for n, v in r.headers.items()]
+        headers = _text_headers(r)
         if isinstance(body, str):  # http.client would send it as Latin-1: send UTF-8, signed
             body = body.encode("utf-8")
             r.body = body
@@ -60,7 +62,7 @@ class SigV4Auth(AdapterBase, AuthBase):
                 source = iter(lambda: body.read(1 << 16), b"") if hasattr(body, "read") else body
                 body, length, spooled_hash = Spool.of(source).done()
                 _replace_length(r, body, length)
-                headers = [(n, v) for n, v in headers if n.lower() not in ("content-length", "transfer-encoding")]
+                headers = [(n, v) for n, v in headers if n.lower() not in LENGTH_HEADERS]
                 headers.append(("Content-Length", str(length)))
         elif isinstance(body, bytearray):
             body = bytes(body)
@@ -69,7 +71,9 @@ class SigV4Auth(AdapterBase, AuthBase):
         )
         _apply(r, signed)
         if self.debug:
-            r.register_hook("response", lambda response, **_: self._check(response, signed))
+            r.register_hook(  # type: ignore[no-untyped-call]
+                "response", lambda response, **_: self._check(response, signed)
+            )
         return r
 
     def _check(self, response: Response, signed: Signed) -> Response:
@@ -84,7 +88,7 @@ class SigV4Auth(AdapterBase, AuthBase):
             request_of(
                 sent.method or "GET",
                 sent.url or "",
-                [(n, v if isinstance(v, str) else v.decode("latin-1")) for n, v in sent.headers.items()],
+                _text_headers(sent),
                 sent.body,
             ),
         )
@@ -94,6 +98,11 @@ class SigV4Auth(AdapterBase, AuthBase):
         error = SigningRefused(message, response=response, request=sent)
         self.raise_refused(error, signed, report, response.status_code, code)
         return response
+
+
+def _text_headers(r: PreparedRequest) -> list[tuple[str, str]]:
+    """requests allows bytes values; http.client sends them as they are (Latin-1 here)."""
+    return [(n, v if isinstance(v, str) else v.decode("latin-1")) for n, v in r.headers.items()]
 
 
 def _replace_length(r: PreparedRequest, body: Any, length: int) -> None:
