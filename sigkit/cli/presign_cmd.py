@@ -164,7 +164,7 @@ def presign(
         raise InputError("--method", f"{method!r} is not one of {', '.join(METHODS)}")
     if sig not in ("v4", "v2"):
         raise InputError("--sig", f"{sig!r} is not v4 or v2")
-    if expires < 1 or (sig == "v4" and expires > MAX_EXPIRES):
+    if expires < 1:
         limit = f"1..{MAX_EXPIRES}" if sig == "v4" else "at least 1"
         raise InputError("--expires", f"{expires} is out of range ({limit} seconds)")
     if file is not None and not curl and checksum is None:
@@ -189,8 +189,8 @@ def presign(
     endpoint_given = resolved.endpoint_url.value if resolved.endpoint_url else None
     where = target if not s3_target else endpoint_given
     chosen = resolve_store(store, Request.from_url(verb, where).host if where else None, remarks)
+    _check_expires(chosen, expires, sig)
     if chosen is not None:
-        expires = _store_expires(chosen, expires, sig)
         if region is None and chosen.name != "aws":
             store_region = chosen.region_for(Request.from_url(verb, where).host if where else "")
             if store_region is not None:
@@ -292,20 +292,22 @@ def presign(
     print(command if curl else signed_url)
 
 
-def _store_expires(store: Store, expires: int, sig: str) -> int:
-    """--expires within the store's presign lifetime (Yandex 30 days, AWS and most 7)."""
-    limit = store.presign_max_seconds
-    if limit is not None and expires > limit:
+def _check_expires(store: Store | None, expires: int, sig: str) -> None:
+    """--expires within the store's presign lifetime (Yandex 30 days, AWS and most 7) and
+    within what a SigV4 X-Amz-Expires may say (7 days)."""
+    limit = store.presign_max_seconds if store is not None else None
+    if store is not None and limit is not None and expires > limit:
         raise InputError(
             "--expires", f"{expires} s is longer than {store.title} accepts ({limit} s at most)"
         )
-    if limit is not None and limit > MAX_EXPIRES and expires > MAX_EXPIRES and sig == "v4":
-        raise InputError(
-            "--expires",
-            f"{store.title} accepts up to {limit} s, but a SigV4 X-Amz-Expires above "
-            f"{MAX_EXPIRES} s is not signed by sigkit (AWS's limit)",
-        )
-    return expires
+    if sig == "v4" and expires > MAX_EXPIRES:
+        if store is not None and limit is not None and limit > MAX_EXPIRES:
+            raise InputError(
+                "--expires",
+                f"{store.title} accepts up to {limit} s, but sigkit signs an X-Amz-Expires of "
+                f"at most {MAX_EXPIRES} s (AWS's limit)",
+            )
+        raise InputError("--expires", f"{expires} is out of range (1..{MAX_EXPIRES} seconds)")
 
 
 def _bind_checksum(
@@ -322,7 +324,7 @@ def _bind_checksum(
     the uploader must send: returned as the second item)."""
     from sigkit import checksum_headers, checksums
 
-    if checksum is None and store is None:
+    if checksum is None and (store is None or verb != "PUT"):
         return request, ()
     form = "query" if checksum_in == "query" else "header"
     decision = checksum_decision(checksum, False, store, remarks, form=form)

@@ -128,6 +128,8 @@ def sign(
     chosen_store = resolve_store(store, request.host, remarks)
     if region is None:
         region = store_region(chosen_store, request.host, remarks)
+    if chosen_store is not None and service is None and sig != "v2":
+        service = "s3"  # a store profile is an S3 store
     if checksum is not None or trailer or chosen_store is not None:
         decision = checksum_decision(checksum, trailer, chosen_store, remarks)
         if decision.algorithm is not None:
