@@ -242,6 +242,19 @@ class ProxyServer:
                 await self._answer_own(peer, status, "BadRequest", what, close=True)
                 return None
             if isinstance(event, h11.Request):
+                # h11 bounds a head still arriving; one that arrived whole in a read is
+                # measured here.
+                size = len(event.method) + len(event.target) + 12
+                size += sum(len(k) + len(v) + 4 for k, v in event.headers.raw_items())
+                if size > self.settings.max_head_bytes:
+                    await self._answer_own(
+                        peer,
+                        431,
+                        "BadRequest",
+                        f"the request head is larger than {self.settings.max_head_bytes} bytes",
+                        close=True,
+                    )
+                    return None
                 if len(event.headers) > self.settings.max_headers:
                     await self._answer_own(
                         peer,
