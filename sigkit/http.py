@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from sigkit.errors import InputError
+from sigkit.keycache import holds_keys
 
 Headers = tuple[tuple[str, str], ...]
 Body = bytes | BinaryIO | None
@@ -27,8 +29,9 @@ _VERSION = re.compile(r"HTTP/\d(\.\d)?\Z")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _METHODS = frozenset({"GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"})
 # The fast paths' patterns: what they accept, the full checks accept too, and read the same.
-# Header names joined by line feeds (no name holds one): every name a token.
-_TOKENS = re.compile(r"(?:[!#$%&'*+\-.^_`|~0-9A-Za-z]+\n)*[!#$%&'*+\-.^_`|~0-9A-Za-z]+\Z")
+# Headers as "name NUL value" lines: every name a token, every value printable ASCII or tab.
+_FIELD = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\0[\t -~]*"
+_FIELDS = re.compile(rf"(?:{_FIELD}\n)*{_FIELD}\Z")
 # A common absolute URL: lower-case http(s), a plain ASCII host, a port of 1-5 digits, and a
 # path and query of printable ASCII (no control character, no #fragment). Anything else goes
 # through `split_url`'s full checks and urlsplit.
@@ -66,34 +69,59 @@ def check_headers(headers: Iterable[tuple[str, str]], *, allow_folding: bool = F
         raise InputError("header Host", "sent more than once")
 
 
+class _CheckedPairs(dict[tuple[str, str], int]):
+    """Header (name, value) pairs that passed `check_header`, each with 1 for a Host header
+    (its value a valid host[:port]) and 0 for any other: a program sends the same few headers
+    again and again. Never a pair that carries a credential (`_UNCACHED`); at most
+    `_CHECKED_MAX`, then it starts over; `sigkit.forget_keys()` empties it too."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+_CHECKED = holds_keys(_CheckedPairs())
+_CHECKED_MAX = 4096
+_UNCACHED = frozenset({"authorization", "x-amz-security-token", "x-amz-s3session-token"})
+
+
 def plain_headers(headers: Headers) -> bool:
-    """True when `check_headers` (folded or not) would accept these (name, value) pairs,
-    decided for all of them at once: the names joined are tokens, the values joined hold no
-    control character and only ASCII, and a Host header, if any, is one valid host[:port].
+    """True when `check_headers` (folded or not) would accept these (name, value) pairs.
+
+    Pairs checked before are looked up; otherwise all are decided at once: joined as
+    ``name NUL value`` lines, one pattern checks that every name is a token and every value
+    printable ASCII or tab (neither can hold NUL or a line feed, so the lines split back into
+    exactly these pairs), and a Host header, if any, must be a valid host[:port]. At most one
+    Host header either way.
 
     False decides nothing: the caller runs the full checks, which name the header at fault.
     """
     if not headers:
         return True
     try:
-        names = "\n".join([h[0] for h in headers])
-        values = "\t".join([h[1] for h in headers])  # a tab is allowed in a value
+        return sum(map(_CHECKED.__getitem__, headers)) <= 1
+    except (KeyError, TypeError):
+        pass
+    try:
+        joined = "\n".join(map("\0".join, headers))
     except TypeError:
         return False
-    if (
-        not _TOKENS.match(names)
-        or names.count("\n") != len(headers) - 1  # a name of its own held a line feed
-        or _VALUE_BAD.search(values)
-        or not values.isascii()
-    ):
+    if not _FIELDS.match(joined):
         return False
-    lowered = names.lower()
-    if "host" not in lowered:
-        return True
-    hosts = [i for i, name in enumerate(lowered.split("\n")) if name == "host"]
-    if not hosts:
-        return True
-    return len(hosts) == 1 and _HOST.match(headers[hosts[0]][1].strip()) is not None
+    lowered = "\n" + joined.lower()
+    start = lowered.find("\nhost\0")
+    if start != -1:
+        if lowered.find("\nhost\0", start + 6) != -1:
+            return False  # twice: the full check says so
+        end = joined.find("\n", start)
+        if not _HOST.match(joined[start + 5 : None if end == -1 else end].strip()):
+            return False
+    if len(_CHECKED) > _CHECKED_MAX:
+        _CHECKED.clear()
+    for pair in headers:
+        name = pair[0].lower()
+        if name not in _UNCACHED:
+            _CHECKED[pair] = name == "host"
+    return True
 
 
 def check_text(value: str, field: str) -> None:
@@ -170,26 +198,24 @@ class Request:
         pattern matches for the whole request; anything else takes the full checks, which
         name the part at fault."""
         hdrs = tuple([(n, v) for n, v in headers])
-        plain = _PLAIN_URL.match(url) if isinstance(url, str) else None
+        plain = plain_url(url) if isinstance(url, str) else None
         if (
             plain is not None
             and cls is Request
-            and (plain[3] is None or 0 < int(plain[3]) < 65536)
             and method.__class__ is str
             and (method in _METHODS or _TOKEN.match(method))
             and (body is None or isinstance(body, bytes) or hasattr(body, "read"))
             and plain_headers(hdrs)
         ):
-            # everything the constructor checks holds: the pattern's host is a valid
-            # host[:port], its path starts with / and neither part holds a control character
+            # everything the constructor checks holds (see plain_url and plain_headers)
             new = _new_request(cls)
             _set_method(new, method)
-            _set_path(new, plain[4] or "/")
-            _set_query(new, plain[5])
+            _set_path(new, plain[2])
+            _set_query(new, plain[3])
             _set_headers(new, hdrs)
             _set_body(new, body)
-            _set_scheme(new, plain[1])
-            _set_authority(new, plain[2])
+            _set_scheme(new, plain[0])
+            _set_authority(new, plain[1])
             return new
         scheme, authority, path, query = split_url(url)
         for name, value in hdrs:
@@ -322,6 +348,17 @@ def strip_default_port(scheme: str, authority: str) -> str:
     if sep and "]" not in port and port.isdigit() and int(port) == DEFAULT_PORTS.get(scheme):
         return host
     return authority
+
+
+@lru_cache(maxsize=256)
+def plain_url(url: str) -> tuple[str, str, str, str | None] | None:
+    """`split_url` of a common URL (`_PLAIN_URL`, a port in range), remembered as urlsplit
+    remembers its own; None when the full checks must decide. What it accepts is a valid
+    host[:port], a path from / and a query, neither holding a control character."""
+    plain = _PLAIN_URL.match(url)
+    if plain is None or (plain[3] is not None and not 0 < int(plain[3]) < 65536):
+        return None
+    return plain[1], plain[2], plain[4] or "/", plain[5]
 
 
 def split_url(url: str) -> tuple[str, str, str, str | None]:

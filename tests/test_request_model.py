@@ -99,7 +99,9 @@ def test_plain_headers_vouches_only_for_what_the_full_checks_accept(
     headers: list[tuple[str, str]],
 ) -> None:
     pairs = tuple(headers)
-    if plain_headers(pairs):
+    first = plain_headers(pairs)
+    assert plain_headers(pairs) == first  # the second time, from the cache of checked pairs
+    if first:
         check_headers(pairs)  # neither raises
         check_headers(pairs, allow_folding=True)
 
@@ -131,3 +133,33 @@ def test_refusals_name_the_part_at_fault(
     url: str, headers: list[tuple[str, str]], error: str
 ) -> None:
     assert _fast("GET", url, headers) == error
+
+
+def test_header_caches_hold_no_credential_and_are_forgotten() -> None:
+    """The checked and folded header pairs are remembered (a program repeats its headers), but
+    never an Authorization or session-token pair, and `forget_keys()` empties them."""
+    from sigkit.credentials import Credentials
+    from sigkit.http import _CHECKED
+    from sigkit.keycache import forget_keys
+    from sigkit.sigv4.canonical import _FOLDED
+    from sigkit.sigv4.config import SigV4Config
+    from sigkit.sigv4.signer import sign_v4
+    from sigkit.timefmt import parse_time
+
+    headers = [("Host", "b.s3.amazonaws.com"), ("X-Amz-Security-Token", "tok"), ("X-A", " a  b ")]
+    request = Request.from_url("GET", "https://b.s3.amazonaws.com/k", headers)
+    result = sign_v4(
+        request,
+        Credentials("AKIDEXAMPLE", "secret", "tok"),
+        parse_time("20150830T123600Z"),
+        SigV4Config.s3("us-east-1"),
+    )
+    assert "x-a:a b\n" in result["canonical_headers"]
+    assert _CHECKED[("X-A", " a  b ")] == 0 and _CHECKED[headers[0]] == 1
+    assert _FOLDED[("X-A", " a  b ")] == ("x-a", "a b")
+    every_pair = [*_CHECKED, *_FOLDED]
+    assert not [p for p in every_pair if p[0].lower() in ("x-amz-security-token", "authorization")]
+    again = Request.from_url("GET", "https://b.s3.amazonaws.com/k", headers)  # from the caches
+    assert again == request
+    forget_keys()
+    assert not _CHECKED and not _FOLDED

@@ -19,6 +19,7 @@ from sigkit.encoding import (
 )
 from sigkit.errors import InputError
 from sigkit.http import Body, Request
+from sigkit.keycache import holds_keys
 from sigkit.payload import sha256_stream
 from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
 
@@ -77,16 +78,44 @@ def fold_value(value: str) -> str:
     return " ".join(value.split())
 
 
+class _FoldedPairs(dict[tuple[str, str], tuple[str, str]]):
+    """(name, value) -> (lower-case name, folded value), for the headers a program sends
+    again and again. Never a pair that carries a credential; at most `_FOLDED_MAX`, then it
+    starts over; `sigkit.forget_keys()` empties it too."""
+
+    def cache_clear(self) -> None:
+        self.clear()
+
+
+_FOLDED = holds_keys(_FoldedPairs())
+_FOLDED_MAX = 4096
+_UNCACHED = frozenset({"authorization", "x-amz-security-token", "x-amz-s3session-token"})
+
+
 def header_groups(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
     """Lower-case name -> the value as signed: trimmed, inner whitespace runs folded to one
     space, repeated names joined with commas in the order sent.
 
     Signers build this once per request and read it both for the headers they look up and for
-    the canonical headers."""
-    groups: dict[str, str] = {}
-    for name, value in headers:
+    the canonical headers. Pairs seen before are looked up (a dict of them at C speed when no
+    name repeats)."""
+    if isinstance(headers, tuple):
+        try:
+            groups = dict(map(_FOLDED.__getitem__, headers))
+        except (KeyError, TypeError):
+            pass
+        else:
+            if len(groups) == len(headers):
+                return groups
+    groups = {}
+    if len(_FOLDED) > _FOLDED_MAX:
+        _FOLDED.clear()
+    for pair in headers:
+        name, value = pair
         lname = name.lower()
         value = " ".join(value.split())  # fold_value, inline: a call per header costs
+        if lname not in _UNCACHED and type(pair) is tuple:
+            _FOLDED[pair] = (lname, value)
         if lname in groups:
             groups[lname] = f"{groups[lname]},{value}"
         else:

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sigkit.credentials import Credentials
-from sigkit.encoding import parse_query, uri_encode
+from sigkit.encoding import UNRESERVED_OR_SLASH, parse_query, uri_encode
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.result import SigningResult, sensitive_values
@@ -28,6 +28,7 @@ from sigkit.sigv4.keys import scope_key
 from sigkit.timefmt import signing_stamp
 
 ALGORITHM = "AWS4-HMAC-SHA256"
+_sha256 = hashlib.sha256
 # Parameters the query variant adds: a URL already holding one is presigned already.
 PRESIGN_PARAMS = frozenset(
     {
@@ -70,7 +71,13 @@ def canonical_steps(
     if query_params:
         encoded = uri_encode(signed)
         query_params = [(n, encoded if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
-    uri, uri_notes = canonical_uri(request.path, config)
+    path = request.path
+    if UNRESERVED_OR_SLASH.match(path) and (
+        not config.normalize_path or ("//" not in path and "/." not in path)
+    ):
+        uri, uri_notes = path, None  # canonical_uri's first answer, without the call
+    else:
+        uri, uri_notes = canonical_uri(path, config)
     if request.query or query_params:
         query, query_notes = canonical_query(request.query, config, query_params)
     else:
@@ -90,7 +97,7 @@ def canonical_steps(
         "signed_headers": signed,
         "payload_hash": payload_value,
         "canonical_request": canonical,
-        "canonical_request_hash": hashlib.sha256(canonical.encode("utf-8")).hexdigest(),
+        "canonical_request_hash": _sha256(canonical.encode()).hexdigest(),
     }
     return values, notes
 
@@ -118,11 +125,12 @@ def _sign(
     """Every step from the canonical request to the HMAC signature, for either variant."""
     values, notes = canonical_steps(request, groups, config, unsigned, payload, query_params)
     key = scope_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
-    text = string_to_sign(stamp, key.scope, values["canonical_request_hash"])
+    # string_to_sign, inline
+    text = f"{ALGORITHM}\n{stamp}\n{key.scope}\n{values['canonical_request_hash']}"
     values["credential_scope"] = key.scope
     values["string_to_sign"] = text
     values.update(key.steps)  # k_date, k_region, k_service, signing_key
-    values["signature"] = key.hmac.hexdigest(text.encode("utf-8"))
+    values["signature"] = key.hmac.hexdigest(text.encode())
     return values, notes
 
 
