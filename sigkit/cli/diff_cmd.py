@@ -167,6 +167,17 @@ def emit(
         raise typer.Exit(report.exit_code)
 
 
+# The store's profile (sigkit.stores): what it refuses is evidence for the checksum causes.
+StoreName = Annotated[
+    str | None,
+    typer.Option(
+        "--store",
+        help="the store the request went to (r2, b2, minio, ceph, hetzner, gcs ...; see "
+        "docs/stores.md): what it refuses is evidence [default: recognised from the host]",
+    ),
+]
+
+
 def diff(
     sources: Annotated[
         list[str],
@@ -201,6 +212,7 @@ def diff(
     session_token: SessionToken = None,
     profile: Profile = None,
     hint: Hint = None,
+    store: StoreName = None,
     show_secrets: ShowSecrets = False,
     as_json: AsJson = False,
 ) -> None:
@@ -251,6 +263,7 @@ def diff(
                 secret=secret_key,  # with the secret, the request as sent is verified too
                 access_key=access_key,
                 session_token=session_token,
+                store=store,
             )
         emit(report, as_json, show_secrets=show_secrets, secrets=hidden_values([*a_all, *b_all]))
         return
@@ -272,7 +285,12 @@ def diff(
     result = recompute(request, credentials, when, opts, scope)
     if result is None:  # not recomputable: the investigation of the source says why
         report = investigate(
-            observations, credentials=credentials, now=server_now, region=region, service=service
+            observations,
+            credentials=credentials,
+            now=server_now,
+            region=region,
+            service=service,
+            store=store,
         )
         secrets = hidden_values(observations, None, credentials.secret_access_key)
         emit(report, as_json, show_secrets=show_secrets, secrets=secrets)
@@ -287,6 +305,7 @@ def diff(
         region=region,  # given with --ours: the server's scope as well as the signing one
         service=service,
         pair=pair,
+        store=store,
     )
     given = (credentials.secret_access_key, credentials.session_token, *result.sensitive)
     secrets = hidden_values(observations, result.request, *given)

@@ -9,7 +9,14 @@ from typing import Annotated
 import typer
 
 from sigkit.cli.common import resolve_credentials
-from sigkit.cli.diff_cmd import Hint, RequestOptions, emit, recompute, signing_time
+from sigkit.cli.diff_cmd import (
+    Hint,
+    RequestOptions,
+    StoreName,
+    emit,
+    recompute,
+    signing_time,
+)
 from sigkit.cli.options import (
     AccessKey,
     AsJson,
@@ -89,6 +96,7 @@ def explain(
     session_token: SessionToken = None,
     profile: Profile = None,
     hint: Hint = None,
+    store: StoreName = None,
     show_secrets: ShowSecrets = False,
     as_json: AsJson = False,
 ) -> None:
@@ -156,6 +164,7 @@ def explain(
         now=server_now,
         region=region,
         service=service,
+        store=store,
     )
     masked = [resolved.credentials.secret_access_key, resolved.credentials.session_token]
     for item in extra:

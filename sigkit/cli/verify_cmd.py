@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from sigkit.cli.common import resolve_credentials
+from sigkit.cli.diff_cmd import StoreName
 from sigkit.cli.options import ShowSecrets
 from sigkit.credentials import Credentials
 from sigkit.debug.investigate import investigate, server_time
@@ -122,6 +123,7 @@ def verify(
         typer.Option("--format", help="input format (default: detected): http, curl, awscli, url"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="machine-readable output")] = False,
+    store: StoreName = None,
     show_secrets: ShowSecrets = False,
     example: Annotated[
         bool, typer.Option("--example", help="verify the S3 documentation's GET example")
@@ -181,6 +183,7 @@ def verify(
         region=region,
         service=service,
         skew=timedelta(seconds=skew),
+        store=store,
     )
     outcome = report.verification
     # The secret, the session token and every token the request carries are masked unless

@@ -428,9 +428,10 @@ REGISTRY: tuple[Cause, ...] = (
         "content-md5-required",
         "The store requires Content-MD5 where the SDK sent a CRC checksum",
         "send Content-MD5 for this operation (DeleteObjects, PutBucketCors, "
-        "PutBucketLifecycle …): since January 2025 the SDKs send a CRC32 instead; the finding "
-        "names the SDK's way back to MD5 (Java: LegacyMd5Plugin; JS: an MD5 middleware; "
-        "botocore: when_required plus an MD5 header), or upgrade the store",
+        "PutBucketLifecycle …): since January 2025 the SDKs send a CRC32 instead, and "
+        "when_required does not bring MD5 back; the finding names the SDK's way (Java: "
+        "LegacyMd5Plugin; JS: an MD5 middleware; botocore and the AWS CLI: none, so a hook "
+        "adding Content-MD5 or one DeleteObject per key), or upgrade the store",
         "The server answered MissingContentMD5 or 'Missing required header for this request: "
         "Content-MD5', or BadDigest/InvalidDigest to a request that carries x-amz-checksum-* "
         "and no Content-MD5.",

@@ -19,7 +19,7 @@ import hashlib
 import re
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import unquote
 
@@ -215,10 +215,10 @@ class Reading:
     needs: list[str] = field(default_factory=list)
 
 
-def advice(shape: Shape | None) -> str:
+def advice(shape: Shape | None, cause: str = "") -> str:
     """The detail line of a finding: the SDK read from the User-Agent and its setting."""
     found = shape.sdk() if shape is not None else None
-    return found.advice() if found is not None else sdks.generic_advice()
+    return found.advice(cause) if found is not None else sdks.generic_advice(cause)
 
 
 def _shown(shape: Shape) -> str:
@@ -264,8 +264,12 @@ def read(
         _answer(ans, shape, traits, detail, out, store, verified)
     if shape is not None:
         _request_only(shape, detail, out, refused)
-        if store is not None:
-            _store(shape, detail, out, store, refused)
+        if store is not None and request is not None:
+            _store(shape, request, detail, out, store, answers)
+    md5 = advice(shape, "content-md5-required")
+    out.findings = [
+        replace(f, detail=md5) if f.cause == "content-md5-required" else f for f in out.findings
+    ]
     return out
 
 
@@ -330,17 +334,15 @@ def _answer(
             )
         )
     if store is not None:
-        refusals = getattr(store, "refusals", {}) or {}
-        for cause_id, refusal in refusals.items():
-            want = getattr(refusal, "code", None)
-            if cause_id in CHECKSUM_CAUSES and want and want == code:
-                status = getattr(refusal, "status", None)
-                if status is not None and ans.status is not None and status != ans.status:
-                    continue
+        for cause_id, refusal in (getattr(store, "refusals", {}) or {}).items():
+            if cause_id in CHECKSUM_CAUSES and refusal.code and refusal.code == code and (
+                ans.status is None or refusal.status == ans.status
+            ):
+                name = getattr(store, "title", None) or getattr(store, "name", "the store")
                 out.findings.append(
                     Finding(
                         cause_id,
-                        f"{said}, as {getattr(store, 'name', 'the store')} answers {cause_id}",
+                        f"{said}: {name} answers {cause_id} so (its profile)",
                         certain=True,
                         detail=detail,
                     )
@@ -383,38 +385,41 @@ def _request_only(shape: Shape, detail: str, out: Reading, refused: bool) -> Non
         )
 
 
-def _store(shape: Shape, detail: str, out: Reading, store: Any, refused: bool) -> None:
-    """The store's profile against what the request shows."""
-    name = getattr(store, "name", "the store")
-    checks = (
-        (
-            "checksum-unsupported",
-            "checksum-header" in shape.traits
-            and getattr(store, "accepts_checksum_headers", True) is False,
-            f"{name} refuses the checksum headers this request carries "
-            f"({', '.join(shape.checksum_headers) or shape.trailer})",
-        ),
-        (
-            "aws-chunked-unsupported",
-            "aws-chunked" in shape.traits
-            and (
-                getattr(store, "accepts_aws_chunked", True) is False
-                or (shape.trailer and getattr(store, "accepts_trailer", True) is False)
-            ),
-            f"{name} refuses aws-chunked bodies or trailing checksums; the request shows "
-            f"{_shown(shape)}",
-        ),
-    )
-    for cause_id, applies, evidence in checks:
-        if applies:
-            out.findings.append(
-                Finding(
-                    cause_id,
-                    f"{evidence} (store profile {name})",
-                    certain=refused,
-                    detail=detail,
-                )
-            )
+def _store(
+    shape: Shape,
+    request: Request,
+    detail: str,
+    out: Reading,
+    store: Any,
+    answers: Sequence[Observation],
+) -> None:
+    """The store's profile against the request: the refusal it meets (`stores.refused`, the one
+    home of that rule). Certain when the server answered that refusal's code, or when no answer
+    is in view (the request as a server received it: the profile is the store's published
+    answer); likely beside another answer."""
+    from sigkit import stores
+
+    body = request.body if isinstance(request.body, bytes) else None
+
+    def body_checksum(algorithm: str) -> str:
+        from sigkit import checksums
+
+        if body is None or "aws-chunked" in shape.traits:
+            raise ValueError("the body as sent is not in view")
+        return checksums.value(algorithm, body)
+
+    found = stores.refused(store, request, body_checksum=body_checksum)
+    if found is None:
+        return
+    name = getattr(store, "title", None) or getattr(store, "name", "the store")
+    codes = {a.error_code for a in answers if a.error_code}
+    statuses = {a.status for a in answers if a.status}
+    code = found.refusal.code
+    certain = not answers or code in codes or (not code and found.refusal.status in statuses)
+    said = f"{found.evidence} (store profile {getattr(store, 'name', name)})"
+    if answers and not certain:
+        said += f"; it answers {found.refusal.status} {code} to that, not what was answered here"
+    out.findings.append(Finding(found.cause, said, certain=certain, detail=detail))
 
 
 def resolve_store(store: Any, host: str | None) -> Any:
@@ -425,6 +430,8 @@ def resolve_store(store: Any, host: str | None) -> Any:
 
         module = importlib.import_module("sigkit.stores")
     except ImportError:
+        if isinstance(store, str):
+            raise InputError("--store", "this sigkit has no store profiles") from None
         return None
     if isinstance(store, str):
         try:

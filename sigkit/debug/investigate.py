@@ -181,7 +181,9 @@ def _refused(obs: Observation) -> bool:
     """A refusal of the request: a 4xx, or an error code that is not a server-side failure."""
     if obs.party != "server":
         return False
-    if obs.error_code in _SERVER_SIDE or (obs.status is not None and obs.status >= 500):
+    # 501 NotImplemented is a verdict on the request (R2 on a checksum header), not a failure.
+    failed = obs.status is not None and obs.status >= 500 and obs.status != 501
+    if obs.error_code in _SERVER_SIDE or failed:
         return False
     # 301/307: S3's answer to a request for a bucket in another region (HEAD has no body).
     redirected = obs.status in (301, 307)

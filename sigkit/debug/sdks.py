@@ -20,6 +20,17 @@ SHARED_CONFIG = (
     "~/.aws/config: request_checksum_calculation = when_required and "
     "response_checksum_validation = when_required"
 )
+# botocore 1.36+ sends a CRC32 for DeleteObjects even with when_required (checked with botocore
+# 1.43 against `sigkit serve --store minio`): no setting brings Content-MD5 back.
+BOTOCORE_MD5 = (
+    "no botocore setting brings Content-MD5 back (when_required still sends a CRC32 for "
+    "DeleteObjects): add Content-MD5 in a 'before-sign.s3.DeleteObjects' event handler, or "
+    "delete keys one at a time (delete_object)"
+)
+CLI_MD5 = (
+    "no AWS CLI setting brings Content-MD5 back (when_required still sends a CRC32 for "
+    "DeleteObjects): delete keys one at a time (`aws s3api delete-object`)"
+)
 ENVIRONMENT = (
     "AWS_REQUEST_CHECKSUM_CALCULATION=when_required "
     "AWS_RESPONSE_CHECKSUM_VALIDATION=when_required"
@@ -38,6 +49,7 @@ class Sdk:
     setting: str  # the exact setting that turns the default off
     ignores: str = ""  # code paths known to ignore the setting
     unaffected_major: str = ""  # a major version line the change never reached ("2" for JS v2)
+    md5: str = ""  # how to send Content-MD5 again where a store requires it (DeleteObjects ...)
 
 
 SDKS: tuple[Sdk, ...] = (
@@ -51,6 +63,7 @@ SDKS: tuple[Sdk, ...] = (
         "and `aws configure set response_checksum_validation when_required`",
         "`aws s3 cp`/`sync` (s3transfer) ignored the setting until its fix "
         "(boto/s3transfer#327, aws/aws-cli#9238)",
+        md5=CLI_MD5,
     ),
     Sdk(
         "awscli1",
@@ -62,6 +75,7 @@ SDKS: tuple[Sdk, ...] = (
         "and `aws configure set response_checksum_validation when_required`",
         "`aws s3 cp`/`sync` (s3transfer) ignored the setting until its fix "
         "(boto/s3transfer#327, aws/aws-cli#9238)",
+        md5=CLI_MD5,
     ),
     Sdk(
         "boto3",
@@ -72,6 +86,7 @@ SDKS: tuple[Sdk, ...] = (
         "botocore.config.Config(request_checksum_calculation='when_required', "
         f"response_checksum_validation='when_required'), or {ENVIRONMENT}",
         "s3transfer (upload_file, upload_fileobj) ignored it until its fix (boto/s3transfer#327)",
+        md5=BOTOCORE_MD5,
     ),
     Sdk(
         "aiobotocore",
@@ -90,6 +105,7 @@ SDKS: tuple[Sdk, ...] = (
         "1.35.99",
         "botocore.config.Config(request_checksum_calculation='when_required', "
         f"response_checksum_validation='when_required'), or {ENVIRONMENT}",
+        md5=BOTOCORE_MD5,
     ),
     Sdk(
         "js3",
@@ -103,6 +119,8 @@ SDKS: tuple[Sdk, ...] = (
         "an MD5 middleware for stores that require it; presigned URLs made before the setting "
         "carry the empty body's checksum",
         unaffected_major="2",
+        md5="add Content-MD5 in a middleware on the DeleteObjects command (the SDK's "
+        "supplemental docs, aws/aws-sdk-js-v3#6932), or delete keys one at a time",
     ),
     Sdk(
         "java2",
@@ -116,6 +134,7 @@ SDKS: tuple[Sdk, ...] = (
         "S3AsyncClient ignores chunkedEncodingEnabled(false) (aws/aws-sdk-java-v2#6387); "
         "DeleteObjects needs LegacyMd5Plugin (aws/aws-sdk-java-v2#5805, #6055)",
         unaffected_major="1",
+        md5="S3Client.builder().addPlugin(LegacyMd5Plugin.create()) (aws/aws-sdk-java-v2#5805)",
     ),
     Sdk(
         "go2",
@@ -187,6 +206,10 @@ SDKS: tuple[Sdk, ...] = (
 )
 
 _BY_KEY = {sdk.key: sdk for sdk in SDKS}
+GENERIC_MD5 = (
+    "add Content-MD5 to the request in the SDK's request hook or middleware, or delete keys one "
+    "at a time (DeleteObject needs no MD5); upgrading the store also ends it"
+)
 
 
 @dataclass(frozen=True)
@@ -203,10 +226,13 @@ class Fingerprint:
     def label(self) -> str:
         return f"{self.sdk.name} {self.version}"
 
-    def advice(self) -> str:
+    def advice(self, cause: str = "") -> str:
         """One line for a finding: the SDK read, its exact setting, the last release before the
-        change and the code paths that ignore the setting."""
+        change and the code paths that ignore the setting (for content-md5-required: how this
+        SDK sends Content-MD5 again)."""
         sdk = self.sdk
+        if cause == "content-md5-required" and self.defaulted is not False:
+            return f"{self.label} (from the User-Agent): {sdk.md5 or GENERIC_MD5}"
         if self.defaulted is False:
             why = (
                 f"{self.label} (from the User-Agent) predates the January 2025 checksum default"
@@ -263,8 +289,10 @@ def fingerprint(user_agent: str | None) -> Fingerprint | None:
     return found[0] if found else None
 
 
-def generic_advice() -> str:
+def generic_advice(cause: str = "") -> str:
     """The setting when no SDK is recognised."""
+    if cause == "content-md5-required":
+        return f"no known SDK in the User-Agent; {GENERIC_MD5}"
     return (
         "no known SDK in the User-Agent; the AWS SDKs read "
         f"{ENVIRONMENT} or {SHARED_CONFIG} (JS: requestChecksumCalculation: \"WHEN_REQUIRED\"; "

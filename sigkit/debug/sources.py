@@ -12,6 +12,7 @@ import re
 from dataclasses import replace
 from typing import BinaryIO
 
+from sigkit.debug.integrity import framing_of
 from sigkit.debug.model import Observation
 from sigkit.debug.sources_awscli import looks_like_awscli, read_awscli_log
 from sigkit.debug.sources_common import (
@@ -45,9 +46,10 @@ __all__ = [
     "read_presigned_url",
     "read_s3_error",
     "read_source",
+    "read_stored_object",
 ]
 
-HINTS = ("awscli", "s3-error", "curl", "http", "url")
+HINTS = ("awscli", "s3-error", "curl", "http", "url", "object")
 _REQUEST_LINE = re.compile(r"[A-Z]+ \S.* HTTP/\d(?:\.\d)?\r?\Z")
 
 
@@ -61,6 +63,8 @@ def read_bounded(stream: BinaryIO, *, name: str = "input", limit: int = MAX_INPU
 
 def detect_format(data: bytes, *, name: str = "input") -> str | None:
     """The hint `read_source` would use for `data`, or None for blank input."""
+    if framing_of(data) is not None:
+        return "object"  # a downloaded object that holds aws-chunked framing (binary is fine)
     text = decode_text(data, name)
     stripped = text.strip()
     if not stripped:
@@ -95,6 +99,8 @@ def read_source(data: bytes, *, hint: str | None = None, name: str = "input") ->
     fmt = hint or detect_format(data, name=name)
     if fmt is None:
         return []
+    if fmt == "object":
+        return [read_stored_object(data, name=name)]
     if fmt == "awscli":
         return read_awscli_log(data, name=name)
     if fmt in ("s3-error", "http") and _starts_with_status(data):
@@ -130,6 +136,21 @@ def read_http_request(data: bytes, *, name: str = "input") -> Observation:
     return replace(obs, details={**obs.details, **details}) if details else obs
 
 
+def read_stored_object(data: bytes, *, name: str = "input") -> Observation:
+    """An object as a store returned it (a downloaded file, a GET's body): whether it holds the
+    aws-chunked framing of the upload that wrote it (`integrity.framing_of`)."""
+    framing = framing_of(data)
+    if framing is None:
+        raise InputError(name, "does not begin with an aws-chunked chunk line")
+    return Observation(
+        source="stored-object",
+        party="server",
+        status=200,
+        details={"StoredFraming": framing, "size": str(len(data))},
+        where=f"{name}, {len(data)} bytes",
+    )
+
+
 def _starts_with_status(data: bytes) -> bool:
     first = data.lstrip()[:200].split(b"\n", 1)[0].rstrip(b"\r")
     return STATUS_LINE.match(first.decode("latin-1")) is not None
@@ -157,6 +178,9 @@ def read_http_response(data: bytes, *, name: str = "input") -> Observation:
     body_line = line + len(lines) + 1
     found, note = read_body(body, name=name, line=body_line, headers=headers)
     extra = {"reason": m["reason"]} if m["reason"] else {}
+    framing = framing_of(body.encode("utf-8", "surrogateescape")) if 200 <= status < 300 else None
+    if framing is not None:
+        extra["StoredFraming"] = framing  # a GET's body: the object holds the upload's framing
     return answer(
         "raw-http",
         status=status,
