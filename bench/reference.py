@@ -54,10 +54,15 @@ def v4_header(
     *,
     unsigned_payload: bool,
     s3: bool,
+    payload: str = "",
 ) -> str:
-    """The Authorization header of one SigV4 request (header variant)."""
+    """The Authorization header of one SigV4 request (header variant); `payload`, when
+    given, is the payload line computed already."""
     date = stamp[:8]
-    payload = "UNSIGNED-PAYLOAD" if unsigned_payload else hashlib.sha256(body or b"").hexdigest()
+    if not payload:
+        payload = (
+            "UNSIGNED-PAYLOAD" if unsigned_payload else hashlib.sha256(body or b"").hexdigest()
+        )
     extra = {"x-amz-date": stamp}
     if s3:
         extra["x-amz-content-sha256"] = payload
@@ -189,10 +194,12 @@ def v4_header_url(
     *,
     unsigned_payload: bool,
     s3: bool,
-) -> str:
-    """`v4_header` from an absolute URL (the Host header is among `headers`)."""
+) -> list[tuple[str, str]]:
+    """The signed headers (`headers`, X-Amz-Date, S3's x-amz-content-sha256, Authorization)
+    of `v4_header` from an absolute URL (the Host header is among `headers`)."""
     parts = urlsplit(url)
-    return v4_header(
+    payload = "UNSIGNED-PAYLOAD" if unsigned_payload else hashlib.sha256(body or b"").hexdigest()
+    authorization = v4_header(
         method,
         parts.path or "/",
         parts.query,
@@ -205,7 +212,13 @@ def v4_header_url(
         secret,
         unsigned_payload=unsigned_payload,
         s3=s3,
+        payload=payload,
     )
+    signed = [*headers, ("X-Amz-Date", stamp)]
+    if s3:
+        signed.append(("x-amz-content-sha256", payload))
+    signed.append(("Authorization", authorization))
+    return signed
 
 
 def v4_presign_url(

@@ -1,20 +1,30 @@
 #!/usr/bin/env python3
 """Run every benchmark and print one table (Markdown) with ratios and the issue #6 targets.
 
-Three parts, each its own module in this directory:
+Four parts, each its own module in this directory:
 
 - ``signing``: µs per signature of sigkit, the floor (``reference.py``), botocore,
   requests-aws4auth and awscrt, each signature checked equal to sigkit's first;
+- ``build``: µs from method + URL + headers to the signed headers or presigned URL
+  (``build_sign.py``): the request built anew every call, by each library's own model;
 - ``payload``: MB/s and peak memory of payload hashing and aws-chunked (``throughput.py``);
 - ``cli``: start-up of the command line in ms (``cli_startup.py``).
 
-Ratios: signing uses min times (sigkit ÷ floor, competitor ÷ sigkit: above 1, sigkit is
+Extra benchmarks other parts of sigkit keep (``checksums.py``, ``integrations.py``,
+``proxy_load.py``, those present) run only when asked: ``--extra NAME`` or ``--all``. Each is
+run as ``python bench/NAME.py`` (its Markdown table is shown as it prints it) or with
+``--json`` (its JSON output kept under ``extras`` in the document).
+
+Ratios: signing and build use min times (sigkit ÷ floor, competitor ÷ sigkit: above 1, sigkit is
 faster); payload uses best rates (rate ÷ baseline rate); CLI uses medians (ms ÷ baseline ms).
 Takes about a minute on a 2-core machine; ``--quick`` is shorter. See docs/performance.md.
 
     python bench/run.py                          # everything, Markdown table
     python bench/run.py --quick                  # smaller sizes, fewer runs
     python bench/run.py --only signing --only cli
+    python bench/run.py --only build             # the build + sign rows alone (~20 s)
+    python bench/run.py --all                    # every part and every extra benchmark
+    python bench/run.py --extra checksums        # the default parts and bench/checksums.py
     python bench/run.py --json > bench.json      # machine info, rows, ratios, targets
     python bench/run.py --markdown-out table.md  # also write the table to a file
 """
@@ -40,12 +50,15 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
+import build_sign  # noqa: E402
 import cli_startup  # noqa: E402
 import signing  # noqa: E402
 import throughput  # noqa: E402
 
 X = "\N{MULTIPLICATION SIGN}"  # ratios print as 1.25 and this sign
-PARTS = ("signing", "payload", "cli")
+PARTS = ("signing", "build", "payload", "cli")
+# Benchmarks of other features, run only when asked (--extra NAME, --all), if present.
+EXTRAS = ("checksums", "integrations", "proxy_load")
 PACKAGES = ("sigkit", "botocore", "requests-aws4auth", "awscrt", "typer", "cryptography")
 
 # Full and --quick settings. Full: about a minute here (signing ~12 s, payload ~35 s at 1 GiB,
@@ -62,6 +75,8 @@ SIGNING_TARGETS = {
     "S3 V2 presigned GET, 1 hour": 1.3,
     "SigV4A S3 PUT, 4 headers, UNSIGNED-PAYLOAD (ECDSA P-256)": 1.1,
 }
+# Build + sign targets (issue #13): sigkit's min time ÷ the floor's, at most this, every case.
+BUILD_TARGET = 1.5
 HASH_FILE_TARGET = 0.9  # sigkit sha256_stream of a file ÷ hashlib.sha256 in memory, at least
 CHUNKED_TARGET = 0.85  # aws-chunked encoding ÷ hashlib.sha256 of the same bytes in memory
 
@@ -153,8 +168,11 @@ def _verdict(ok: bool) -> str:
     return "met" if ok else "missed"
 
 
-def annotate_signing(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Add ratio_to_floor, ratio_to_sigkit (competitors) and the sigkit row's target."""
+def annotate_signing(
+    rows: list[dict[str, Any]], limits: Callable[[str], float | None] = SIGNING_TARGETS.get
+) -> list[dict[str, Any]]:
+    """Add ratio_to_floor, ratio_to_sigkit (competitors) and the sigkit row's target
+    (`limits`: a case's limit on sigkit ÷ floor, or None)."""
     by_case: dict[str, dict[str, dict[str, Any]]] = {}
     for row in rows:
         by_case.setdefault(row["case"], {})[row["name"]] = row
@@ -168,7 +186,7 @@ def annotate_signing(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
             row["ratio_to_sigkit"] = (
                 round(row["min"] / own["min"], 3) if own and competitor else None
             )
-        limit = SIGNING_TARGETS.get(case)
+        limit = limits(case)
         if own is not None and limit is not None and own["ratio_to_floor"] is not None:
             ok = own["ratio_to_floor"] <= limit
             own["target"] = {"text": f"≤ {limit:.1f}{X} floor", "ok": ok}
@@ -300,9 +318,11 @@ def _target(row: dict[str, Any]) -> str:
     return f"{target['text']}: {_verdict(target['ok'])}"
 
 
-def signing_section(rows: list[dict[str, Any]], repeats: int) -> list[str]:
+def signing_section(
+    rows: list[dict[str, Any]], repeats: int, title: str = "Signing: µs per signature"
+) -> list[str]:
     out = [
-        f"### Signing: µs per signature (min and median of {repeats} rounds)",
+        f"### {title} (min and median of {repeats} rounds)",
         "",
         "Ratios use min times. `÷ floor`: this row ÷ the floor. `÷ sigkit`: this competitor ÷ "
         "sigkit (above 1: sigkit is faster).",
@@ -386,7 +406,7 @@ def targets_section(targets: list[dict[str, Any]]) -> list[str]:
     body = [[t["target"], t["measured"], _verdict(t["ok"])] for t in targets]
     met = sum(t["ok"] for t in targets)
     return [
-        f"### Targets (issue #6): {met} of {len(targets)} met",
+        f"### Targets (issues #6 and #13): {met} of {len(targets)} met",
         "",
         markdown_table(["target", "measured", "verdict"], body, set()),
     ]
@@ -399,7 +419,7 @@ def _progress(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-def _run(part: str, call: Callable[[], list[dict[str, Any]]], errors: dict[str, str]) -> Any:
+def _run(part: str, call: Callable[[], Any], errors: dict[str, str]) -> Any:
     """Run one part; a failure (e.g. a competitor's signature differing: signing.rows raises
     SystemExit) is reported and the other parts still run."""
     _progress(f"bench: {part}...")
@@ -442,6 +462,29 @@ def cli_rows(runs: int) -> list[dict[str, Any]]:
     return list(json.loads(done.stdout)["rows"])
 
 
+def extra_names(options: argparse.Namespace) -> list[str]:
+    """The extra benchmarks asked for (--extra, or every one present with --all)."""
+    asked = list(EXTRAS) if options.all else list(options.extra or [])
+    missing = [name for name in asked if not (HERE / f"{name}.py").exists()]
+    if missing and not options.all:
+        raise SystemExit(f"bench/run.py: no bench/{missing[0]}.py here")
+    return [name for name in asked if name not in missing]
+
+
+def _run_extra(name: str, as_json: bool, errors: dict[str, str]) -> Any:
+    """``python bench/NAME.py`` (``--json`` for a JSON document): its table, or its rows."""
+
+    def run() -> Any:
+        argv = [sys.executable, str(HERE / f"{name}.py"), *(["--json"] if as_json else [])]
+        done = subprocess.run(argv, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            tail = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
+            raise RuntimeError(f"bench/{name}.py exited {done.returncode}: {tail[0]}")
+        return json.loads(done.stdout) if as_json else done.stdout
+
+    return _run(name, run, errors)
+
+
 def command_line(argv: Sequence[str] | None) -> str:
     """How this run was started, without --markdown-out (where it was written is no result)."""
     args, kept = list(sys.argv[1:] if argv is None else argv), []
@@ -480,6 +523,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--repeats", type=int, help="signing rounds per signer (default 21; --quick 7)"
     )
+    parser.add_argument(
+        "--extra",
+        action="append",
+        choices=EXTRAS,
+        help="also run bench/NAME.py (repeatable; those not present are refused)",
+    )
+    parser.add_argument(
+        "--all", action="store_true", help="every part and every extra benchmark present"
+    )
     parser.add_argument("--markdown-out", type=Path, help="also write the table to this file")
     return parser.parse_args(argv)
 
@@ -490,7 +542,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for key in ("size", "runs", "repeats"):
         if getattr(options, key) is not None:
             settings[key] = getattr(options, key)
-    parts = options.only or list(PARTS)
+    parts = list(PARTS) if options.all else options.only or list(PARTS)
     info = machine()
     started = time.perf_counter()
     errors: dict[str, str] = {}
@@ -504,12 +556,27 @@ def main(argv: Sequence[str] | None = None) -> int:
             errors,
         )
         targets += annotate_signing(rows["signing"])
+    if "build" in parts:
+        rows["build"] = _run(
+            "build",
+            lambda: signing.rows(
+                repeats=settings["repeats"],
+                seconds=settings["seconds"],
+                make_cases=build_sign.cases,
+                group="Build + sign",
+            ),
+            errors,
+        )
+        targets += annotate_signing(
+            rows["build"], lambda case: BUILD_TARGET if case.startswith(build_sign.PREFIX) else None
+        )
     if "payload" in parts:
         rows["payload"] = _run("payload", lambda: payload_rows(settings["size"]), errors)
         targets += annotate_payload(rows["payload"])
     if "cli" in parts:
         rows["cli"] = _run("cli", lambda: cli_rows(settings["runs"]), errors)
         targets += annotate_cli(rows["cli"])
+    extras = {name: _run_extra(name, options.json, errors) for name in extra_names(options)}
     elapsed = time.perf_counter() - started
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
@@ -520,6 +587,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "elapsed_s": round(elapsed, 1),
             "rows": [row for part in PARTS for row in rows[part]],
             "targets": targets,
+            "extras": extras,
             "errors": errors,
         }
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -531,12 +599,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ]
     if rows["signing"]:
         lines += ["", *signing_section(rows["signing"], settings["repeats"])]
+    if rows["build"]:
+        title = "Build + sign: µs from method, URL and headers to the signed request"
+        lines += ["", *signing_section(rows["build"], settings["repeats"], title)]
     if rows["payload"]:
         lines += ["", *payload_section(rows["payload"], settings["size"])]
     if rows["cli"]:
         lines += ["", *cli_section(rows["cli"], settings["runs"])]
     if targets:
         lines += ["", *targets_section(targets)]
+    for name, output in extras.items():
+        if isinstance(output, str) and output:
+            lines += ["", f"### Extra: bench/{name}.py", "", output.rstrip("\n")]
     for part, message in errors.items():
         lines += ["", f"**{part} failed**: {message}"]
     text = "\n".join(lines) + "\n"
