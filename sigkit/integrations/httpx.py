@@ -97,13 +97,12 @@ class SigV4Auth(AdapterBase, _httpx.Auth):
     def sync_auth_flow(
         self, request: _httpx.Request
     ) -> Generator[_httpx.Request, _httpx.Response, None]:
-        body, length = self._body(request)
-        spooled = None
-        if body is _STREAM:
-            spool = Spool.of(cast("Iterable[bytes]", request.stream))
-            spooled = spool.done()
-            body, length = spooled[0], spooled[1]
-        signed = self._sign(request, body, length, spooled)
+        spooled = _restore(request)
+        if spooled is None:
+            if self._body(request)[0] is _STREAM:
+                spooled = Spool.of(cast("Iterable[bytes]", request.stream)).done()
+            _save(request, spooled)
+        signed = self._sign(request, spooled)
         response = yield request
         if self.debug and response.status_code in (400, 403):
             response.read()
@@ -112,15 +111,15 @@ class SigV4Auth(AdapterBase, _httpx.Auth):
     async def async_auth_flow(
         self, request: _httpx.Request
     ) -> AsyncGenerator[_httpx.Request, _httpx.Response]:
-        body, length = self._body(request)
-        spooled = None
-        if body is _STREAM:
-            spool = Spool()
-            async for piece in cast("AsyncIterable[bytes]", request.stream):
-                spool.add(piece)
-            spooled = spool.done()
-            body, length = spooled[0], spooled[1]
-        signed = self._sign(request, body, length, spooled)
+        spooled = _restore(request)
+        if spooled is None:
+            if self._body(request)[0] is _STREAM:
+                spool = Spool()
+                async for piece in cast("AsyncIterable[bytes]", request.stream):
+                    spool.add(piece)
+                spooled = spool.done()
+            _save(request, spooled)
+        signed = self._sign(request, spooled)
         response = yield request
         if self.debug and response.status_code in (400, 403):
             await response.aread()
@@ -138,18 +137,13 @@ class SigV4Auth(AdapterBase, _httpx.Auth):
             return _STREAM, None
         return (found if found is not None else request.stream), length
 
-    def _sign(
-        self,
-        request: Any,
-        body: Any,
-        length: int | None,
-        spooled: tuple[IO[bytes], int, str] | None,
-    ) -> Signed:
-        headers = _headers(request)
+    def _sign(self, request: Any, spooled: Spooled | None) -> Signed:
+        length: int | None
         if spooled is not None:
-            headers = [(n, v) for n, v in headers if n.lower() not in LENGTH_HEADERS]
-            headers.append(("Content-Length", str(spooled[1])))
-            _set_body(request, spooled[0], spooled[1])
+            body, length = spooled[0], spooled[1]
+        else:
+            body, length = self._body(request)
+        headers = _headers(request)
         signed = self.signer.sign(
             request.method,
             _url(request),
@@ -188,6 +182,28 @@ class SigV4Auth(AdapterBase, _httpx.Auth):
 
 
 _STREAM = object()  # the body must be read (spooled) before it can be signed
+_UNSIGNED = "sigkit-unsigned"  # request.extensions key: the request as it was before signing
+Spooled = tuple[IO[bytes], int, str]  # the spooled body, its length and SHA-256
+
+
+def _save(request: Any, spooled: Spooled | None) -> None:
+    """Keep the request as it is before signing (a spooled body in place), so that sending
+    it again (a retry) signs it afresh rather than on top of the last signature."""
+    if spooled is not None:
+        _set_body(request, spooled[0], spooled[1])
+    state = (request.url, request.headers.copy(), request.stream, spooled)
+    request.extensions = {**request.extensions, _UNSIGNED: state}
+
+
+def _restore(request: Any) -> Spooled | None:
+    """Put back the request as it was before the last signing (nothing on the first send);
+    return its spooled body, if any."""
+    state = request.extensions.get(_UNSIGNED)
+    if state is None:
+        return None
+    request.url, request.headers, request.stream, spooled = state
+    request.headers = request.headers.copy()
+    return spooled  # type: ignore[no-any-return]
 
 
 def _set_body(request: Any, source: IO[bytes] | Iterable[bytes], length: int) -> None:
