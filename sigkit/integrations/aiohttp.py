@@ -108,6 +108,12 @@ class SigV4Middleware(AdapterBase):
     The same options as `sigkit.integrations.requests.SigV4Auth`; see docs/integrations.md."""
 
     async def __call__(self, req: Any, handler: Any) -> Any:
+        saved = getattr(req, _UNSIGNED, None)
+        if saved is None:
+            setattr(req, _UNSIGNED, (req.url, req.headers.copy()))
+        else:  # sent again (a retrying middleware before this one): signed afresh
+            req.url, headers = saved
+            req.headers = headers.copy()
         signed = await self._sign(req)
         response = await handler(req)
         if self.debug and response.status in (400, 403):
@@ -177,6 +183,9 @@ class SigV4Middleware(AdapterBase):
             headers=response.headers,
         )
         self.raise_refused(error, signed, report, response.status, code)
+
+
+_UNSIGNED = "_sigkit_unsigned"  # the request's URL and headers before signing
 
 
 async def _set_body(req: Any, body: _Body, *, close_old: bool = False) -> None:
