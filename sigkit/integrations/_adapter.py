@@ -68,7 +68,8 @@ class AdapterBase:
     ) -> tuple[str, _refusal.Report, str | None] | None:
         """The message, report and code when (status, body) is a signing refusal, else None."""
         answer, code, message = _refusal.read_answer(status, headers, body)
-        if not _refusal.is_signing_refusal(status, code, message):
+        method = signed.result.request.method
+        if not _refusal.is_signing_refusal(status, code, message, method=method):
             return None
         creds = signed.credentials
         report = _refusal.diagnose(

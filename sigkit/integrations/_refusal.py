@@ -56,9 +56,18 @@ class SigningRefused(Exception):
     error_code: str | None = None
 
 
-def is_signing_refusal(status: int, code: str | None, message: str | None) -> bool:
-    """A 400/403 whose code is about the signature, or one the cause registry recognises."""
-    if status not in REFUSAL_STATUS or not code:
+def is_signing_refusal(
+    status: int, code: str | None, message: str | None, *, method: str = "GET"
+) -> bool:
+    """A 400/403 whose code is about the signature, or one the cause registry recognises.
+
+    The answer to HEAD has no body, so no code (botocore then reports the status as the
+    code): every 400/403 to HEAD is investigated."""
+    if status not in REFUSAL_STATUS:
+        return False
+    if method == "HEAD" and (not code or code.isdigit()):
+        return True
+    if not code:
         return False
     if code in SIGNATURE_CODES:
         return True

@@ -123,7 +123,11 @@ def _explain(client: Any, error: Any) -> None:
     err = response.get("Error", {})
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
     code, message = err.get("Code"), err.get("Message")
-    if not isinstance(status, int) or not _refusal.is_signing_refusal(status, code, message):
+    sent = getattr(_seen, "sent", None)
+    method = getattr(sent, "method", "GET")
+    if not isinstance(status, int) or not _refusal.is_signing_refusal(
+        status, code, message, method=method
+    ):
         return
     try:
         report, creds = _investigate(client, status)
