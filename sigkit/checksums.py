@@ -231,6 +231,71 @@ def check_part_size(part_size: int) -> int:
     return part_size
 
 
+# Rough cost of each algorithm in ns per byte here (bench/checksums.py), to share the work of
+# one read between threads: hashlib, zlib and awscrt release the GIL while they hash.
+_COST = {"md5": 14, "sha512": 12, "sha1": 6, "sha256": 6, "crc32": 3, "xxhash64": 1}
+_PURE_COST = 100
+_SPREAD_WORKERS = 4
+
+
+class _Spread:
+    """Feeds each read to several running checksums, sharing them out between threads when
+    the machine has more than one core: the C hashers release the GIL, so MD5, SHA-512 and
+    the rest of `sigkit checksum`'s default set run side by side instead of one after the
+    other. `slots` may be replaced between reads (a new part's checksum); each slot is only
+    ever touched by one thread at a time (every read waits for all of them)."""
+
+    def __init__(self, slots: list[Hasher], names: Sequence[str]) -> None:
+        self.slots = slots
+        workers = min(os.cpu_count() or 1, _SPREAD_WORKERS, len(slots))
+        groups: list[list[int]] = [[] for _ in range(max(workers, 1))]
+        loads = [0] * len(groups)
+
+        def cost(i: int) -> int:
+            if backend(names[i]) == "pure":
+                return _PURE_COST
+            return _COST.get(names[i], 0)
+
+        for i in sorted(range(len(slots)), key=cost, reverse=True):
+            lightest = loads.index(min(loads))
+            groups[lightest].append(i)
+            loads[lightest] += cost(i) or 1
+        self._groups = [g for g in groups if g]
+        self._pool = None
+        if len(self._groups) > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(len(self._groups) - 1, "sigkit-checksum")
+
+    def _run(self, group: list[int], piece: bytes) -> None:
+        slots = self.slots
+        for i in group:
+            slots[i].update(piece)
+
+    def update(self, piece: bytes) -> None:
+        if self._pool is None:
+            for state in self.slots:
+                state.update(piece)
+            return
+        first, *rest = self._groups
+        futures = [self._pool.submit(self._run, group, piece) for group in rest]
+        try:
+            self._run(first, piece)
+        finally:
+            for future in futures:
+                future.result()
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+    def __enter__(self) -> _Spread:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
 def of_stream_parts(
     stream: BinaryIO, algs: Iterable[str] | None, part_size: int, chunk: int = READ_SIZE
 ) -> tuple[dict[str, str], dict[str, str], int, int]:
@@ -239,33 +304,30 @@ def of_stream_parts(
     ``<b64>-N`` where S3 offers one and the full-object value otherwise (CRC64NVME)."""
     check_part_size(part_size)
     names = _algorithms(algs)
-    whole = [new(name) for name in names]
-    parts = [new(name) for name in names]
-    digests: list[list[bytes]] = [[] for _ in names]
-    in_part = total = 0
-    while True:
-        piece = stream.read(min(chunk, part_size - in_part))
-        if not piece:
-            break
-        for a, b in zip(whole, parts, strict=True):
-            a.update(piece)
-            b.update(piece)
-        in_part += len(piece)
-        total += len(piece)
-        if in_part == part_size:
-            for i, name in enumerate(names):
-                digests[i].append(parts[i].digest())
-                parts[i] = new(name)
-            in_part = 0
+    per_part = [name for name in names if name in COMPOSITE]
+    slots = [new(name) for name in names] + [new(name) for name in per_part]
+    first_part = len(names)  # slots[first_part + j] is per_part[j]'s current part
+    digests: list[list[bytes]] = [[] for _ in per_part]
+    in_part = total = parts = 0
+    with _Spread(slots, names + per_part) as spread:
+        while piece := stream.read(min(chunk, part_size - in_part)):
+            spread.update(piece)
+            in_part += len(piece)
+            total += len(piece)
+            if in_part == part_size:
+                for j, name in enumerate(per_part):
+                    digests[j].append(slots[first_part + j].digest())
+                    slots[first_part + j] = new(name)
+                in_part, parts = 0, parts + 1
     if in_part or total == 0:  # the last, short part (an empty object is one empty part)
-        for i in range(len(names)):
-            digests[i].append(parts[i].digest())
-    full = {name: _b64(state.digest()) for name, state in zip(names, whole, strict=True)}
-    multi = {
-        name: composite(name, digests[i]) if name in COMPOSITE else full[name]
-        for i, name in enumerate(names)
-    }
-    return full, multi, total, len(digests[0]) if digests else 0
+        for j in range(len(per_part)):
+            digests[j].append(slots[first_part + j].digest())
+        parts += 1
+    full = {name: _b64(slots[i].digest()) for i, name in enumerate(names)}
+    multi = {name: full[name] for name in names}
+    for j, name in enumerate(per_part):
+        multi[name] = composite(name, digests[j])
+    return full, multi, total, parts
 
 
 @dataclass(frozen=True)
@@ -293,10 +355,10 @@ def summarise(
     names = _algorithms(algs)
     states = [new(name) for name in names]
     size = 0
-    while piece := stream.read(chunk):
-        size += len(piece)
-        for state in states:
-            state.update(piece)
+    with _Spread(states, names) as spread:
+        while piece := stream.read(chunk):
+            size += len(piece)
+            spread.update(piece)
     return Summary(size, {n: _b64(h.digest()) for n, h in zip(names, states, strict=True)})
 
 
