@@ -9,9 +9,10 @@ can be compared by eye or with grep.
 from __future__ import annotations
 
 import json
+import os
 import re
+import stat
 import sys
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -61,14 +62,17 @@ def _algorithms(names: list[str] | None) -> list[str]:
 
 
 def _check_readable(path: str) -> None:
-    """A missing, unreadable or non-file path, refused before any output."""
+    """A missing, unreadable or directory path, refused before any output. Only a regular
+    file is opened to check it: opening a FIFO would wait for its writer."""
     if path == "-":
         return
     try:
-        if Path(path).is_dir():
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
             raise InputError(path, "is a directory, not a file")
-        with open(path, "rb"):
-            pass
+        if stat.S_ISREG(mode):
+            with open(path, "rb"):
+                pass
     except OSError as exc:
         raise InputError(path, exc.strerror or str(exc)) from None
 
