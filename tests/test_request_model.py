@@ -163,3 +163,91 @@ def test_header_caches_hold_no_credential_and_are_forgotten() -> None:
     assert again == request
     forget_keys()
     assert not _CHECKED and not _FOLDED
+
+
+# ------------------------------------------------ the signer's one-function path, held equal
+
+
+_header_names = st.sampled_from(
+    ["Host", "Content-Type", "x-amz-meta-a", "X-Amz-Meta-A", "User-Agent", "Expect", "x-b",
+     "X-Amz-Date", "x-amz-content-sha256", "X-Amz-Security-Token", "Authorization"]
+)  # fmt: skip
+_header_values = st.sampled_from(
+    ["b.s3.amazonaws.com", "v", " a  b ", "", "20150830T123600Z", "UNSIGNED-PAYLOAD", "x\ty"]
+)
+_configs = st.sampled_from(
+    [
+        ("s3", {}),
+        ("s3", {"payload_hash": "UNSIGNED-PAYLOAD"}),
+        ("generic", {}),
+        ("generic", {"payload_hash": "UNSIGNED-PAYLOAD", "content_sha256_header": True}),
+        ("generic", {"unsigned_headers": frozenset({"x-b", "content-type"})}),
+        ("generic", {"normalize_path": False, "double_uri_encode": False}),
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    method=st.sampled_from(["GET", "PUT", "POST"]),
+    path=st.sampled_from(["/", "/k", "/a//b/../c", "/a b+c", "/%7e/%zz", "/caf%C3%A9", "/./x/"]),
+    query=st.sampled_from([None, "", "a=1"]),
+    headers=st.lists(st.tuples(_header_names, _header_values), max_size=4),
+    body=st.sampled_from([None, b"", b"body", "stream"]),
+    token=st.sampled_from([None, "tok"]),
+    config=_configs,
+)
+def test_the_one_function_path_signs_as_the_step_by_step_path(
+    method: str,
+    path: str,
+    query: str | None,
+    headers: list[tuple[str, str]],
+    body: object,
+    token: str | None,
+    config: tuple[str, dict[str, object]],
+) -> None:
+    """sign_v4 takes `_sign_v4_plain` for the commonest request and `_sign_v4_any` (begin,
+    header_additions, canonical_steps: the helpers SigV4A shares) for every other; for every
+    request the first takes, both give the same steps, notes, signed request and masks."""
+    import io
+
+    from sigkit.credentials import Credentials
+    from sigkit.sigv4.config import SigV4Config
+    from sigkit.sigv4.signer import _sign_v4_any, _sign_v4_plain
+    from sigkit.timefmt import parse_time
+
+    kind, changes = config
+    cfg = (
+        SigV4Config.s3("us-east-1", **changes)
+        if kind == "s3"
+        else SigV4Config.generic("us-east-1", "execute-api", **changes)
+    )
+    when = parse_time("20150830T123600Z")
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", token)
+
+    def request() -> Request:
+        data = io.BytesIO(b"streamed") if body == "stream" else body
+        return Request(method, path, query, tuple(headers), data, "https", "b.s3.amazonaws.com")
+
+    def outcome(sign: object) -> object:
+        try:
+            result = sign(request(), creds, when, cfg)  # type: ignore[operator]
+        except InputError as exc:
+            return f"{exc.field}: {exc.message}"
+        if result is None:
+            return None
+        signed = result.request
+        return (
+            list(result.items()),
+            result.notes,
+            result.sensitive,
+            result.algorithm,
+            result.variant,
+            (signed.method, signed.path, signed.query, signed.headers, signed.authority),
+        )
+
+    plain = outcome(_sign_v4_plain)
+    if plain is not None:
+        assert plain == outcome(_sign_v4_any)
+    if token is None and not query and not headers:
+        assert plain is not None  # the commonest request does take the one-function path
