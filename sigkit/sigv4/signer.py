@@ -293,9 +293,10 @@ def sign_v4(
 ) -> SigningResult:
     """Header variant: adds the token, X-Amz-Date and (if configured) x-amz-content-sha256
     headers, then ``Authorization``."""
-    return _sign_v4_plain(request, credentials, when, config) or _sign_v4_any(
-        request, credentials, when, config
-    )
+    result = _sign_v4_plain(request, credentials, when, config)
+    if result is None:  # not `or`: a result's truth is its length, computed
+        return _sign_v4_any(request, credentials, when, config)
+    return result
 
 
 def _sign_v4_plain(
