@@ -181,9 +181,9 @@ def store_error_xml(
     refusal: Refused, request_id: str, findings: Sequence[Finding], outcome: VerifyResult
 ) -> bytes:
     """The store's own error body (its code, exactly its message, its further elements),
-    then sigkit's findings; a store that sends no message gets no Message element."""
+    then sigkit's findings; a message no report shows is not invented (no Message element)."""
     elements: list[tuple[str, str | list[tuple[str, str]]]] = []
-    if refusal.message:
+    if refusal.message or refusal.refusal.message_published:
         elements.append(("Message", refusal.message))
     elements += list(refusal.elements)
     if findings:

@@ -289,7 +289,8 @@ STORES: tuple[Store, ...] = (
                 "",
                 _gh("ceph/s3-tests#501"),
                 "a chunked transfer without Content-Length (botocore's trailer upload over "
-                "TLS); Ceph 16.2 (Pacific) answers so, with no Message element",
+                "TLS); Ceph 16.2 (Pacific) answers so, with an empty Message element",
+                details=(("BucketName", "{bucket}"),),
             ),
             AWS_CHUNKED_UNSUPPORTED: Refusal(
                 400,
@@ -298,6 +299,7 @@ STORES: tuple[Store, ...] = (
                 _gh("fsspec/s3fs#932"),
                 "STREAMING-UNSIGNED-PAYLOAD-TRAILER on releases without trailer support "
                 "(Clever Cloud Cellar, fleetdm/fleet#47850)",
+                details=(("BucketName", "{bucket}"),),
             ),
         },
         sources={
@@ -381,8 +383,8 @@ STORES: tuple[Store, ...] = (
                 "XAmzContentSHA256Mismatch",
                 "",
                 _gh("home-assistant/core#144015"),
-                "STREAMING-UNSIGNED-PAYLOAD-TRAILER (aiobotocore's UploadPart answered with no "
-                "message)",
+                "STREAMING-UNSIGNED-PAYLOAD-TRAILER (aiobotocore's UploadPart read its empty "
+                "message as None)",
             ),
         },
         multi_chunk_refusal=Refusal(
@@ -579,7 +581,10 @@ class Refused:
     evidence: str
 
 
-def _refused(cause: str, refusal: Refusal, evidence: str, **fields: str) -> Refused:
+def _refused(
+    cause: str, refusal: Refusal, evidence: str, request: Request, **fields: str
+) -> Refused:
+    fields.setdefault("bucket", request.path.strip("/").split("/", 1)[0])
     return Refused(cause, refusal, refusal.text(**fields), refusal.elements(**fields), evidence)
 
 
@@ -610,6 +615,7 @@ def _checksum_headers(store: Store, request: Request) -> Refused | None:
                 CHECKSUM_UNSUPPORTED,
                 refusal,
                 f"{header}: {value} sent; {store.title} refuses checksum headers",
+                request,
                 header=header,
                 value=value,
             )
@@ -625,6 +631,7 @@ def _content_length(store: Store, request: Request) -> Refused | None:
         CONTENT_LENGTH_CHUNKED,
         refusal,
         f"Transfer-Encoding: chunked with no Content-Length; {store.title} needs the length",
+        request,
     )
 
 
@@ -649,6 +656,7 @@ def _aws_chunked(store: Store, request: Request, data_chunks: int | None) -> Ref
             AWS_CHUNKED_UNSUPPORTED,
             refusal,
             f"{shown}; {store.title} does not take {what}",
+            request,
             payload=payload,
             header="x-amz-content-sha256",
             value=payload,
@@ -665,6 +673,7 @@ def _aws_chunked(store: Store, request: Request, data_chunks: int | None) -> Ref
             AWS_CHUNKED_UNSUPPORTED,
             many,
             f"{shown} in {data_chunks} chunks; {store.title} takes one",
+            request,
             payload=payload,
         )
     return None
@@ -700,6 +709,7 @@ def _content_md5(store: Store, request: Request) -> Refused | None:
         CONTENT_MD5_REQUIRED,
         refusal,
         f"{operation} without Content-MD5{instead}; {store.title} requires it",
+        request,
         header="Content-MD5",
     )
 
@@ -728,6 +738,7 @@ def _presigned(
                 PRESIGNED_CHECKSUM,
                 refusal,
                 f"the URL binds {low}={bound}{empty}; the body's is {computed}",
+                request,
                 header=low,
                 value=bound,
                 algorithm=algorithm.upper(),
@@ -819,7 +830,7 @@ def _refusal_lines(cause: str, refusal: Refusal) -> list[str]:
     if refusal.message:
         said = f"“{refusal.message}”"
     else:
-        said = "(no message element)" if refusal.message_published else "(text not published)"
+        said = "(an empty message)" if refusal.message_published else "(text not published)"
     lines = [
         f"- [`{cause}`](causes.md#{cause}): **{refusal.status} {code}** {said}",
     ]
