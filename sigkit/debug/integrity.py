@@ -408,10 +408,20 @@ def _store(
             raise ValueError("the body as sent is not in view")
         return checksums.value(algorithm, body)
 
+    name = getattr(store, "title", None) or getattr(store, "name", "the store")
+    if getattr(store, "stores_chunked_framing", None) and "aws-chunked" in shape.traits:
+        out.findings.append(
+            Finding(
+                "chunked-framing-stored",
+                f"{name} keeps an aws-chunked body as sent, framing and all (store profile "
+                f"{getattr(store, 'name', name)}); the request shows {_shown(shape)}",
+                certain=True,
+                detail=detail,
+            )
+        )
     found = stores.refused(store, request, body_checksum=body_checksum)
     if found is None:
         return
-    name = getattr(store, "title", None) or getattr(store, "name", "the store")
     codes = {a.error_code for a in answers if a.error_code}
     statuses = {a.status for a in answers if a.status}
     code = found.refusal.code

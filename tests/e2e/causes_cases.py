@@ -100,6 +100,8 @@ class Case:
     proxy: str = ""  # "drop-port-9000": a reverse proxy that drops the port of Host
     awscli_line: bool = False  # check the AWS CLI's error line names the cause
     note: str = ""  # why a path is left out (impossible from that vantage point)
+    store: str | None = None  # against `sigkit serve --store NAME` (serve is then "store-NAME")
+    accepted: bool = False  # nothing is refused: the exchange of interest is the last answer
 
     @property
     def id(self) -> str:
@@ -453,9 +455,27 @@ def aws_plain_get(t: Target) -> Made:
     return aws(t, "get-object", "--bucket", BUCKET, "--key", "key.txt")
 
 
+@contextlib.contextmanager
+def botocore_clock(moment: datetime) -> Any:
+    """botocore's signing clock set to `moment`, for its own signers and the awscrt ones it
+    uses when awscrt is installed (the test extras install it)."""
+
+    def now(remove_tzinfo: bool = True) -> datetime:
+        aware = moment.replace(tzinfo=UTC)
+        return aware.replace(tzinfo=None) if remove_tzinfo else aware
+
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(mock.patch("botocore.auth.get_current_datetime", now))
+        with contextlib.suppress(ImportError):
+            import botocore.crt.auth  # noqa: F401
+
+            stack.enter_context(mock.patch("botocore.crt.auth.get_current_datetime", now))
+        yield
+
+
 def boto_clock_behind(t: Target) -> Made:
     moment = (datetime.now(UTC) - SKEW).replace(tzinfo=None)
-    with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: moment):
+    with botocore_clock(moment):
         return boto_call(t, *GET)
 
 
@@ -467,7 +487,7 @@ def curl_old_amz_date(t: Target) -> Made:
 
 def presigned_expired(t: Target) -> Made:
     moment = (datetime.now(UTC) - timedelta(minutes=10)).replace(tzinfo=None)
-    with mock.patch("botocore.auth.get_current_datetime", lambda *a, **k: moment):
+    with botocore_clock(moment):
         url = presign(t, 60)
     return Made(rc.run_curl(url), "curl")
 
@@ -622,6 +642,87 @@ PROXY_UNSEEN = (
     "explain-log against RGW is left out: the Host rewrite happens in a proxy after the client "
     "logged the request, and RGW's answer holds no canonical request"
 )
+STORE_NOTE = (
+    "serve answers as the store does (its code and exact message, then sigkit's <Cause>); "
+    "verify reads the request as received with the store's profile (--store)"
+)
+
+
+# -- the checksum era (against `sigkit serve --store NAME`) -----------------------------------
+# The AWS CLI v1 and botocore 1.43 with their default checksum settings: CRC32 headers over
+# HTTP; over TLS an aws-chunked body with a trailing CRC32. The relay is plain TCP, so the TLS
+# check of botocore's choice is bypassed (its scheme read as https) to send the very request it
+# sends over TLS; nothing else of it is changed.
+@contextlib.contextmanager
+def _as_over_tls() -> Any:
+    from urllib.parse import urlparse
+
+    import botocore.httpchecksum as httpchecksum
+
+    def tls(url: str) -> Any:
+        return urlparse(url)._replace(scheme="https")
+
+    with mock.patch.object(httpchecksum, "urlparse", tls):
+        yield
+
+
+PUT_PARAMS = {"Bucket": BUCKET, "Key": "key.txt", "Body": b"a body of the checksum era"}
+
+
+def aws_put_checksum_header(t: Target) -> Made:
+    path = Path(t.home) / "upload.txt"
+    path.write_bytes(b"a body of the checksum era")
+    return aws(t, "put-object", "--bucket", BUCKET, "--key", "key.txt", "--body", str(path))
+
+
+def boto_put_checksum_header(t: Target) -> Made:
+    return boto_call(t, "PutObject", dict(PUT_PARAMS))
+
+
+def boto_put_trailer(t: Target) -> Made:
+    with _as_over_tls():
+        return boto_call(t, "PutObject", dict(PUT_PARAMS))
+
+
+def boto_put_trailer_then_get(t: Target) -> Made:
+    with _as_over_tls(), rc.debug_log() as log:
+        client = rc.boto_client(t.base, t.key, t.secret, region=t.region)
+        rc.call(client, "PutObject", **PUT_PARAMS)
+        rc.call(client, "GetObject", Bucket=BUCKET, Key="key.txt")
+    return Made(log.getvalue(), "botocore")
+
+
+def aws_delete_objects(t: Target) -> Made:
+    objects = json.dumps({"Objects": [{"Key": "key.txt"}]})
+    return aws(t, "delete-objects", "--bucket", BUCKET, "--delete", objects)
+
+
+def curl_presigned_empty_checksum(t: Target) -> Made:
+    """A presigned PUT bound to the empty body's CRC32 (what aws-sdk-js 3.729+ signs for a
+    PutObjectCommand without a Body, made with `sigkit presign --checksum crc32` and no file),
+    used by curl with a real body."""
+    env = rc.clean_env(t.home, AWS_ACCESS_KEY_ID=t.key, AWS_SECRET_ACCESS_KEY=t.secret)
+    sigkit = str(Path(sys.executable).parent / "sigkit")
+    proc = subprocess.run(
+        [sigkit, "presign", f"s3://{BUCKET}/key.txt", "--method", "PUT", "--checksum", "crc32",
+         "--endpoint-url", t.base, "--region", t.region, "--expires", "600"],
+        capture_output=True, text=True, env=env, timeout=60, check=True,
+    )  # fmt: skip
+    url = proc.stdout.strip().splitlines()[-1]
+    path = Path(t.home) / "upload.txt"
+    path.write_bytes(b"the real upload")
+    return Made(rc.run_curl("-T", str(path), url), "curl")
+
+
+def curl_chunked_no_length(t: Target) -> Made:
+    # curl streams the body with Transfer-Encoding: chunked and no Content-Length.
+    path = Path(t.home) / "upload.txt"
+    path.write_bytes(b"a streamed body")
+    return curl_v4(
+        t, "-X", "PUT", "--data-binary", f"@{path}", "-H", "Transfer-Encoding: chunked",
+        "-H", "x-amz-content-sha256: UNSIGNED-PAYLOAD", t.url(f"/{BUCKET}/key.txt"),
+    )  # fmt: skip
+
 
 CASES: list[Case] = [
     Case("wrong-secret", "botocore", boto_wrong_secret, rgw=True),
@@ -773,6 +874,43 @@ CASES: list[Case] = [
         rgw_paths=("verify",),
         note=LOG_HIDES_MUTATION,
     ),
+    Case(
+        "checksum-unsupported", "awscli-put-r2", aws_put_checksum_header, store="r2",
+        note=STORE_NOTE,
+    ),
+    Case(
+        "checksum-unsupported", "botocore-put-b2", boto_put_checksum_header, store="b2",
+        note=STORE_NOTE,
+    ),
+    Case(
+        "aws-chunked-unsupported", "botocore-trailer-scality", boto_put_trailer, store="scality",
+        serial=True, note=STORE_NOTE,
+    ),
+    Case(
+        "aws-chunked-unsupported", "botocore-trailer-hetzner", boto_put_trailer, store="hetzner",
+        serial=True, note=STORE_NOTE + "; Hetzner answers XAmzContentSHA256Mismatch, which "
+        "names aws-chunked-unsupported only with the trailer request in view",
+    ),
+    Case(
+        "content-md5-required", "awscli-delete-objects-minio", aws_delete_objects,
+        store="minio", note=STORE_NOTE,
+    ),
+    Case(
+        "presigned-checksum", "curl-presigned-empty-crc32-r2", curl_presigned_empty_checksum,
+        store="r2", note=STORE_NOTE,
+    ),
+    Case(
+        "content-length-chunked", "curl-chunked-storj", curl_chunked_no_length, store="storj",
+        note=STORE_NOTE,
+    ),
+    Case(
+        "chunked-framing-stored", "botocore-trailer-gcs", boto_put_trailer_then_get,
+        store="gcs", serial=True, accepted=True,
+        note="nothing is refused: GCS keeps the framing. verify reads the PUT as received with "
+        "--store gcs; serve-xml is serve's answer to the GET (the object, framing and all), "
+        "which sigkit explain names; explain-log is that object with the client's log "
+        "(--also)",
+    ),
 ]
 
 
@@ -796,8 +934,21 @@ class Outcome:
 
     @property
     def refused(self) -> rc.Exchange | None:
+        """The refused exchange; for a case where nothing is refused (`Case.accepted`), the
+        last answer (a GET of what the store kept)."""
+        if self.case.accepted:
+            done = [e for e in self.exchanges if 200 <= e.status < 300]
+            return done[-1] if len(done) >= 2 else None
         # 404 (NoSuchBucket, NoSuchKey) is an answer to a request that passed authentication.
         return next((e for e in self.exchanges if e.status >= 400 and e.status != 404), None)
+
+    @property
+    def sent(self) -> rc.Exchange | None:
+        """The request verify reads: the refused one; for an accepted case the first (the
+        upload whose bytes the store kept)."""
+        if self.case.accepted:
+            return self.exchanges[0] if self.exchanges else None
+        return self.refused
 
     @property
     def server_now(self) -> datetime:
@@ -877,9 +1028,9 @@ def run_one(case: Case, upstream: Upstream, root: Path) -> Outcome:
         out.error = traceback.format_exc(limit=4)
     finally:
         out.exchanges = recorder.close()
-    refused = out.refused
-    if refused is not None:
-        out.request_file.write_bytes(refused.raw)
+    refused, sent = out.refused, out.sent
+    if refused is not None and sent is not None:
+        out.request_file.write_bytes(sent.raw)
         out.answer_file.write_bytes(refused.body)
         out.response_file.write_bytes(refused.response)
     if out.made is not None and out.made.log is not None:
@@ -914,6 +1065,8 @@ def _upstream_name(case: Case, upstreams: dict[str, Upstream]) -> str | None:
         return "rgw" if case.rgw else None
     if "serve-cli" in upstreams:
         return "serve-cli" if case.id in SERVE_CLI_CASES else None
+    if case.store:
+        return f"store-{case.store}" if f"store-{case.store}" in upstreams else None
     return case.serve if case.serve in upstreams else None
 
 
@@ -934,13 +1087,18 @@ def verify_argv(o: Outcome, source: Path | None = None) -> list[str]:
     if o.token:
         argv += ["--session-token", o.token]
     argv += ["--region", o.region, "--service", "s3", "--now", stamp(o.server_now), "--json"]
+    if o.case.store and o.where != "rgw":
+        argv += ["--store", o.case.store]
     return argv
 
 
 def explain_log_argv(o: Outcome, now: bool = False) -> list[str]:
     """The client's failed log with the server's answer in it; for a raw socket, the bytes sent
     with the answer given with --also."""
-    if o.log_file is not None:
+    if o.case.accepted and o.log_file is not None:
+        # The object as the store returned it, with the client's log of the upload.
+        argv = ["explain", str(o.answer_file), "--also", str(o.log_file)]
+    elif o.log_file is not None:
         argv = ["explain", str(o.log_file)]
     else:
         argv = ["explain", str(o.request_file), "--also", str(o.answer_file)]
@@ -980,7 +1138,11 @@ class ServeLog(io.StringIO):
 SERVE_LOG = ServeLog()
 
 
-def _start_serve(credentials: Credentials, offset: timedelta) -> VerifyingServer:
+def _start_serve(
+    credentials: Credentials, offset: timedelta, store: str | None = None
+) -> VerifyingServer:
+    from sigkit import stores
+
     server = VerifyingServer(
         ("127.0.0.1", 0),
         {credentials.access_key_id: credentials},
@@ -990,6 +1152,7 @@ def _start_serve(credentials: Credentials, offset: timedelta) -> VerifyingServer
         region=SERVE_REGION,
         service=SERVE_SERVICE,
         clock=lambda: datetime.now(UTC) + offset,
+        store=stores.get(store) if store else None,
     )
     threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
 
@@ -1007,12 +1170,14 @@ def serve_outcomes() -> tuple[Outcome, ...]:
     """Every case with a `sigkit serve` endpoint, run once per process."""
     with _LOCK:
         upstreams = {}
-        for name, creds, offset in (
-            ("plain", Credentials(KEY, SECRET), timedelta(0)),
-            ("token", Credentials(TOKEN_KEY, SECRET, TOKEN), timedelta(0)),
-            ("skewed", Credentials(KEY, SECRET), SKEW),
+        named = sorted({c.store for c in CASES if c.store and c.serve is not None})
+        for name, creds, offset, store in (
+            ("plain", Credentials(KEY, SECRET), timedelta(0), None),
+            ("token", Credentials(TOKEN_KEY, SECRET, TOKEN), timedelta(0), None),
+            ("skewed", Credentials(KEY, SECRET), SKEW, None),
+            *((f"store-{n}", Credentials(KEY, SECRET), timedelta(0), n) for n in named),
         ):
-            server = _start_serve(creds, offset)
+            server = _start_serve(creds, offset, store)
             address = ("127.0.0.1", int(server.server_address[1]))
             upstreams[name] = Upstream(
                 "serve", address, creds.access_key_id, creds.secret_access_key,
@@ -1099,9 +1264,52 @@ def check_path(o: Outcome, path: str, results: PathResults) -> None:
 SIGKIT_LINE = re.compile(r"sigkit: (?P<cause>[a-z0-9-]+) \((?P<how>certain|likely)\): \S")
 
 
+def check_store_answer(o: Outcome) -> None:
+    """serve --store answered as the store does: its status, code and exact message (when it
+    sends one), then sigkit's <Cause>; its log line names the cause. For an accepted case: the
+    object serve returned is what the store keeps, and sigkit explain names the cause from it."""
+    import xml.etree.ElementTree as ET
+
+    from sigkit import stores
+
+    assert o.refused is not None and o.case.store is not None
+    store = stores.get(o.case.store)
+    if o.case.accepted:
+        assert store.stores_chunked_framing, store
+        body = o.refused.body
+        assert body.startswith(b"%x\r\n" % len(PUT_PARAMS["Body"])), body[:200]
+        result = pool().run_all([["explain", str(o.answer_file), "--json"]])[0]
+        assert result.first_cause() == o.case.cause, result.show()
+        return
+    refusal = store.refusals[o.case.cause]
+    root = ET.fromstring(o.refused.body.decode("utf-8", "replace"))
+    problems = []
+    if (o.refused.status, root.findtext("Code")) != (refusal.status, refusal.code):
+        problems.append(f"answered {o.refused.status} {root.findtext('Code')}")
+    message = root.findtext("Message")
+    prefix = refusal.message.split("{", 1)[0]
+    if refusal.message and not (message or "").startswith(prefix):
+        problems.append(f"<Message> {message!r}")
+    if not refusal.message and message:
+        problems.append(f"a <Message> the store does not send: {message!r}")
+    if root.findtext("Cause") != o.case.cause:
+        problems.append(f"<Cause> is {root.findtext('Cause')!r}")
+    request_id = next(
+        (v for n, v in rc.response_headers(o.refused.response) if n.lower() == "x-amz-request-id"),
+        "",
+    )
+    entry = (o.log.entry(request_id) if o.log is not None else None) or {}
+    if entry.get("cause") != o.case.cause:
+        problems.append(f"serve's log line: {entry or None}")
+    assert not problems, f"{'; '.join(problems)}\n{o.refused.body[:1200]!r}"
+
+
 def check_serve_xml(o: Outcome) -> None:
     import xml.etree.ElementTree as ET
 
+    if o.case.store:
+        check_store_answer(o)
+        return
     assert o.refused is not None
     body = o.refused.body.decode("utf-8", "replace")
     root = ET.fromstring(body)
