@@ -141,6 +141,13 @@ B2_S3 = "https://www.backblaze.com/docs/cloud-storage-s3-compatible-api"
 YANDEX_PRESIGN = "https://yandex.cloud/en/docs/storage/concepts/pre-signed-urls"
 GCS_INTEROP = "https://cloud.google.com/storage/docs/interoperability"
 ALIYUN_S3 = "https://www.alibabacloud.com/help/en/oss/user-guide/0017-00000804"
+WASABI_URLS = (
+    "https://docs.wasabi.com/docs/what-are-the-service-urls-for-wasabis-different-storage-regions"
+)
+SPACES_SDKS = "https://docs.digitalocean.com/products/spaces/reference/aws-sdks/"
+HETZNER = "https://docs.hetzner.com/storage/object-storage/overview"
+GARAGE_CLIENTS = "https://garagehq.deuxfleurs.fr/cookbook/clients.html"
+GCS_SIGNED_URLS = "https://cloud.google.com/storage/docs/access-control/signed-urls-v2"
 
 
 def _gh(ref: str) -> str:
@@ -214,7 +221,7 @@ STORES: tuple[Store, ...] = (
             "default_region": R2_S3_API,
             "accepts_checksum_headers": _gh("aws/aws-sdk-js-v3#6810"),
             "accepts_presigned_checksum": _gh("usekaneo/kaneo#1196"),
-            "presign_max_seconds": "https://developers.cloudflare.com/r2/api/s3/presigned-urls/",
+            "presign_max_seconds": "https://developers.cloudflare.com/r2/api/s3/presigned-urls",
         },
         notes=("An empty region and us-east-1 alias to auto (the S3 API compatibility page).",),
     ),
@@ -324,7 +331,8 @@ STORES: tuple[Store, ...] = (
         sources={
             "hosts": GCS_INTEROP,
             "stores_chunked_framing": GH + "redpanda-data/redpanda/pull/28874",
-            "presign_max_seconds": "https://cloud.google.com/storage/docs/access-control/signed-urls",
+            "presign_max_seconds": GCS_SIGNED_URLS,
+            "default_region": "https://gist.github.com/jmatt/f18fc75a10423147565ec6b22832726d",
         },
         notes=(
             "An aws-chunked upload is accepted and stored verbatim, framing and all, with "
@@ -339,9 +347,7 @@ STORES: tuple[Store, ...] = (
         region_pattern=r"^(?:.+\.)?s3\.(?P<region>[a-z]{2}-[a-z]+-\d)\.wasabisys\.com$",
         addressing="either",
         aliases=("wasabisys",),
-        sources={
-            "hosts": "https://docs.wasabi.com/docs/what-are-the-service-urls-for-wasabi-s-different-storage-regions"
-        },
+        sources={"hosts": WASABI_URLS, "default_region": WASABI_URLS},
     ),
     Store(
         name="spaces",
@@ -350,9 +356,7 @@ STORES: tuple[Store, ...] = (
         region_pattern=r"(?:^|\.)(?P<region>[a-z]{3}\d)\.digitaloceanspaces\.com$",
         addressing="either",
         aliases=("digitalocean", "do-spaces", "digitalocean-spaces", "do"),
-        sources={
-            "hosts": "https://docs.digitalocean.com/products/spaces/reference/s3-compatibility/"
-        },
+        sources={"hosts": SPACES_SDKS, "region_pattern": SPACES_SDKS},
         notes=("The region is the datacenter the endpoint names (nyc3, ams3, fra1 ...).",),
     ),
     Store(
@@ -397,9 +401,12 @@ STORES: tuple[Store, ...] = (
         sources={
             "accepts_trailer": _gh("home-assistant/core#144015"),
             "accepts_multi_chunk": _gh("velero-io/velero#8660"),
-            "hosts": "https://docs.hetzner.com/storage/object-storage/overview/",
+            "hosts": HETZNER,
         },
-        notes=("The region is the location the endpoint names (fsn1, nbg1, hel1).",),
+        notes=(
+            "The region is the location the endpoint names (fsn1, nbg1, hel1); the data lives "
+            "in a Ceph cluster (the overview page), hence RGW's answers.",
+        ),
     ),
     Store(
         name="scality",
@@ -469,7 +476,8 @@ STORES: tuple[Store, ...] = (
         },
         sources={
             "accepts_presigned_checksum": _gh("usekaneo/kaneo#1196"),
-            "default_region": "https://garagehq.deuxfleurs.fr/documentation/reference-manual/configuration/",
+            "default_region": GARAGE_CLIENTS,
+            "addressing": GARAGE_CLIENTS,
         },
     ),
     Store(
@@ -878,7 +886,8 @@ def markdown() -> str:
                 f"| {label} | {_shown(getattr(s, attr))} | {_link(source) if source else ''} |"
             )
         if s.region_pattern:
-            out.append("| region from the host | yes | |")
+            source = s.sources.get("region_pattern")
+            out.append(f"| region from the host | yes | {_link(source) if source else ''} |")
         out.append("")
         if s.refusals or s.multi_chunk_refusal:
             out.append("What it answers:")
@@ -896,7 +905,8 @@ def markdown() -> str:
             )
         for note in s.notes:
             out.append(f"- {note}")
-        extra = {k: v for k, v in s.sources.items() if k not in {a for a, _ in _FACTS}}
+        shown = {a for a, _ in _FACTS} | {"region_pattern"}
+        extra = {k: v for k, v in s.sources.items() if k not in shown}
         for fact, url in extra.items():
             out.append(f"- {fact}: {_link(url)}")
     return "\n".join(out) + "\n"
