@@ -24,7 +24,7 @@ from sigkit.cli.options import (
 )
 from sigkit.curl import form_command
 from sigkit.errors import InputError
-from sigkit.postpolicy import ConditionLike
+from sigkit.postpolicy import ConditionLike, PostResult
 from sigkit.render import redact, render_json, render_text, use_colour
 from sigkit.timefmt import parse_time
 
@@ -73,6 +73,19 @@ def _fields(items: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+def _write_page(path: str, result: PostResult, url: str) -> None:
+    """The upload page (sigkit.postpolicy.html), written whole or not at all; 0600 when it
+    carries a session token, else with the umask's mode (a policy and its signature allow
+    only what the policy says, and the page is made to be handed out)."""
+    from sigkit.files import write_file
+    from sigkit.postpolicy.html import holds_secret, render_form_page
+
+    secret = holds_secret(result)
+    write_file(path, render_form_page(result, url=url).encode("utf-8"), secret=secret)
+    mode = " (mode 0600: it holds the session token)" if secret else ""
+    note(f"wrote the upload form to {path}{mode}; open it in a browser")
+
+
 def post_policy(
     target: Annotated[str, typer.Argument(help="s3://BUCKET/KEY (KEY may end in ${filename})")],
     file: Annotated[str, typer.Option("--file", help="file the curl command uploads")] = "FILE",
@@ -106,9 +119,18 @@ def post_policy(
             "--curl", help="stdout: the curl command alone (pipe it to bash); steps on stderr"
         ),
     ] = False,
+    html: Annotated[
+        str | None,
+        typer.Option(
+            "--html",
+            metavar="FILE",
+            help="also write a self-contained HTML page whose form uploads with this policy",
+        ),
+    ] = None,
 ) -> None:
     """Sign a POST policy (browser upload) and print every step, the form fields and a
-    ready-to-run curl command (with --curl, the command alone on stdout)."""
+    ready-to-run curl command (with --curl, the command alone on stdout; with --html FILE,
+    also a web page whose form a browser submits)."""
     if curl and as_json:
         raise InputError("--curl", "prints the command alone; --json holds it as 'curl'")
     bucket, key = _s3_target(target)
@@ -164,6 +186,8 @@ def post_policy(
         )
     else:
         raise InputError("--sig", f"{sig!r} is not v4 or v2")
+    if html is not None:
+        _write_page(html, result, url)
     token = credentials.session_token
     variables = {} if inline_secrets or not token else {"AWS_SESSION_TOKEN": token}
     command = form_command(url, result.fields, file, variables=variables)
