@@ -909,7 +909,43 @@ def markdown() -> str:
         extra = {k: v for k, v in s.sources.items() if k not in shown}
         for fact, url in extra.items():
             out.append(f"- {fact}: {_link(url)}")
-    return "\n".join(out) + "\n"
+    return "\n".join(out) + "\n" + _APPENDIX
+
+
+# Written by hand beside the generator: how to reproduce a store's refusal with sigkit serve.
+_APPENDIX = """
+## Reproducing a store's answer locally
+
+`sigkit serve --store NAME` verifies each request first (a bad signature is still answered
+SignatureDoesNotMatch) and then answers as the store does. Header-form checksums are what
+botocore sends over http; the trailer form (aws-chunked with `Transfer-Encoding: chunked`) is
+what it sends over https, so give serve a certificate for those:
+
+```bash
+sigkit serve --store r2 --port 8400 --access-key AKIDEXAMPLE --secret-key "$SECRET" &
+aws s3api put-object --bucket b --key k --body ./f --endpoint-url http://127.0.0.1:8400
+# An error occurred (NotImplemented) when calling the PutObject operation:
+#   Header 'x-amz-checksum-crc32' with value '...' not implemented
+AWS_REQUEST_CHECKSUM_CALCULATION=when_required \\
+  aws s3api put-object --bucket b --key k --body ./f --endpoint-url http://127.0.0.1:8400
+
+sigkit serve --store scality --tls-cert cert.pem --tls-key key.pem --port 8443 ... &
+aws s3api put-object --bucket b --key k --body ./f --endpoint-url https://localhost:8443 \\
+  --ca-bundle cert.pem
+# An error occurred (BadRequest) ...: trailing checksum is not supported
+```
+
+The answer's body is the store's error XML (its `<Code>`, its `<Message>` exactly, its own
+further elements such as OSS's `<ArgumentName>`), followed by sigkit's `<Cause>`,
+`<Certain>`, `<Evidence>` and `<Fix>`; the response header `x-sigkit-cause` names the cause
+too. A message no report shows is not invented: no `<Message>` is sent then. Ceph RGW (and
+Hetzner, which runs it) sends an empty `<Message></Message>`: botocore reads it as None
+("... operation: None") and the AWS CLI v1 stops with "argument of type 'NoneType' is not
+iterable", against the real RGW 16 and `--store ceph` alike. With
+`--store gcs` an aws-chunked upload is kept with its framing and a GET of the key returns the
+framed bytes; with any store, what was PUT is kept (at most 1000 objects, 64 MiB, in memory)
+for a GET of the same key.
+"""
 
 
 def main() -> None:  # pragma: no cover - exercised through the docs test
