@@ -486,3 +486,39 @@ def test_tls_handshake_then_verdict(tls: tuple[Path, Path]) -> None:
         conn.close()
     assert answer.status == 200, body
     assert ElementTree.fromstring(body).findtext("Verdict") == "match"
+
+
+# --- the loop a user runs: the failed --debug log explained, the setting applied --------------
+
+EXPLAIN_CASES = [
+    ("r2", False, "checksum-unsupported"),
+    ("scality", True, "aws-chunked-unsupported"),
+    ("storj", True, "content-length-chunked"),
+]
+
+
+@needs_aws
+@pytest.mark.parametrize(("store", "over_tls", "cause"), EXPLAIN_CASES)
+def test_sigkit_explain_names_the_cause_and_the_setting_that_then_works(
+    store: str, over_tls: bool, cause: str, tmp_path: Path, tls: tuple[Path, Path]
+) -> None:
+    """The AWS CLI's --debug log of the refused upload, given to sigkit explain, names the
+    cause and the CLI's own setting; the same command with that setting is accepted."""
+    source = _body(tmp_path)
+    put = ("s3api", "put-object", "--bucket", "bk", "--key", "k", "--body", str(source))
+    ca = tls[0] if over_tls else None
+    with serving(store, tls if over_tls else None) as url:
+        failed = _aws(url, tmp_path, *put, "--debug", ca=ca)
+        assert failed.returncode != 0
+        log = tmp_path / "failed.log"
+        log.write_text(failed.stderr, encoding="utf-8")
+        explained = subprocess.run(
+            [sys.executable, "-c", _MAIN, "explain", str(log), "--json"],
+            capture_output=True, text=True, timeout=60, check=False,
+        )  # fmt: skip
+        report = json.loads(explained.stdout)
+        top = report["findings"][0]
+        assert (top["cause"], top["certain"]) == (cause, True)
+        assert "AWS_REQUEST_CHECKSUM_CALCULATION=when_required" in top["detail"]
+        again = _aws(url, tmp_path, *put, ca=ca, when_required=True)
+        assert again.returncode == 0, again.stderr
