@@ -170,7 +170,10 @@ def shape_of(request: Request) -> Shape:
         "content-md5" in lower,
         presigned,
         framing,
-        _value(request, "user-agent") or _value(request, "x-amz-user-agent"),
+        " ".join(
+            v for v in (_value(request, "user-agent"), _value(request, "x-amz-user-agent")) if v
+        )
+        or None,
         frozenset(traits),
     )
 
@@ -294,6 +297,10 @@ def _answer(
     named = [c for c in causes.from_answer(code, message, traits) if c.id in CHECKSUM_CAUSES]
     if ans.status == 411 and not code:
         named.append(causes.get("content-length-chunked"))
+    if named:
+        # The answer's text or the request says which checksum cause it is: the reading of the
+        # same code as a body changed after signing is withdrawn.
+        out.superseded |= plain & {"body-changed"}
     for cause in named:
         evidence = said
         if cause.id not in plain and shape is not None:
@@ -302,10 +309,8 @@ def _answer(
         elif shape is not None:
             evidence = f"the request shows {_shown(shape)}"
         out.findings.append(Finding(cause.id, evidence, certain=True, detail=detail))
-    if traits is None:
+    if traits is None and not named:
         for cause, trait in causes.maybe_from_answer(code, message):
-            if cause.id in {c.id for c in named}:
-                continue
             out.findings.append(
                 Finding(
                     cause.id,
@@ -320,7 +325,7 @@ def _answer(
             )
     elif (
         shape is not None
-        and "aws-chunked" in traits
+        and "aws-chunked" in shape.traits
         and code in ("SignatureDoesNotMatch", "AccessDenied", "NotImplemented", "BadRequest", "")
         and not named
         and verified is not False

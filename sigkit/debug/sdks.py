@@ -170,7 +170,7 @@ SDKS: tuple[Sdk, ...] = (
     Sdk(
         "ruby3",
         "AWS SDK for Ruby v3 (aws-sdk-s3)",
-        r"\baws-sdk-s3/([0-9.]+)",
+        r"\baws-sdk-ruby3/.*?(?:\baws-sdk-s3/|\bapi/s3#)([0-9.]+)",
         "1.178.0",
         "1.177.0",
         "Aws::S3::Client.new(request_checksum_calculation: 'when_required', "
