@@ -122,12 +122,12 @@ def _refusal(store: Store | None, form: Form) -> tuple[str, str] | None:
     takes it (or no source says)."""
     if store is None:
         return None
+    if form == "query" and store.accepts_presigned_checksum is False:
+        return "refuses a presigned URL that binds a checksum", "presigned-checksum"
     if store.accepts_checksum_headers is False:
         return "refuses x-amz-checksum-* and x-amz-sdk-checksum-algorithm", "checksum-unsupported"
     if form == "trailer" and (store.accepts_trailer is False or store.accepts_aws_chunked is False):
         return "refuses aws-chunked bodies with a trailing checksum", "aws-chunked-unsupported"
-    if form == "query" and store.accepts_presigned_checksum is False:
-        return "refuses a presigned URL that binds a checksum", "presigned-checksum"
     return None
 
 
