@@ -383,7 +383,10 @@ class Resigner:
         headers: list[tuple[str, str]] = [("Host", host)]
         for name, value in request.headers:
             lower = name.lower()
-            if lower == "host" or lower in _SIGNATURE_HEADERS or lower in _HOP_HEADERS:
+            # Expect: 100-continue stays while the body is still the client's to send.
+            keep = lower == "expect" and spool is None and mode != "chunked"
+            dropped = lower == "host" or lower in _SIGNATURE_HEADERS or lower in _HOP_HEADERS
+            if dropped and not keep:
                 continue
             headers.append((name, value))
         if _client_chunked(request) is not None:
