@@ -522,3 +522,47 @@ def test_sigkit_explain_names_the_cause_and_the_setting_that_then_works(
         assert "AWS_REQUEST_CHECKSUM_CALCULATION=when_required" in top["detail"]
         again = _aws(url, tmp_path, *put, ca=ca, when_required=True)
         assert again.returncode == 0, again.stderr
+
+
+def test_ceph_refuses_a_trailer_sent_with_its_length(tls: tuple[Path, Path]) -> None:
+    """The trailer form with Content-Length (as SDKs that know the length send it): RGW
+    before trailer support answers XAmzContentSHA256Mismatch with an empty message and the
+    bucket (fsspec/s3fs#932); botocore signs the request, the framing is AWS's."""
+    framed = (
+        f"{len(BODY):x}\r\n".encode()
+        + BODY
+        + f"\r\n0\r\nx-amz-checksum-crc32:{CRC32}\r\n\r\n".encode()
+    )
+    creds = BotoCredentials(KEY, SECRET)
+    with serving("ceph", tls) as url:
+        port = int(url.rsplit(":", 1)[1])
+        request = AWSRequest(
+            method="PUT",
+            url=f"{url}/bk/k",
+            data=framed,
+            headers={
+                "Content-Encoding": "aws-chunked",
+                "X-Amz-Trailer": "x-amz-checksum-crc32",
+                "X-Amz-Decoded-Content-Length": str(len(BODY)),
+                "x-amz-sdk-checksum-algorithm": "CRC32",
+            },
+        )
+        request.context["checksum"] = {
+            "request_algorithm": {"in": "trailer", "algorithm": "crc32"}
+        }
+        S3SigV4Auth(creds, "s3", "us-east-1").add_auth(request)
+        headers = dict(request.prepare().headers.items())
+        assert headers["X-Amz-Content-SHA256"] == "STREAMING-UNSIGNED-PAYLOAD-TRAILER"
+        context = ssl.create_default_context(cafile=str(tls[0]))
+        conn = http.client.HTTPSConnection("localhost", port, context=context, timeout=10)
+        conn.request("PUT", "/bk/k", body=framed, headers=headers)
+        answer = conn.getresponse()
+        body = answer.read()
+        conn.close()
+    assert answer.status == 400
+    xml = ElementTree.fromstring(body)
+    assert xml.findtext("Code") == "XAmzContentSHA256Mismatch"
+    message = xml.find("Message")
+    assert message is not None and not message.text
+    assert xml.findtext("BucketName") == "bk"
+    assert xml.findtext("Cause") == "aws-chunked-unsupported"
