@@ -13,12 +13,17 @@ call, so here each call starts from the method, the URL as text and the headers 
 - requests-aws4auth: ``requests.Request(...).prepare()`` then the auth object (header variant
   only: it has no presigned URLs).
 
+The cases repeat one request, as a program repeats its headers: sigkit remembers the parts of
+a URL (as ``urlsplit`` does for the floor) and the header pairs it has checked and folded. The
+last case takes a new URL and header value every call, so that neither helps.
+
 Each contender's signature is checked equal to sigkit's for the same inputs before timing.
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -312,6 +317,54 @@ def presign_case(*, s3: bool) -> Case:
     return case
 
 
+DISTINCT = 20000  # more URLs and header values than sigkit and urlsplit remember
+
+
+def distinct_case() -> Case:
+    """Every call a URL and a header value not seen for 20000 calls: sigkit's remembered URL
+    parts and header pairs miss (and so does urlsplit's cache for the floor)."""
+    config = SigV4Config.s3(REGION, payload_hash=UNSIGNED_PAYLOAD)
+    urls = [f"{URL[:-4]}-{i}.jpg" for i in range(DISTINCT)]
+    headers = [
+        [*HEADERS[:2], ("x-amz-meta-owner", f"alice-{i}"), *HEADERS[3:]] for i in range(DISTINCT)
+    ]
+    inputs = itertools.cycle(list(zip(urls, headers, strict=True)))
+
+    def own() -> Any:
+        url, pairs = next(inputs)
+        return sign_v4(Request.from_url("PUT", url, pairs), CREDS, WHEN, config).request
+
+    def floor() -> Any:
+        url, pairs = next(inputs)
+        return reference.v4_header_url(
+            "PUT", url, pairs, None, STAMP, REGION, "s3", AKID, SECRET,
+            unsigned_payload=True, s3=True,
+        )  # fmt: skip
+
+    first = Request.from_url("PUT", urls[0], headers[0])
+    expected = sign_v4(first, CREDS, WHEN, config).signature
+
+    def own_signature() -> str:
+        return sign_v4(first, CREDS, WHEN, config).signature
+
+    def floor_signature() -> str:
+        signed = reference.v4_header_url(
+            "PUT", urls[0], headers[0], None, STAMP, REGION, "s3", AKID, SECRET,
+            unsigned_payload=True, s3=True,
+        )  # fmt: skip
+        return _auth_signature(dict(signed)["Authorization"])
+
+    name = f"{PREFIX}SigV4 S3 PUT, UNSIGNED-PAYLOAD, a new URL and header value every call"
+    note = "nothing remembered helps: 20000 distinct requests in turn"
+    return Case(
+        name,
+        [
+            Contender(SIGKIT, own, own_signature, expected, note),
+            Contender(FLOOR, floor, floor_signature, expected, note),
+        ],
+    )
+
+
 def cases() -> list[Case]:
     return [
         s3_header_case(hashed=False),
@@ -319,4 +372,5 @@ def cases() -> list[Case]:
         generic_header_case(),
         presign_case(s3=True),
         presign_case(s3=False),
+        distinct_case(),
     ]

@@ -29,9 +29,6 @@ _VERSION = re.compile(r"HTTP/\d(\.\d)?\Z")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 _METHODS = frozenset({"GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"})
 # The fast paths' patterns: what they accept, the full checks accept too, and read the same.
-# Headers as "name NUL value" lines: every name a token, every value printable ASCII or tab.
-_FIELD = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+\0[\t -~]*"
-_FIELDS = re.compile(rf"(?:{_FIELD}\n)*{_FIELD}\Z")
 # A common absolute URL: lower-case http(s), a plain ASCII host, a port of 1-5 digits, and a
 # path and query of printable ASCII (no control character, no #fragment). Anything else goes
 # through `split_url`'s full checks and urlsplit.
@@ -87,41 +84,54 @@ _UNCACHED = frozenset({"authorization", "x-amz-security-token", "x-amz-s3session
 def plain_headers(headers: Headers) -> bool:
     """True when `check_headers` (folded or not) would accept these (name, value) pairs.
 
-    Pairs checked before are looked up; otherwise all are decided at once: joined as
-    ``name NUL value`` lines, one pattern checks that every name is a token and every value
-    printable ASCII or tab (neither can hold NUL or a line feed, so the lines split back into
-    exactly these pairs), and a Host header, if any, must be a valid host[:port]. At most one
-    Host header either way.
+    Each pair is looked up among those checked before, and one not seen yet is checked on
+    its own: a token for a name, printable ASCII or tab for a value (a Host header's a valid
+    host[:port]); then at most one Host header.
 
     False decides nothing: the caller runs the full checks, which name the header at fault.
     """
-    if not headers:
-        return True
     try:
-        return sum(map(_CHECKED.__getitem__, headers)) <= 1
+        return sum(map(_CHECKED.__getitem__, headers)) <= 1  # every pair seen before
     except (KeyError, TypeError):
         pass
+    hosts = 0
+    get = _CHECKED.get
     try:
-        joined = "\n".join(map("\0".join, headers))
-    except TypeError:
+        for pair in headers:
+            flag = get(pair)
+            if flag is None:
+                flag = _plain_pair(pair)
+                if flag is None:
+                    return False
+            hosts += flag
+    except TypeError:  # an unhashable pair: the full checks say what is wrong
         return False
-    if not _FIELDS.match(joined):
-        return False
-    lowered = "\n" + joined.lower()
-    start = lowered.find("\nhost\0")
-    if start != -1:
-        if lowered.find("\nhost\0", start + 6) != -1:
-            return False  # twice: the full check says so
-        end = joined.find("\n", start)
-        if not _HOST.match(joined[start + 5 : None if end == -1 else end].strip()):
-            return False
-    if len(_CHECKED) > _CHECKED_MAX:
-        _CHECKED.clear()
-    for pair in headers:
-        name = pair[0].lower()
-        if name not in _UNCACHED:
-            _CHECKED[pair] = name == "host"
-    return True
+    return hosts <= 1
+
+
+def _plain_pair(pair: tuple[str, str]) -> int | None:
+    """1 for a Host header, 0 for another, None when the full check must decide; a pair
+    that passes is remembered (unless it carries a credential)."""
+    if type(pair) is not tuple or len(pair) != 2:
+        return None
+    name, value = pair
+    if (
+        not isinstance(name, str)
+        or not isinstance(value, str)
+        or not _TOKEN.match(name)
+        or not value.isascii()
+        or _VALUE_BAD.search(value)
+    ):
+        return None
+    lname = name.lower()
+    flag = lname == "host"
+    if flag and not _HOST.match(value.strip()):
+        return None
+    if lname not in _UNCACHED:
+        if len(_CHECKED) >= _CHECKED_MAX:
+            _CHECKED.clear()
+        _CHECKED[pair] = flag
+    return flag
 
 
 def check_text(value: str, field: str) -> None:

@@ -108,14 +108,20 @@ def header_groups(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
             if len(groups) == len(headers):
                 return groups
     groups = {}
-    if len(_FOLDED) > _FOLDED_MAX:
-        _FOLDED.clear()
+    get = _FOLDED.get
     for pair in headers:
-        name, value = pair
-        lname = name.lower()
-        value = " ".join(value.split())  # fold_value, inline: a call per header costs
-        if lname not in _UNCACHED and type(pair) is tuple:
-            _FOLDED[pair] = (lname, value)
+        try:
+            folded = get(pair)
+        except TypeError:  # unhashable: not remembered
+            folded = None
+        if folded is None:
+            name, value = pair
+            folded = (name.lower(), " ".join(value.split()))  # fold_value, inline
+            if folded[0] not in _UNCACHED and type(pair) is tuple:
+                if len(_FOLDED) >= _FOLDED_MAX:
+                    _FOLDED.clear()
+                _FOLDED[pair] = folded
+        lname, value = folded
         if lname in groups:
             groups[lname] = f"{groups[lname]},{value}"
         else:
