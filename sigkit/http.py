@@ -204,9 +204,10 @@ class Request:
         """A request from a method, an absolute URL, headers and a body, checked as the
         constructor checks (and its header values with no folded lines).
 
-        The common case (a plain http(s) URL, ASCII header values) is checked with a few
-        pattern matches for the whole request; anything else takes the full checks, which
-        name the part at fault."""
+        The common case (a plain http(s) URL, ASCII header values) is checked by `plain_url`
+        and `plain_headers`, which remember what they checked (a program sends the same URLs
+        and headers again and again); anything else takes the full checks, which name the
+        part at fault."""
         hdrs = tuple([(n, v) for n, v in headers])
         plain = plain_url(url) if isinstance(url, str) else None
         if (
