@@ -296,7 +296,8 @@ STORES: tuple[Store, ...] = (
                 "",
                 _gh("ceph/s3-tests#501"),
                 "a chunked transfer without Content-Length (botocore's trailer upload over "
-                "TLS); Ceph 16.2 (Pacific) answers so, with an empty Message element",
+                "TLS), releases before ceph/ceph#50235 (2023); Ceph 16.2 (Pacific) answers so, "
+                "with an empty Message element",
                 details=(("BucketName", "{bucket}"),),
             ),
             AWS_CHUNKED_UNSUPPORTED: Refusal(
