@@ -214,3 +214,15 @@ def test_bad_options() -> None:
     assert bad.value.field == "--client-key" and "no-colon-secret-here" not in str(bad.value)
     with pytest.raises(InputError, match="needs credentials"):
         transformer_from_options([])
+
+
+def test_a_body_sent_chunked_goes_with_its_length() -> None:
+    """S3 refuses a PUT without Content-Length (411 MissingContentLength): the proxy spools a
+    body the client sent chunked and sends it with its length."""
+    body = b"z" * 100_000
+    request, data, size = run(
+        Resigner(PROXY, buffer_limit=4096, clock=clock), plain("PUT", "/b/k"), body, length=None
+    )
+    assert (data, size) == (body, len(body))
+    assert request.header("content-length") == str(len(body))
+    verifies(request)

@@ -345,7 +345,9 @@ class Resigner:
         mode = self._mode(decoded_length if spool is None else spool.length)
         if mode == "hashed" and spool is None:
             spool = await Spool(self.buffer_limit, self.spool_dir).fill(body)
-        if mode == "chunked" and spool is None and decoded_length is None:
+        if spool is None and decoded_length is None:
+            # Sent chunked by the client: S3 wants a Content-Length (411 MissingContentLength
+            # otherwise), and aws-chunked needs the length up front. Spooled to learn it.
             spool = await Spool(self.buffer_limit, self.spool_dir).fill(body)
         if spool is not None:
             decoded_length = spool.length
