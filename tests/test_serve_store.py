@@ -566,3 +566,34 @@ def test_ceph_refuses_a_trailer_sent_with_its_length(tls: tuple[Path, Path]) -> 
     assert message is not None and not message.text
     assert xml.findtext("BucketName") == "bk"
     assert xml.findtext("Cause") == "aws-chunked-unsupported"
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"zz\r\nhello\r\n0\r\n\r\n", 400, "IncompleteBody"),  # no chunk size
+        (b"5\r\nhel", 400, "IncompleteBody"),  # the transfer ends early
+        (b"2000000\r\n" + b"x" * 16, 413, "EntityTooLarge"),  # 32 MiB: over --max-body
+    ],
+)
+def test_a_chunked_transfer_is_read_within_bounds(body: bytes, status: int, code: str) -> None:
+    """Under --store a chunked transfer is read (bounded); malformed or too large, it is
+    refused with S3's codes, never a traceback."""
+    import socket
+
+    with serving("aws") as url:
+        port = int(url.rsplit(":", 1)[1])
+        head = (
+            b"PUT /bk/k HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n"
+            b"x-amz-content-sha256: UNSIGNED-PAYLOAD\r\n\r\n"
+        )
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+            conn.sendall(head + body)
+            conn.shutdown(socket.SHUT_WR)
+            answer = b""
+            while chunk := conn.recv(65536):
+                answer += chunk
+    status_line, _, rest = answer.partition(b"\r\n")
+    assert status_line.split()[1] == str(status).encode(), answer[:200]
+    xml = ElementTree.fromstring(rest.split(b"\r\n\r\n", 1)[1])
+    assert xml.findtext("Code") == code
