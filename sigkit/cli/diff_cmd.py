@@ -36,6 +36,7 @@ from sigkit.cli.options import (
 )
 from sigkit.cli.request_build import SignOptions, build_request, open_body, sign_request
 from sigkit.credentials import Credentials
+from sigkit.debug import integrity
 from sigkit.debug.diagnose import observation_of
 from sigkit.debug.investigate import investigate
 from sigkit.debug.model import Observation
@@ -237,6 +238,8 @@ def diff(
         payload_hash,
     )
     server_now = parse_time(now, field="--now") if now else None
+    if store is not None:
+        integrity.resolve_store(store, None)  # an unknown name is an input error at once
     if not ours:
         if len(sources) != 2:
             raise InputError(

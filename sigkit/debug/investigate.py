@@ -480,8 +480,9 @@ def investigate(
     findings += era.findings
     notes += era.notes
     needs += era.needs
-    if profile is not None and store is None:
-        notes.append(f"the endpoint's host is {getattr(profile, 'name', 'a known store')}'s")
+    if profile is not None and store is None and getattr(profile, "name", "") != "aws":
+        # AWS's own rules are sigkit's defaults: only another store's profile is news.
+        notes.append(f"the endpoint's host is {getattr(profile, 'title', 'a known store')}'s")
 
     # The signing steps two views share.
     a, b = (
