@@ -312,7 +312,6 @@ STORES: tuple[Store, ...] = (
         },
         sources={
             "accepts_trailer": _gh("fsspec/s3fs#932"),
-            "accepts_checksum_headers": GH + "ceph/ceph/pull/49986",
             "requires_content_length": _gh("ceph/s3-tests#501"),
         },
         notes=(
@@ -333,6 +332,7 @@ STORES: tuple[Store, ...] = (
             "hosts": GCS_INTEROP,
             "stores_chunked_framing": GH + "redpanda-data/redpanda/pull/28874",
             "presign_max_seconds": GCS_SIGNED_URLS,
+            "sigv2": GCS_SIGNED_URLS,
             "default_region": "https://gist.github.com/jmatt/f18fc75a10423147565ec6b22832726d",
         },
         notes=(
