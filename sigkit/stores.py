@@ -860,7 +860,9 @@ def markdown() -> str:
         "Generated from `sigkit/stores.py` by `python -m sigkit.stores > docs/stores.md`; a test "
         "keeps this page current. What each S3-compatible store refuses or requires, the exact "
         "answer it gives (status, code, message), the fix, and the public source of each fact. "
-        "*unknown* means no public source says; sigkit then assumes nothing.",
+        "*unknown* means no public source says; sigkit then assumes nothing. A value shown "
+        "without a source link rests on no page sigkit cites (for Ceph, what its own tests see "
+        "from RGW 16.2): treat it as likely, not published.",
         "",
         "A profile is chosen with `--store NAME` (an id below, or an alias) or recognised from "
         "the endpoint host. `sigkit serve --store NAME` answers as that store does to what it "
