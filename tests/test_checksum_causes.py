@@ -271,7 +271,7 @@ def test_store_recognised_from_the_host() -> None:
     signed = _sign(request, "auto")
     report = investigate(signed, credentials=CREDS, now=NOW)
     assert _first(report) == ("checksum-unsupported", True)
-    assert any("r2" in note for note in report.notes)
+    assert any("Cloudflare R2" in note for note in report.notes)
 
 
 def test_a_store_that_takes_the_trailer_says_nothing() -> None:
@@ -396,3 +396,55 @@ def test_every_checksum_cause_is_in_the_registry_and_its_docs() -> None:
     for cause in causes.REGISTRY:
         for _, _, trait in cause.given:
             assert trait in integrity.TRAITS, (cause.id, trait)
+
+
+# -- the line a program logged ----------------------------------------------------------------
+LINES = [
+    # velero-io/velero#8742 (the Go SDK v2)
+    (
+        "rpc error: code = Unknown desc = error putting object backups/test/velero-backup.json: "
+        "operation error S3: PutObject, https response error StatusCode: 400, RequestID: "
+        "615340fe5149adeb5208, HostID: 615340fe5149adeb5208, api error BadRequest: trailing "
+        "checksum is not supported",
+        "aws-chunked-unsupported",
+    ),
+    # pig-mesh/oss-spring-boot-starter#21 (the Java SDK 2.x)
+    (
+        "aws-chunked encoding is not supported with the specified x-amz-content-sha256 value. "
+        "(Service: S3, Status Code: 400, Request ID:qia)",
+        "aws-chunked-unsupported",
+    ),
+    # CERT-Polska/karton#269 (boto3)
+    (
+        "botocore.exceptions.ClientError: An error occurred (MissingContentMD5) when calling the "
+        "DeleteObjects operation: Missing required header for this request: Content-Md5.",
+        "content-md5-required",
+    ),
+    # home-assistant/core#143995 (aiobotocore)
+    (
+        "Unexpected error for s3.01JT470JQD6FGPH4WZG3PCX7DR: An error occurred (InvalidArgument) "
+        "when calling the UploadPart operation: Unsupported header 'x-amz-sdk-checksum-algorithm' "
+        "received for this API call.",
+        "checksum-unsupported",
+    ),
+    # stonith404/pingvin-share#798 (the JavaScript SDK v3, logged by NestJS)
+    (
+        "[Nest] 56  - 03/17/2025, 12:08:28 PM   ERROR [S3FileService] InvalidArgument: "
+        "Unsupported header 'x-amz-checksum-crc32' received for this API call.",
+        "checksum-unsupported",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "cause"), LINES)
+def test_an_sdk_error_line_names_the_cause(line: str, cause: str) -> None:
+    report = investigate(line + "\n")
+    assert _first(report) == (cause, True)
+    assert report.refusals and report.verdict == "mismatch"
+
+
+def test_ordinary_text_is_still_unrecognised() -> None:
+    from sigkit.errors import InputError
+
+    with pytest.raises(InputError):
+        investigate("hello: this is not an answer\nNothing: here either\n")

@@ -23,6 +23,7 @@ from sigkit.debug.sources_common import (
     request_fields,
 )
 from sigkit.debug.sources_curl import looks_like_curl, read_curl
+from sigkit.debug.sources_sdk import read_sdk_error
 from sigkit.debug.sources_xml import (
     answer,
     decode_hex_bytes,
@@ -45,11 +46,12 @@ __all__ = [
     "read_http_response",
     "read_presigned_url",
     "read_s3_error",
+    "read_sdk_error",
     "read_source",
     "read_stored_object",
 ]
 
-HINTS = ("awscli", "s3-error", "curl", "http", "url", "object")
+HINTS = ("awscli", "s3-error", "curl", "http", "url", "object", "sdk-error")
 _REQUEST_LINE = re.compile(r"[A-Z]+ \S.* HTTP/\d(?:\.\d)?\r?\Z")
 
 
@@ -84,6 +86,8 @@ def detect_format(data: bytes, *, name: str = "input") -> str | None:
         return "url"
     if _REQUEST_LINE.match(stripped.split("\n", 1)[0]):
         return "http"
+    if read_sdk_error(text, name=name) is not None:
+        return "sdk-error"  # the line a program logged: An error occurred (Code) ...
     raise InputError(
         name,
         "unrecognised format; expected an AWS CLI --debug log, an S3 (XML) or JSON error body, "
@@ -101,6 +105,11 @@ def read_source(data: bytes, *, hint: str | None = None, name: str = "input") ->
         return []
     if fmt == "object":
         return [read_stored_object(data, name=name)]
+    if fmt == "sdk-error":
+        found = read_sdk_error(decode_text(data, name), name=name)
+        if found is None:
+            raise InputError(name, "holds no SDK error line (An error occurred (Code) ...)")
+        return [found]
     if fmt == "awscli":
         return read_awscli_log(data, name=name)
     if fmt in ("s3-error", "http") and _starts_with_status(data):

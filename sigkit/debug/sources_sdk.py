@@ -1,0 +1,80 @@
+"""The one-line errors SDKs and tools print for a refusal, read as the server's answer.
+
+Users often have nothing but the line their program logged: the AWS CLI's and botocore's
+``An error occurred (Code) when calling the Op operation: message``, the Go SDK's
+``operation error S3: Op, https response error StatusCode: 400, …, api error Code: message``,
+the Java SDK's ``message (Service: S3, Status Code: 400, Request ID: …)`` or a JavaScript
+``Code: message`` line. Each carries the store's code and message, which is what the cause
+registry reads (`sigkit.debug.causes.from_answer`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from sigkit.debug.model import Observation
+
+_PATTERNS = (
+    (  # the AWS CLI, botocore, boto3, aiobotocore
+        "botocore",
+        re.compile(
+            r"An error occurred \((?P<code>[A-Za-z0-9.]+)\) when calling the (?P<op>\w+) "
+            r"operation(?: \(reached max retries: \d+\))?: (?P<message>.*)"
+        ),
+    ),
+    (  # the AWS SDK for Go v2
+        "go-sdk",
+        re.compile(
+            r"operation error [^:]+: (?P<op>\w+), https response error StatusCode: "
+            r"(?P<status>\d{3})(?:, RequestID: [^,]*)?(?:, HostID: [^,]*)?, "
+            r"api error (?P<code>[A-Za-z0-9.]+): (?P<message>.*)"
+        ),
+    ),
+    (  # the AWS SDK for Java 2.x
+        "java-sdk",
+        re.compile(
+            r"(?P<message>[^()\n]*?) \(Service: S3, Status Code: (?P<status>\d{3})"
+            r"(?:, Request ID: [^,)]*)?(?:, Extended Request ID: [^,)]*)?"
+            r"(?:, Error Code: (?P<code>[A-Za-z0-9.]+))?"
+        ),
+    ),
+)
+# A bare "Code: message" line (JavaScript v3, many tools): only for codes the checksum-era
+# stores answer, so that ordinary text is never read as an answer.
+_BARE = re.compile(
+    r"\b(?P<code>NotImplemented|InvalidArgument|MissingContentMD5|MissingContentLength|"
+    r"XAmzContentSHA256Mismatch|InvalidTrailer|InvalidDigest|BadDigest|BadRequest): "
+    r"(?P<message>[^\n]+)"
+)
+
+
+def read_sdk_error(text: str, *, name: str = "input") -> Observation | None:
+    """The last refusal line `text` holds, as the server's answer; None when it holds none."""
+    found: Observation | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        for source, pattern in _PATTERNS:
+            match = pattern.search(line)
+            if match is not None:
+                found = _answer(source, match, name, number)
+                break
+        else:
+            match = _BARE.search(line)
+            if match is not None:
+                found = _answer("sdk-error", match, name, number)
+    return found
+
+
+def _answer(source: str, match: re.Match[str], name: str, line: int) -> Observation:
+    groups = match.groupdict()
+    status = groups.get("status")
+    message = (groups.get("message") or "").strip().strip('"')
+    details = {"operation": groups["op"]} if groups.get("op") else {}
+    return Observation(
+        source=source,
+        party="server",
+        status=int(status) if status else None,
+        error_code=groups.get("code") or None,
+        error_message=message or None,
+        details=details,
+        where=f"{name} line {line}",
+    )
