@@ -210,6 +210,8 @@ def test_each_refusal_names_the_slip_first(
     for record in spoiled:
         first = record["findings"][0] if record["findings"] else None
         assert first is not None and first["cause"] == cause, record
+    logged = "\n".join(proxy.lines)
+    assert secret not in logged and secret[:-4] not in logged  # (the wrong secret too)
 
 
 def test_text_line_names_cause_certainty_and_fix(s3server: dict[str, str], bucket: str) -> None:
