@@ -584,7 +584,8 @@ def mb(
         "sigkit curl put ./report.csv s3://my-bucket/reports/report.csv --content-type text/csv",
         "sigkit curl put ./f.bin s3://my-bucket/ --metadata owner=ops --sig v2",
         "sigkit curl put ./f.bin s3://my-bucket/f.bin --checksum crc32   # as a 2025 SDK",
-        "sigkit curl put ./f.bin s3://b/f.bin --endpoint-url https://ACCOUNT.r2.cloudflarestorage.com",
+        "sigkit curl put ./f.bin s3://my-bucket/f.bin --checksum none \\",
+        "    --endpoint-url https://ACCOUNT.r2.cloudflarestorage.com --store r2",
     ),
 )
 @_with_curl_options()
