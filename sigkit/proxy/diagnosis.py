@@ -37,6 +37,7 @@ from sigkit.http import Request, split_url
 from sigkit.proxy.hooks import PREFIX_LIMIT, Exchange, RequestHead
 from sigkit.render import redact, redact_data
 from sigkit.sigv4.config import is_s3
+from sigkit.timefmt import parse_time
 from sigkit.verify import DEFAULT_SKEW, VerifyResult, read_auth, time_problems, verify_request
 
 __all__ = [
@@ -238,8 +239,6 @@ def shows(request: Request, when: datetime | None) -> dict[str, Any]:
             out["signed_at"] = stamp.strip()
             if when is not None:
                 try:
-                    from sigkit.timefmt import parse_time
-
                     signed_at = parse_time(stamp.strip(), field="signing time")
                     out["skew_seconds"] = int((signed_at - when).total_seconds())
                 except InputError:
@@ -445,8 +444,6 @@ def _cheap(
         if check_at is None:
             stamp = auth.stamp or request.header("date")
             try:
-                from sigkit.timefmt import parse_time
-
                 check_at = parse_time((stamp or "").strip(), field="signing time")
             except InputError:
                 check_at = when
@@ -695,8 +692,3 @@ def observer_from_options(
         store=store,
         write=write,
     )
-
-
-def with_note(record: Record, note: str) -> Record:
-    """`record` with one more note (for the server's own remarks)."""
-    return replace(record, notes=(*record.notes, note))
