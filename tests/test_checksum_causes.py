@@ -448,3 +448,30 @@ def test_ordinary_text_is_still_unrecognised() -> None:
 
     with pytest.raises(InputError):
         investigate("hello: this is not an answer\nNothing: here either\n")
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        # s3s-project/s3s#328: aws-cli 2.28 against an s3s server without trailer support
+        ("XAmzContentSHA256Mismatch", "invalid header: x-amz-content-sha256"),
+        # an S3 implementation that knows only the older payload values
+        (
+            "InvalidArgument",
+            "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD, "
+            "or a valid sha256 value.",
+        ),
+        # versity/versitygw#1601 (AWS, a trailer where the operation takes none)
+        ("InvalidRequest", "The value of x-amz-content-sha256 header is invalid."),
+        # afreidah/s3-orchestrator#1536
+        ("InvalidRequest", "Streaming trailer block is malformed"),
+    ],
+)
+def test_answers_that_name_aws_chunked_only_with_the_trailer_request(
+    code: str, message: str
+) -> None:
+    answer = _xml(code, message, True)
+    with_request = investigate(_trailer_put(), answer)
+    assert _first(with_request) == ("aws-chunked-unsupported", True)
+    plain = investigate(_header_put(), answer)
+    assert "aws-chunked-unsupported" not in [f.cause for f in plain.findings if f.certain]

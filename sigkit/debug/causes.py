@@ -418,10 +418,16 @@ REGISTRY: tuple[Cause, ...] = (
             ("NotImplemented", "header 'x-amz-trailer'"),
             ("", "unsupported header 'x-amz-trailer'"),
             ("NotImplemented", "aws-chunked"),
+            ("", "aws-chunked payloads are not implemented"),
+            ("", "streaming-unsigned-payload-trailer is not supported"),
         ),
         given=(
             ("XAmzContentSHA256Mismatch", "", "aws-chunked"),
             ("NotImplemented", "", "aws-chunked"),
+            ("MalformedTrailerError", "", "aws-chunked"),
+            ("", "x-amz-content-sha256 must be", "aws-chunked"),
+            ("", "value of x-amz-content-sha256 header is invalid", "aws-chunked"),
+            ("", "trailer", "aws-chunked"),
         ),
     ),
     Cause(
