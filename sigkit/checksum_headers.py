@@ -100,7 +100,7 @@ def decide(
     refused = _refusal(store, form)
     notes: list[str] = []
     warnings: list[str] = []
-    if store is not None and refused:
+    if store is not None and refused and requested != NONE:  # none asked: nothing to say
         what, cause = refused
         if explicit:
             warnings.append(

@@ -647,3 +647,48 @@ def test_aws_cli_over_tls_is_sign_trailer(
     assert done.returncode != 0
     assert '"PUT /' + bucket + '/tls HTTP/1.1" 411 ' in done.stderr
     assert "<Code>MissingContentLength</Code>" in done.stderr
+
+
+def test_curl_request_and_walkthrough_carry_the_checksum(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """The other sub-commands that send a body: the same values botocore sends for it."""
+    code, out, err = run(
+        capsys, "curl", "request", "PUT", "https://bkt.s3.amazonaws.com/k", "-d",
+        BODY.decode(), "--checksum", "crc32", *("--access-key", ACCESS, "--secret-key", SECRET),
+    )  # fmt: skip
+    assert code == 0, err
+    pair = "-H 'x-amz-checksum-crc32: DUoRhQ==' \\\n  -H 'x-amz-sdk-checksum-algorithm: CRC32'"
+    assert pair in out
+    body = tmp_path / "f.bin"
+    body.write_bytes(BODY)
+    code, out, err = run(
+        capsys, "curl", "walkthrough", "s3://bkt", str(body), "--checksum", "crc64nvme",
+        *("--access-key", ACCESS, "--secret-key", SECRET), "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    commands = {c["name"]: c["command"] for c in json.loads(out)["commands"]}
+    assert "x-amz-checksum-crc64nvme: jSnVw/bqjr4=" in commands["put"]
+    assert all("checksum" not in commands[n] for n in ("mb", "ls", "get", "rm", "rb"))
+
+
+def test_decide_is_one_rule() -> None:
+    """The pure rule every command follows (sigkit.checksum_headers.decide)."""
+    from sigkit import stores
+    from sigkit.checksum_headers import NONE, decide, parse_algorithm
+
+    r2, ceph, minio = stores.get("r2"), stores.get("ceph"), stores.get("minio")
+    assert parse_algorithm("CRC64NVME") == "crc64nvme"
+    assert parse_algorithm("x-amz-checksum-sha256") == "sha256"
+    assert parse_algorithm("when_required") == NONE
+    assert parse_algorithm(None) is None
+    assert decide(None).algorithm is None
+    assert decide("crc32").algorithm == "crc32"
+    assert decide(NONE, store=r2) == decide(NONE)  # nothing to say: nothing is sent
+    refused = decide(None, store=r2, default="crc32")
+    assert refused.algorithm is None and refused.notes and not refused.warnings
+    forced = decide("crc32", store=r2)
+    assert forced.algorithm == "crc32" and forced.warnings and not forced.notes
+    assert decide("crc32", store=minio).warnings == ()
+    assert decide("crc32", store=ceph).warnings == ()
+    assert decide("crc32", form="trailer", store=ceph).warnings != ()
