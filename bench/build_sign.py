@@ -374,3 +374,11 @@ def cases() -> list[Case]:
         presign_case(s3=False),
         distinct_case(),
     ]
+
+
+if __name__ == "__main__":
+    from signing import rows
+
+    for row in rows(make_cases=cases, group="Build + sign"):
+        case = row["case"].removeprefix(PREFIX)
+        print(f"{case[:48]:48s} {row['name'][:28]:28s} {row['min']:8.2f} {row['median']:8.2f}")
