@@ -155,9 +155,11 @@ def presign(
     store's region, addressing and presign lifetime, and leaves out what it refuses.
 
     \b
-    sigkit presign s3://b/up.bin -X PUT --checksum crc32 --file ./up.bin --curl
-    sigkit presign s3://b/up.bin -X PUT --checksum sha256 --checksum-in header --file ./up.bin
-    sigkit presign s3://b/k --endpoint-url https://ACCOUNT.r2.cloudflarestorage.com --store r2
+    sigkit presign s3://my-bucket/up.bin -X PUT --checksum crc32 --file ./up.bin --curl
+    sigkit presign s3://my-bucket/up.bin -X PUT --checksum sha256 --checksum-in header \\
+        --file ./up.bin
+    sigkit presign s3://my-bucket/k --store r2 \\
+        --endpoint-url https://ACCOUNT.r2.cloudflarestorage.com
     """
     verb = method.upper()
     if verb not in METHODS:

@@ -111,9 +111,10 @@ def sign(
     store accepts (its region; no checksum where it refuses one, said on stderr).
 
     \b
-    sigkit sign PUT http://127.0.0.1:9000/b/k -d hello --checksum crc32 --service s3
-    sigkit sign PUT https://b.s3.amazonaws.com/k --data-file f --checksum crc64nvme --trailer
-    sigkit sign PUT https://acct.r2.cloudflarestorage.com/b/k -d hi --store r2
+    sigkit sign PUT http://127.0.0.1:9000/my-bucket/k -d hello --checksum crc32 --service s3
+    sigkit sign PUT https://my-bucket.s3.amazonaws.com/k --data-file f --checksum crc64nvme \\
+        --trailer
+    sigkit sign PUT https://ACCOUNT.r2.cloudflarestorage.com/my-bucket/k -d hi --store r2
     """
     headers = list(header or [])
     positional = list(args or [])
