@@ -27,6 +27,11 @@ tests/test_checksum_signing.py):
 
 ``request_checksum_calculation = when_required`` sends none of them (`NONE`).
 
+Public reports of the query form's pitfall: https://github.com/seaweedfs/seaweedfs/issues/10216
+(JS v3 3.729 binds ``x-amz-checksum-crc32=AAAAAA==``), https://github.com/localstack/localstack/
+issues/12169; botocore's header form for a presigned PUT: https://github.com/boto/botocore/
+issues/3216.
+
 Which form a store takes is read from its profile (`sigkit.stores.Store`); `decide` is the
 one rule every command follows. Pure: values are computed by `sigkit.checksums` from the
 bytes or stream given; no file is opened here.

@@ -483,6 +483,9 @@ def _rgw_client(env: dict[str, str]) -> Any:
         config=Config(
             request_checksum_calculation="when_required",
             response_checksum_validation="when_required",
+            connect_timeout=10,
+            read_timeout=60,
+            retries={"max_attempts": 2},  # a server that stopped answering fails fast
         ),
     )
 
