@@ -475,3 +475,19 @@ def test_answers_that_name_aws_chunked_only_with_the_trailer_request(
     assert _first(with_request) == ("aws-chunked-unsupported", True)
     plain = investigate(_header_put(), answer)
     assert "aws-chunked-unsupported" not in [f.cause for f in plain.findings if f.certain]
+
+
+def test_boto3_error_response_as_json_and_as_python_prints_it() -> None:
+    # ClientError.response: the shape boto3 users log (matrix-org/synapse-s3-storage-provider#128)
+    response = {
+        "Error": {
+            "Code": "InvalidArgument",
+            "Message": "Unsupported header 'x-amz-sdk-checksum-algorithm' received for this "
+            "API call.",
+        },
+        "ResponseMetadata": {"RequestId": "d7ad5463704ef513", "HTTPStatusCode": 400},
+    }
+    for text in (json.dumps(response), repr(response)):
+        report = investigate(text)
+        assert _first(report) == ("checksum-unsupported", True)
+        assert report.refusals and "400 InvalidArgument" in report.refusals[0]

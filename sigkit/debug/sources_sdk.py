@@ -10,9 +10,14 @@ registry reads (`sigkit.debug.causes.from_answer`).
 
 from __future__ import annotations
 
+import ast
+import json
 import re
+from typing import Any
 
 from sigkit.debug.model import Observation
+
+_MAX_DICT = 1 << 16  # a response dict longer than this is not read as a Python literal
 
 _PATTERNS = (
     (  # the AWS CLI, botocore, boto3, aiobotocore
@@ -49,7 +54,12 @@ _BARE = re.compile(
 
 
 def read_sdk_error(text: str, *, name: str = "input") -> Observation | None:
-    """The last refusal line `text` holds, as the server's answer; None when it holds none."""
+    """The last refusal line `text` holds, as the server's answer; None when it holds none.
+    A whole text that is boto3's error response ({'Error': {'Code', 'Message'},
+    'ResponseMetadata': {'HTTPStatusCode'}}, as JSON or as Python prints it) is read too."""
+    response = _response_dict(text.strip(), name)
+    if response is not None:
+        return response
     found: Observation | None = None
     for number, line in enumerate(text.splitlines(), 1):
         for source, pattern in _PATTERNS:
@@ -77,4 +87,35 @@ def _answer(source: str, match: re.Match[str], name: str, line: int) -> Observat
         error_message=message or None,
         details=details,
         where=f"{name} line {line}",
+    )
+
+
+def _response_dict(text: str, name: str) -> Observation | None:
+    """boto3's ClientError.response, printed as JSON or as a Python dict."""
+    if not text.startswith("{") or "Error" not in text:
+        return None
+    doc: Any = None
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        if len(text) <= _MAX_DICT:
+            try:
+                doc = ast.literal_eval(text)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                doc = None
+    if not isinstance(doc, dict) or not isinstance(doc.get("Error"), dict):
+        return None
+    error = doc["Error"]
+    code, message = error.get("Code"), error.get("Message")
+    if not isinstance(code, str) or not code:
+        return None
+    meta = doc.get("ResponseMetadata")
+    status = meta.get("HTTPStatusCode") if isinstance(meta, dict) else None
+    return Observation(
+        source="sdk-response",
+        party="server",
+        status=status if isinstance(status, int) else None,
+        error_code=code,
+        error_message=message if isinstance(message, str) and message else None,
+        where=f"{name}, the SDK's error response",
     )
