@@ -31,7 +31,7 @@ from sigkit.cli.options import (
     StoreName,
     shared_options,
 )
-from sigkit.cli.request_build import checksum_decision, resolve_store
+from sigkit.cli.request_build import checksum_decision, resolve_store, store_sig_warning
 from sigkit.credentials import Credentials, Resolved
 from sigkit.curl import (
     STYLES,
@@ -175,6 +175,7 @@ class Options:
         remarks: list[str] = []
         host = parse_endpoint(endpoint).authority if endpoint is not None else None
         store = resolve_store(self.store, host, remarks)
+        store_sig_warning(store, self.sig, remarks)
         if store is not None:
             region = _store_region(self.region, store, host, region, remarks)
             if endpoint is None and store.name != "aws":

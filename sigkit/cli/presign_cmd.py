@@ -25,7 +25,7 @@ from sigkit.cli.options import (
     SigningDate,
     StoreName,
 )
-from sigkit.cli.request_build import checksum_decision, resolve_store
+from sigkit.cli.request_build import checksum_decision, resolve_store, store_sig_warning
 from sigkit.curl import comment, data_file_word, file_word, quote, shell_word, t_renames
 from sigkit.encoding import uri_encode
 from sigkit.endpoints import infer_scope
@@ -192,6 +192,7 @@ def presign(
     where = target if not s3_target else endpoint_given
     chosen = resolve_store(store, Request.from_url(verb, where).host if where else None, remarks)
     _check_expires(chosen, expires, sig)
+    store_sig_warning(chosen, sig, remarks)
     if chosen is not None:
         if region is None and chosen.name != "aws":
             store_region = chosen.region_for(Request.from_url(verb, where).host if where else "")

@@ -229,6 +229,12 @@ def resolve_store(name: str | None, host: str | None, notes: list[str]) -> Store
     return found
 
 
+def store_sig_warning(store: Store | None, sig: str, notes: list[str]) -> None:
+    """Say when the store profile says it refuses S3 Signature Version 2."""
+    if store is not None and sig == "v2" and store.sigv2 is False:
+        notes.append(f"warning: {store.title} does not accept S3 Signature Version 2 (--sig v4)")
+
+
 def store_region(store: Store | None, host: str, notes: list[str]) -> str | None:
     """The signing region a store profile gives (R2: ``auto``) where the host names none in
     AWS's own form; None without a profile or when the host's region applies."""

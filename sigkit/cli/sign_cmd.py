@@ -52,6 +52,7 @@ from sigkit.cli.request_build import (  # re-exported: parse_header_option's old
     resolve_store,
     sign_request,
     store_region,
+    store_sig_warning,
     with_checksum,
 )
 from sigkit.errors import InputError
@@ -127,6 +128,7 @@ def sign(
     request = build_request(positional, request_method, headers, body, request_file, default_method)
     remarks: list[str] = []
     chosen_store = resolve_store(store, request.host, remarks)
+    store_sig_warning(chosen_store, sig, remarks)
     if region is None:
         region = store_region(chosen_store, request.host, remarks)
     if chosen_store is not None and service is None and sig != "v2":
