@@ -262,3 +262,24 @@ def test_presign_lifetimes(capsys: pytest.CaptureFixture[str]) -> None:
     assert code == 0, err
     assert "X-Amz-Expires=604800" in out
     assert "%2Fru-central1%2Fs3%2F" in out  # Yandex's region from its profile
+
+
+def test_v2_refused_by_a_profile_is_said(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A profile saying a store refuses S3 V2 (`Store.sigv2 is False`) makes --sig v2 warn."""
+    import dataclasses
+
+    from sigkit import stores
+
+    no_v2 = dataclasses.replace(stores.get("minio"), sigv2=False)
+    monkeypatch.setattr(stores, "get", lambda name, field_name="--store": no_v2)
+    warning = "sigkit: warning: MinIO does not accept S3 Signature Version 2 (--sig v4)\n"
+    for argv in (
+        ("sign", "--sig", "v2", "https://bkt.s3.amazonaws.com/k"),
+        ("presign", "s3://bkt/k", "--sig", "v2", "--endpoint-url", "http://127.0.0.1:9000"),
+        ("curl", "ls", "s3://bkt", "--sig", "v2", "--endpoint-url", "http://127.0.0.1:9000"),
+    ):
+        code, _, err = run(capsys, *argv, "--store", "minio", *KEYS)
+        assert code == 0, err
+        assert warning in err, argv
