@@ -69,7 +69,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
 
 
 def botocore_sends(
-    endpoint: str, *, config: dict[str, Any] | None = None, **params: Any
+    endpoint: str, *, config: dict[str, Any] | None = None, bucket: str = "b", **params: Any
 ) -> tuple[dict[str, str], bytes]:
     """The headers (lower-case names) and body botocore's put_object would send."""
     import botocore.session
@@ -96,7 +96,7 @@ def botocore_sends(
         config=Config(**(config or {})),
     )
     client.meta.events.register("before-send.s3", before_send)
-    client.put_object(Bucket="b", Key="k", Body=BODY, **params)
+    client.put_object(Bucket=bucket, Key="k", Body=BODY, **params)
     request = captured[0]
     headers = {
         name.lower(): value.decode() if isinstance(value, bytes) else str(value)
@@ -722,3 +722,28 @@ def test_checksum_examples_in_help_run(
             cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         assert done.returncode == 0, (line, done.stderr)
+
+
+@pytest.mark.parametrize("algorithm", ["CRC32", "SHA256", "XXHASH64"])
+def test_curl_put_headers_style_is_botocores(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, algorithm: str
+) -> None:
+    """curl put --checksum --style headers: the Authorization botocore's PutObject sends for
+    the same file at the same time, and the same checksum headers."""
+    theirs, _ = botocore_sends(
+        "http://127.0.0.1:9000", bucket="bkt", ChecksumAlgorithm=algorithm,
+        config={"s3": {"addressing_style": "path"}},
+    )  # fmt: skip
+    body = tmp_path / "f.bin"
+    body.write_bytes(BODY)
+    code, out, err = run(
+        capsys, "curl", "put", str(body), "s3://bkt/k", "--checksum", algorithm,
+        "--style", "headers", "--endpoint-url", "http://127.0.0.1:9000", "--region",
+        "us-east-1", "--date", theirs["x-amz-date"], "--access-key", ACCESS,
+        "--secret-key", SECRET,
+    )  # fmt: skip
+    assert code == 0, err
+    assert f"-H 'Authorization: {theirs['authorization']}'" in out
+    name = f"x-amz-checksum-{algorithm.lower()}"
+    assert f"-H '{name}: {theirs[name]}'" in out
+    assert f"-H 'x-amz-sdk-checksum-algorithm: {algorithm}'" in out
