@@ -213,10 +213,10 @@ def empty_value(algorithm: str) -> str:
     return checksums.value(algorithm, b"")
 
 
-def empty_body_note(algorithm: str, value: str) -> str:
+def empty_body_note(algorithm: str, value: str, how: str = "--file") -> str:
     """Said whenever a presigned URL binds the checksum of an empty (or absent) body."""
     return (
         f"the URL binds {checksums.header_name(algorithm)}={value}, the checksum of an empty "
         "body: a store that checks it refuses any other body (the presigned-checksum pitfall "
-        "of JS v3 3.729+); give the body (--file) or --checksum none"
+        f"of JS v3 3.729+); give the body ({how}) or --checksum none"
     )

@@ -260,8 +260,8 @@ def test_sign_checksum_refusals(capsys: pytest.CaptureFixture[str]) -> None:
         (("--checksum", "crc99"), "--checksum: 'crc99' is not one of crc32, crc32c"),
         (("--trailer",), "--trailer: sends a checksum as a trailer; give --checksum ALG too"),
         (
-            ("--checksum", "crc32", "--presign"),
-            "--checksum: a presigned URL binds it in its query: use sigkit presign",
+            ("--checksum", "crc32", "--presign", "--trailer"),
+            "--trailer: a presigned URL carries no body framing",
         ),
         (
             ("--checksum", "crc32", "-H", "x-amz-checksum-crc32: AAAAAA=="),
@@ -747,3 +747,36 @@ def test_curl_put_headers_style_is_botocores(
     name = f"x-amz-checksum-{algorithm.lower()}"
     assert f"-H '{name}: {theirs[name]}'" in out
     assert f"-H 'x-amz-sdk-checksum-algorithm: {algorithm}'" in out
+
+
+def test_sign_presign_binds_the_body_checksum_in_the_query(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """sign --presign --checksum: the same query form as presign (the steps shown), with the
+    checksum of the body given (botocore's CRC32 of it), verified by sigkit's verifier."""
+    code, out, err = run(
+        capsys, "sign", "PUT", "https://bkt.s3.amazonaws.com/k", "--presign", "-d",
+        BODY.decode(), "--checksum", "crc32", "--date", "20250115T120000Z", "--access-key",
+        ACCESS, "--secret-key", SECRET, "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    steps = {s["name"]: s["value"] for s in json.loads(out)["steps"]}
+    query = _query(steps["url"])
+    assert (query["x-amz-checksum-crc32"], query["x-amz-sdk-checksum-algorithm"]) == (
+        "DUoRhQ==",
+        "CRC32",
+    )
+    assert "empty body" not in err
+    target = steps["url"][len("https://bkt.s3.amazonaws.com") :]
+    request = parse_request_text(f"PUT {target} HTTP/1.1\r\nHost: bkt.s3.amazonaws.com\r\n\r\n")
+    verdict = verify_request(
+        request, Credentials(ACCESS, SECRET), datetime(2025, 1, 15, 12, 0, tzinfo=UTC)
+    )
+    assert verdict.signature_matches and verdict.problems == ()
+    code, out, err = run(
+        capsys, "sign", "PUT", "https://bkt.s3.amazonaws.com/k", "--presign", "--checksum",
+        "crc32", "--access-key", ACCESS, "--secret-key", SECRET,
+    )  # fmt: skip
+    assert code == 0
+    assert "x-amz-checksum-crc32=AAAAAA==, the checksum of an empty body" in err
+    assert "give the body (-d or --data-file)" in err

@@ -25,9 +25,13 @@ from sigkit.cli.options import (
     SigningDate,
     StoreName,
 )
-from sigkit.cli.request_build import checksum_decision, resolve_store, store_sig_warning
+from sigkit.cli.request_build import (
+    checksum_decision,
+    resolve_store,
+    store_sig_warning,
+    with_checksum_query,
+)
 from sigkit.curl import comment, data_file_word, file_word, quote, shell_word, t_renames
-from sigkit.encoding import uri_encode
 from sigkit.endpoints import infer_scope
 from sigkit.errors import InputError
 from sigkit.http import Request, split_url
@@ -351,8 +355,4 @@ def _bind_checksum(
     if form == "header":
         headers = tuple(checksum_headers.header_form(algorithm, value))
         return request.with_headers(headers), headers
-    pairs = "&".join(
-        f"{uri_encode(n)}={uri_encode(v)}" for n, v in checksum_headers.query_form(algorithm, value)
-    )
-    query = f"{request.query}&{pairs}" if request.query else pairs
-    return request.with_query(query), ()
+    return with_checksum_query(request, algorithm, value), ()

@@ -290,3 +290,19 @@ def with_checksum(request: Request, decision: Decision) -> tuple[Request, str | 
     if payload is not None and isinstance(request.body, bytes):
         request = request.with_body(checksum_headers.trailer_body(algorithm, request.body))
     return request, payload
+
+
+def with_checksum_query(request: Request, algorithm: str, value: str) -> Request:
+    """A presigned request bound to a body's checksum: the query form (JS v3's presigner),
+    the parameters signed with the URL."""
+    from sigkit import checksum_headers
+    from sigkit.encoding import uri_encode
+
+    added = checksum_headers.query_form(algorithm, value)
+    taken = {n.lower() for n, _ in checksum_headers.query_form(algorithm, value)}
+    if request.query and any(
+        part.partition("=")[0].lower() in taken for part in request.query.split("&")
+    ):
+        raise InputError("URL", "already carries the checksum parameters --checksum adds")
+    pairs = "&".join(f"{uri_encode(n)}={uri_encode(v)}" for n, v in added)
+    return request.with_query(f"{request.query}&{pairs}" if request.query else pairs)

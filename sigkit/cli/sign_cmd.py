@@ -54,8 +54,10 @@ from sigkit.cli.request_build import (  # re-exported: parse_header_option's old
     store_region,
     store_sig_warning,
     with_checksum,
+    with_checksum_query,
 )
 from sigkit.errors import InputError
+from sigkit.http import Request
 from sigkit.render import render_json, render_text, use_colour
 from sigkit.timefmt import parse_time
 
@@ -107,8 +109,9 @@ def sign(
     signature, Authorization header (or presigned URL) and the signed request.
 
     --checksum ALG adds what a 2025 SDK sends with a body (x-amz-checksum-ALG and
-    x-amz-sdk-checksum-algorithm, signed; with --trailer the aws-chunked trailer form);
-    --checksum none sends none (the SDKs' when_required). --store NAME builds what that
+    x-amz-sdk-checksum-algorithm, signed; with --trailer the aws-chunked trailer form; with
+    --presign the URL binds the body's checksum); --checksum none sends none (the SDKs'
+    when_required). --store NAME builds what that
     store accepts (its region; no checksum where it refuses one, said on stderr).
 
     \b
@@ -134,12 +137,13 @@ def sign(
     if chosen_store is not None and service is None and sig != "v2":
         service = "s3"  # a store profile is an S3 store
     if checksum is not None or trailer or chosen_store is not None:
-        decision = checksum_decision(checksum, trailer, chosen_store, remarks)
-        if decision.algorithm is not None:
-            if presign:
-                raise InputError(
-                    "--checksum", "a presigned URL binds it in its query: use sigkit presign"
-                )
+        form = "query" if presign else None
+        decision = checksum_decision(checksum, trailer, chosen_store, remarks, form=form)
+        if decision.algorithm is not None and presign:
+            if trailer:
+                raise InputError("--trailer", "a presigned URL carries no body framing")
+            request = _bind_in_query(request, decision.algorithm, remarks)
+        elif decision.algorithm is not None:
             if trailer and (sig == "v2" or unsigned_payload or payload_hash):
                 flag = "--sig v2" if sig == "v2" else "--unsigned-payload/--payload-hash"
                 raise InputError("--trailer", f"signs its own payload line; drop {flag}")
@@ -185,3 +189,13 @@ def sign(
             + EXAMPLE_SIGNATURE
         )
     sys.stdout.write(render_text(result, colour=use_colour(sys.stdout), show_secrets=show_secrets))
+
+
+def _bind_in_query(request: Request, algorithm: str, remarks: list[str]) -> Request:
+    """--presign --checksum: the URL binds the body's checksum (JS v3's presigner form)."""
+    from sigkit import checksum_headers
+
+    value = checksum_headers.body_value(algorithm, request.body)
+    if checksum_headers.body_length(request.body) == 0:
+        remarks.append(checksum_headers.empty_body_note(algorithm, value, "-d or --data-file"))
+    return with_checksum_query(request, algorithm, value)
