@@ -203,7 +203,8 @@ else:
     status, etag = asyncio.run(main())
 peak = tracemalloc.get_traced_memory()[1]
 rss_after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-print(json.dumps({"status": status, "etag": etag, "peak": peak, "rss_growth_kib": rss_after - rss_before}))
+growth = rss_after - rss_before
+print(json.dumps({"status": status, "etag": etag, "peak": peak, "rss_growth_kib": growth}))
 """
 
 
@@ -305,9 +306,9 @@ def _slipping(adapter: str, url: str, options: dict[str, Any]) -> None:
         return await handler(req)
 
     async def main() -> None:
-        async with aiohttp.ClientSession(middlewares=[SigV4Middleware(**options), slip]) as s:
-            async with s.put(url, data=b"x", headers=headers):
-                pass
+        session = aiohttp.ClientSession(middlewares=[SigV4Middleware(**options), slip])
+        async with session, session.put(url, data=b"x", headers=headers):
+            pass
 
     asyncio.run(main())
 
