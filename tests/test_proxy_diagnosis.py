@@ -545,3 +545,19 @@ def test_request_of_absolute_form_and_utf8_header() -> None:
     request = request_of(head, None)
     assert (request.path, request.query, request.host) == ("/b/k", "x=1", "s3.example:9000")
     assert request.header("x-amz-meta-n") == "caf\u00e9"
+
+
+def test_store_failure_is_no_verdict() -> None:
+    """A 503 SlowDown (S3's throttling) is the store's trouble, not the request's."""
+    case = CAPTURED["ok"]
+    body = (
+        b"<Error><Code>SlowDown</Code><Message>Please reduce your request rate.</Message></Error>"
+    )
+    exchange = case.exchange()
+    exchange.answer = AnswerHead(503, "Service Unavailable", case.answer_headers)
+    exchange.answer_body_prefix = body
+    record = diagnose(exchange, credentials=[RGW])
+    assert (record.code, record.findings) == ("SlowDown", ())
+    assert log_line(record) == (
+        "- GET /p2-cap-bucket/k 503 SlowDown the store failed: no verdict on the signature"
+    )

@@ -562,6 +562,8 @@ def log_line(record: Record) -> str:
     top = record.top
     if record.error is not None:
         line += f" proxy: {record.error}"
+    elif record.status is not None and record.status >= 500 and not record.findings:
+        line += " the store failed: no verdict on the signature"
     elif record.refused:
         if top is not None:
             line += f" cause: {_label(top)}; fix: {causes.fix(top.cause)}"
