@@ -306,3 +306,58 @@ def with_checksum_query(request: Request, algorithm: str, value: str) -> Request
         raise InputError("URL", "already carries the checksum parameters --checksum adds")
     pairs = "&".join(f"{uri_encode(n)}={uri_encode(v)}" for n, v in added)
     return request.with_query(f"{request.query}&{pairs}" if request.query else pairs)
+
+
+@dataclass(frozen=True, slots=True)
+class StoreChecksum:
+    """sign's store and checksum options (``--store``, ``--checksum``, ``--trailer``) and
+    those they must agree with."""
+
+    store: str | None
+    checksum: str | None
+    trailer: bool
+    presign: bool
+    sig: str
+    unsigned: bool
+    payload_hash: str | None
+
+
+def store_and_checksum(
+    request: Request,
+    o: StoreChecksum,
+    region: str | None,
+    service: str | None,
+    notes: list[str],
+) -> tuple[Request, str | None, str | None, str | None]:
+    """The request with what the store profile and ``--checksum`` add, and the region,
+    service and payload hash to sign with (a store's region where none was given; the
+    trailer form's payload line)."""
+    from sigkit import checksum_headers
+
+    store = resolve_store(o.store, request.host, notes)
+    store_sig_warning(store, o.sig, notes)
+    if region is None:
+        region = store_region(store, request.host, notes)
+    if store is not None and service is None and o.sig != "v2":
+        service = "s3"  # a store profile is an S3 store
+    payload_hash = o.payload_hash
+    if o.checksum is None and not o.trailer and store is None:
+        return request, region, service, payload_hash
+    decision = checksum_decision(
+        o.checksum, o.trailer, store, notes, form="query" if o.presign else None
+    )
+    algorithm = decision.algorithm
+    if algorithm is None:
+        return request, region, service, payload_hash
+    if o.presign:
+        if o.trailer:
+            raise InputError("--trailer", "a presigned URL carries no body framing")
+        value = checksum_headers.body_value(algorithm, request.body)
+        if checksum_headers.body_length(request.body) == 0:
+            notes.append(checksum_headers.empty_body_note(algorithm, value, "-d or --data-file"))
+        return with_checksum_query(request, algorithm, value), region, service, payload_hash
+    if o.trailer and (o.sig == "v2" or o.unsigned or o.payload_hash):
+        flag = "--sig v2" if o.sig == "v2" else "--unsigned-payload/--payload-hash"
+        raise InputError("--trailer", f"signs its own payload line; drop {flag}")
+    request, streaming = with_checksum(request, decision)
+    return request, region, service, streaming or payload_hash

@@ -45,19 +45,14 @@ from sigkit.cli.request_build import (  # re-exported: parse_header_option's old
     EXAMPLE_SIGNATURE,
     EXAMPLE_URL,
     SignOptions,
+    StoreChecksum,
     build_request,
-    checksum_decision,
     open_body,
     parse_header_option,
-    resolve_store,
     sign_request,
-    store_region,
-    store_sig_warning,
-    with_checksum,
-    with_checksum_query,
+    store_and_checksum,
 )
 from sigkit.errors import InputError
-from sigkit.http import Request
 from sigkit.render import render_json, render_text, use_colour
 from sigkit.timefmt import parse_time
 
@@ -111,8 +106,8 @@ def sign(
     --checksum ALG adds what a 2025 SDK sends with a body (x-amz-checksum-ALG and
     x-amz-sdk-checksum-algorithm, signed; with --trailer the aws-chunked trailer form; with
     --presign the URL binds the body's checksum); --checksum none sends none (the SDKs'
-    when_required). --store NAME builds what that
-    store accepts (its region; no checksum where it refuses one, said on stderr).
+    when_required). --store NAME builds what that store accepts (its region; no checksum
+    where it refuses one, said on stderr).
 
     \b
     sigkit sign PUT http://127.0.0.1:9000/my-bucket/k -d hello --checksum crc32 --service s3
@@ -130,25 +125,13 @@ def sign(
     body, default_method = open_body(data, data_binary, data_file, upload_file)
     request = build_request(positional, request_method, headers, body, request_file, default_method)
     remarks: list[str] = []
-    chosen_store = resolve_store(store, request.host, remarks)
-    store_sig_warning(chosen_store, sig, remarks)
-    if region is None:
-        region = store_region(chosen_store, request.host, remarks)
-    if chosen_store is not None and service is None and sig != "v2":
-        service = "s3"  # a store profile is an S3 store
-    if checksum is not None or trailer or chosen_store is not None:
-        form = "query" if presign else None
-        decision = checksum_decision(checksum, trailer, chosen_store, remarks, form=form)
-        if decision.algorithm is not None and presign:
-            if trailer:
-                raise InputError("--trailer", "a presigned URL carries no body framing")
-            request = _bind_in_query(request, decision.algorithm, remarks)
-        elif decision.algorithm is not None:
-            if trailer and (sig == "v2" or unsigned_payload or payload_hash):
-                flag = "--sig v2" if sig == "v2" else "--unsigned-payload/--payload-hash"
-                raise InputError("--trailer", f"signs its own payload line; drop {flag}")
-            request, streaming = with_checksum(request, decision)
-            payload_hash = streaming or payload_hash
+    request, region, service, payload_hash = store_and_checksum(
+        request,
+        StoreChecksum(store, checksum, trailer, presign, sig, unsigned_payload, payload_hash),
+        region,
+        service,
+        remarks,
+    )
     env: dict[str, str] | None = {} if example else None
     resolved = resolve_credentials(
         access_key, secret_key, session_token, env, profile=profile, read_files=not example
@@ -190,12 +173,3 @@ def sign(
         )
     sys.stdout.write(render_text(result, colour=use_colour(sys.stdout), show_secrets=show_secrets))
 
-
-def _bind_in_query(request: Request, algorithm: str, remarks: list[str]) -> Request:
-    """--presign --checksum: the URL binds the body's checksum (JS v3's presigner form)."""
-    from sigkit import checksum_headers
-
-    value = checksum_headers.body_value(algorithm, request.body)
-    if checksum_headers.body_length(request.body) == 0:
-        remarks.append(checksum_headers.empty_body_note(algorithm, value, "-d or --data-file"))
-    return with_checksum_query(request, algorithm, value)
