@@ -2,8 +2,9 @@
 
 `Request.from_url` and the constructor check a common request (a plain http(s) URL, ASCII
 header values) with a pattern and a check per header pair, each remembered, and everything
-else with the per-part checks that name the fault. These tests hold the two to the same answer: each input
-is run through both, and the full checks (`split_url`, `check_headers`) are the reference.
+else with the per-part checks that name the fault. These tests hold the two to the same
+answer: each input is run through both, and the full checks (`split_url`, `check_headers`)
+are the reference.
 """
 
 from __future__ import annotations
