@@ -5,6 +5,7 @@ take curl's vocabulary (`sign`, `diff --ours`, `vectors new`, `chunked`, `curl r
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from datetime import datetime
@@ -211,15 +212,19 @@ class SignOptions:
 # --- store profiles and checksums, shared by sign, curl and presign --------------------------
 
 
+_AWS_HOST = re.compile(r"\.amazonaws\.com(?:\.cn)?\.?(?::\d+)?\Z", re.IGNORECASE)
+
+
 def resolve_store(name: str | None, host: str | None, notes: list[str]) -> Store | None:
     """The store profile ``--store NAME`` names, else the one whose published endpoint `host`
     is (said in `notes`, but for AWS itself, whose rules are sigkit's own), else None."""
+    if name is None and (not host or _AWS_HOST.search(host)):
+        return None  # AWS's own rules are sigkit's defaults: its profile changes nothing
     from sigkit import stores
 
     if name is not None:
         return stores.get(name)
-    if not host:
-        return None
+    assert host is not None
     found = stores.from_host(host)
     if found is not None and found.name != "aws":  # AWS's own rules are sigkit's defaults
         notes.append(
@@ -332,8 +337,6 @@ def store_and_checksum(
     """The request with what the store profile and ``--checksum`` add, and the region,
     service and payload hash to sign with (a store's region where none was given; the
     trailer form's payload line)."""
-    from sigkit import checksum_headers
-
     store = resolve_store(o.store, request.host, notes)
     store_sig_warning(store, o.sig, notes)
     if region is None:
@@ -350,6 +353,8 @@ def store_and_checksum(
     if algorithm is None:
         return request, region, service, payload_hash
     if o.presign:
+        from sigkit import checksum_headers
+
         if o.trailer:
             raise InputError("--trailer", "a presigned URL carries no body framing")
         value = checksum_headers.body_value(algorithm, request.body)
