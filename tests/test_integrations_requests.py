@@ -270,6 +270,54 @@ def test_expiring_credentials_are_fetched_again() -> None:
     assert len(calls) == 2
 
 
+def test_botocore_credentials_are_asked_every_request() -> None:
+    from botocore.credentials import Credentials as BotoCredentials
+
+    s, recorder = session(
+        SigV4Auth(
+            "s3", "us-east-1", credentials=BotoCredentials(KEY, SECRET, "tok"), clock=fixed_clock
+        )
+    )
+    s.get("http://b.s3.amazonaws.com/k")
+    sent, _ = recorder.sent[0]
+    assert sent.headers["X-Amz-Security-Token"] == "tok"
+    expected = botocore_authorization("GET", sent.url or "", headers_of(sent), None, token="tok")
+    assert sent.headers["Authorization"] == expected
+
+
+def test_environment_credentials_with_an_expiry_are_resolved_again(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAFIRST")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET)
+    monkeypatch.setenv("AWS_CREDENTIAL_EXPIRATION", "2026-01-02T03:30:00Z")
+    now = [WHEN]
+    s, recorder = session(SigV4Auth("s3", "us-east-1", clock=lambda: now[0]))
+    s.get("http://b.s3.amazonaws.com/k")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIASECOND")  # rotated by whoever sets them
+    s.get("http://b.s3.amazonaws.com/k")  # 26 minutes left: kept
+    now[0] = WHEN + timedelta(minutes=22)  # 4 minutes left: resolved again
+    s.get("http://b.s3.amazonaws.com/k")
+    keys = [
+        r.headers["Authorization"].split("Credential=")[1].split("/")[0] for r, _ in recorder.sent
+    ]
+    assert keys == ["AKIAFIRST", "AKIAFIRST", "AKIASECOND"]
+
+
+def test_no_credentials_anywhere_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    s, _ = session(SigV4Auth("s3", "us-east-1", clock=fixed_clock))
+    from sigkit.errors import InputError
+
+    with pytest.raises(InputError, match="credentials: none found"):
+        s.get("http://b.s3.amazonaws.com/k")
+
+
 def test_presigned_url() -> None:
     auth = SigV4Auth(
         "s3", "us-east-1", credentials=CREDS, presign=True, expires=600, clock=fixed_clock
