@@ -43,6 +43,12 @@ SERVE_KEY = "AKIDSERVE"
 SERVE_SECRET = "serve-secret-0123456789abcdef"
 
 
+def _limit() -> object:
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=60)
+
+
 def creds(env: dict[str, str], secret: str | None = None) -> Credentials:
     return Credentials(env["AWS_ACCESS_KEY_ID"], secret or env["AWS_SECRET_ACCESS_KEY"])
 
@@ -65,14 +71,14 @@ def send(
         from sigkit.integrations.requests import SigV4Auth
 
         auth = SigV4Auth(**options) if signed else None
-        r = requests.request(method, url, data=body, headers=headers, auth=auth)
+        r = requests.request(method, url, data=body, headers=headers, auth=auth, timeout=60)
         return r.status_code, r.content
     if adapter == "httpx":
         import httpx
 
         from sigkit.integrations.httpx import SigV4Auth as HttpxAuth
 
-        with httpx.Client(auth=HttpxAuth(**options) if signed else None) as client:
+        with httpx.Client(auth=HttpxAuth(**options) if signed else None, timeout=60) as client:
             response = client.request(method, url, content=body, headers=headers)
             return response.status_code, response.content
     if adapter == "httpx-async":
@@ -81,7 +87,9 @@ def send(
         from sigkit.integrations.httpx import SigV4Auth as HttpxAuth
 
         async def main_httpx() -> tuple[int, bytes]:
-            async with httpx.AsyncClient(auth=HttpxAuth(**options) if signed else None) as client:
+            async with httpx.AsyncClient(
+                auth=HttpxAuth(**options) if signed else None, timeout=60
+            ) as client:
                 response = await client.request(method, url, content=body, headers=headers)
                 return response.status_code, response.content
 
@@ -93,7 +101,7 @@ def send(
 
     async def main_aiohttp() -> tuple[int, bytes]:
         middlewares = [SigV4Middleware(**options)] if signed else []
-        async with aiohttp.ClientSession(middlewares=middlewares) as session:
+        async with aiohttp.ClientSession(middlewares=middlewares, timeout=_limit()) as session:
             target = URL(url, encoded=True)
             async with session.request(method, target, data=body, headers=headers) as r:
                 return r.status, await r.read()
@@ -327,7 +335,7 @@ def _slipping(adapter: str, url: str, options: dict[str, Any]) -> None:
 
         s = requests.Session()
         s.mount("http://", Rewriting())
-        s.put(url, data=b"x", headers=headers, auth=SigV4Auth(**options))
+        s.put(url, data=b"x", headers=headers, auth=SigV4Auth(**options), timeout=60)
         return
     if adapter.startswith("httpx"):
         import httpx
@@ -337,7 +345,9 @@ def _slipping(adapter: str, url: str, options: dict[str, Any]) -> None:
         def hook(request: httpx.Request) -> None:
             request.headers["Content-Type"] = "text/plain; charset=utf-8"
 
-        with httpx.Client(auth=HttpxAuth(**options), event_hooks={"request": [hook]}) as c:
+        with httpx.Client(
+            auth=HttpxAuth(**options), event_hooks={"request": [hook]}, timeout=60
+        ) as c:
             c.put(url, content=b"x", headers=headers)
         return
     import aiohttp
@@ -349,7 +359,9 @@ def _slipping(adapter: str, url: str, options: dict[str, Any]) -> None:
         return await handler(req)
 
     async def main() -> None:
-        session = aiohttp.ClientSession(middlewares=[SigV4Middleware(**options), slip])
+        session = aiohttp.ClientSession(
+            middlewares=[SigV4Middleware(**options), slip], timeout=_limit()
+        )
         async with session, session.put(url, data=b"x", headers=headers):
             pass
 
