@@ -208,7 +208,11 @@ class Request:
         and `plain_headers`, which remember what they checked (a program sends the same URLs
         and headers again and again); anything else takes the full checks, which name the
         part at fault."""
-        hdrs = tuple([(n, v) for n, v in headers])
+        try:
+            hdrs = tuple([(n, v) for n, v in headers])
+        except Exception:
+            split_url(url)  # a bad URL is named first, as it always was
+            raise
         plain = plain_url(url) if isinstance(url, str) else None
         if (
             plain is not None

@@ -252,3 +252,8 @@ def test_the_one_function_path_signs_as_the_step_by_step_path(
         assert plain == outcome(_sign_v4_any)
     if token is None and not query and not headers:
         assert plain is not None  # the commonest request does take the one-function path
+
+
+def test_a_bad_url_is_named_before_headers_that_are_not_pairs() -> None:
+    with pytest.raises(InputError, match="must start with http"):
+        Request.from_url("GET", "ftp://h/", [("X-A",)])  # type: ignore[list-item]
