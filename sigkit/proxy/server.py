@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import hashlib
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +37,9 @@ from sigkit.proxy.hooks import (
 )
 from sigkit.proxy.tls import Authority
 from sigkit.proxy.upstream import READ_SIZE, Connection, Origin, Pool, UpstreamError
+
+# Exchanges queued for a slow observer at most (each holds up to 128 KiB of body prefixes).
+MAX_PENDING_OBSERVATIONS = 256
 
 # Hop-by-hop headers meant for a forward proxy itself, never passed on.
 _PROXY_ONLY = frozenset({b"proxy-connection", b"proxy-authorization"})
@@ -116,13 +120,16 @@ class ProxyServer:
         self._stopped = asyncio.Event()
         self._observing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigkit-observe")
         self.errors = 0  # the proxy's own failures (not the store's refusals)
+        self._pending = 0  # exchanges waiting for the observer
+        self._pending_lock = threading.Lock()
+        self.unobserved = 0
 
     # --- lifecycle ---------------------------------------------------------------------------
 
     async def start(self, host: str, port: int) -> tuple[str, int]:
         """Listen on host:port (0: any free port); returns the address bound."""
         self._server = await asyncio.start_server(
-            self._accept, host, port, limit=READ_SIZE * 2, backlog=1024
+            self._accept, host, port, limit=READ_SIZE, backlog=1024
         )
         sock = self._server.sockets[0].getsockname()
         return str(sock[0]), int(sock[1])
@@ -751,8 +758,21 @@ class ProxyServer:
             except Exception as exc:  # never into the server
                 self.settings.note(f"observer failed: {type(exc).__name__}: {exc}")
 
+        if self._pending >= MAX_PENDING_OBSERVATIONS:
+            # The observer is behind: serving goes on, this exchange goes unlogged.
+            self.unobserved += 1
+            if self.unobserved % 1000 == 1:
+                self.settings.note(f"the log is behind: {self.unobserved} exchange(s) not logged")
+            return
+        with self._pending_lock:
+            self._pending += 1
+
+        def done(_: object) -> None:
+            with self._pending_lock:
+                self._pending -= 1
+
         with contextlib.suppress(RuntimeError):  # shutting down
-            self._observing.submit(observe)
+            self._observing.submit(observe).add_done_callback(done)
 
 
 def _content_length(request: Any) -> int | None:

@@ -209,7 +209,7 @@ class Pool:
                     origin.port,
                     ssl=tls,
                     server_hostname=origin.host if tls is not None else None,
-                    limit=READ_SIZE * 2,
+                    limit=READ_SIZE,
                 ),
                 self.connect_timeout,
             )
