@@ -155,6 +155,7 @@ def checksum(
         typer.Option(
             "--algorithm",
             "-a",
+            metavar="NAME",
             help="crc32, crc32c, crc64nvme, sha1, sha256, sha512, md5, xxhash64, xxhash3, "
             "xxhash128 (repeatable or comma-separated; default all)",
         ),
@@ -163,6 +164,7 @@ def checksum(
         str | None,
         typer.Option(
             "--part-size",
+            metavar="SIZE",
             help="also the multipart value for parts of this size: bytes, 8MiB, or 8MB (read"
             " as MiB, like the AWS CLI's multipart_chunksize; its default is 8MB)",
         ),
