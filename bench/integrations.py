@@ -4,7 +4,8 @@
 Each library sends to a transport that answers at once, so that what is timed is the library's
 own request path plus the signing, not a network:
 
-- requests: a ``Session`` whose adapter returns a canned 200 (no socket);
+- requests: a ``Session`` whose adapter returns a canned 200 (no socket; ``trust_env`` off, so
+  that the unsigned baseline does not read ~/.netrc on every request);
 - httpx: a ``Client`` over ``httpx.MockTransport``;
 - aiohttp: the middleware called with a built ``ClientRequest`` and a handler that returns at
   once (the session's connection machinery is left out for every row alike).
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Callable
@@ -51,6 +53,7 @@ def interleaved(
     times: dict[str, list[float]] = {name: [] for name in calls}
     for fn in calls.values():
         fn()  # warm
+    gc.collect()
     for _ in range(repeat):
         for name, fn in calls.items():
             start = time.perf_counter()
@@ -119,6 +122,7 @@ def requests_rows(number: int, repeat: int) -> list[tuple[str, str, float]]:
         pass
     auths["botocore S3SigV4Auth"] = Botocore()
     session = requests.Session()
+    session.trust_env = False  # no ~/.netrc look-up for the unsigned baseline
     session.mount("https://", Canned())
     calls = {
         name: (lambda auth=auth: session.put(URL, data=BODY, auth=auth))
@@ -243,7 +247,7 @@ def boto3_rows(number: int, repeat: int) -> list[tuple[str, str, float]]:
         name: (lambda c=c: c.put_object(Bucket="examplebucket", Key="k", Body=BODY))
         for name, c in (("boto3 client", plain), ("boto3 client + explain_failures", explained))
     }
-    return interleaved("boto3", calls, max(number // 4, 50), repeat * 2)
+    return interleaved("boto3", calls, max(number // 10, 30), repeat * 4)
 
 
 def main() -> None:
