@@ -76,7 +76,11 @@ def test_a_session_explains_the_clients_it_creates() -> None:
         s3 = session.client("s3", endpoint_url=base, region_name="us-east-1")
         with pytest.raises(ClientError) as caught:
             s3.head_bucket(Bucket="bucket")
+        also = explain_failures(session.client("s3", endpoint_url=base, region_name="us-east-1"))
+        with pytest.raises(ClientError) as twice:
+            also.list_buckets()
     assert caught.value.sigkit_cause == "wrong-secret"  # type: ignore[attr-defined]
+    assert str(twice.value).count("sigkit: wrong-secret") == 1  # explained once
 
 
 def test_success_and_other_errors_are_untouched(capsys: pytest.CaptureFixture[str]) -> None:

@@ -119,6 +119,8 @@ def explain_failures(session_or_client: T) -> T:
 # -- on failure only ----------------------------------------------------------------------------
 def _explain(client: Any, error: Any) -> None:
     """Attach sigkit's report to `error` when it is a signing refusal; never raise."""
+    if hasattr(error, "sigkit_report"):  # explained already (a session's and its own)
+        return
     response = getattr(error, "response", None) or {}
     err = response.get("Error", {})
     status = response.get("ResponseMetadata", {}).get("HTTPStatusCode")
