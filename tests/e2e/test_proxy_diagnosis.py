@@ -251,3 +251,39 @@ def test_text_line_names_cause_certainty_and_fix(s3server: dict[str, str], bucke
         rf"{re.escape(causes.fix('secret-whitespace'))}",
         line,
     ), line
+
+
+AWSCLI_SLIPS = {
+    "wrong-secret": "wrong-secret",
+    "secret-newline": "secret-whitespace",
+    "wrong-region": "region",
+}
+
+
+@pytest.mark.parametrize("slip", sorted(AWSCLI_SLIPS))
+def test_aws_cli_slips(slip: str, proxy: Proxy, bucket: str, s3server: dict[str, str]) -> None:
+    """The same slips made by the AWS CLI (its own environment variables)."""
+    import os
+
+    from tests.e2e.realclients import find_aws
+
+    secret = s3server["AWS_SECRET_ACCESS_KEY"]
+    env = {**os.environ, **s3server, "AWS_DEFAULT_REGION": "us-east-1"}
+    env.pop("AWS_PROFILE", None)
+    if slip == "wrong-secret":
+        env["AWS_SECRET_ACCESS_KEY"] = secret[:-4] + "XXXX"
+    elif slip == "secret-newline":
+        env["AWS_SECRET_ACCESS_KEY"] = secret + "\n"
+    else:
+        env["AWS_DEFAULT_REGION"] = "eu-west-1"
+    since = len(proxy.lines)
+    subprocess.run(
+        [find_aws(), "--endpoint-url", proxy.url, "s3api", "list-objects-v2", "--bucket", bucket,
+         "--prefix", f"aws cli/{slip}+"],
+        env=env, capture_output=True, timeout=120, check=False,
+    )  # fmt: skip
+    records = proxy.records(since, lambda found: len(found) >= 1)
+    assert len(records) == 1, records  # the AWS CLI retries no refusal of these
+    (record,) = records
+    assert record["findings"] and record["findings"][0]["cause"] == AWSCLI_SLIPS[slip], record
+    assert record["status"] == (200 if slip == "wrong-region" else 403)
