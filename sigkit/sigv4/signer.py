@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from sigkit.credentials import Credentials
-from sigkit.encoding import UNRESERVED_OR_SLASH, parse_query, uri_encode
+from sigkit.encoding import parse_query, uri_encode
 from sigkit.errors import InputError
 from sigkit.http import Request
 from sigkit.result import SigningResult, sensitive_values
@@ -72,13 +72,7 @@ def canonical_steps(
     if query_params:
         encoded = uri_encode(signed)
         query_params = [(n, encoded if n == "X-Amz-SignedHeaders" else v) for n, v in query_params]
-    path = request.path
-    if UNRESERVED_OR_SLASH.match(path) and (
-        not config.normalize_path or ("//" not in path and "/." not in path)
-    ):
-        uri, uri_notes = path, None  # canonical_uri's first answer, without the call
-    else:
-        uri, uri_notes = canonical_uri(path, config)
+    uri, uri_notes = canonical_uri(request.path, config)
     if request.query or query_params:
         query, query_notes = canonical_query(request.query, config, query_params)
     else:
@@ -126,8 +120,7 @@ def _sign(
     """Every step from the canonical request to the HMAC signature, for either variant."""
     values, notes = canonical_steps(request, groups, config, unsigned, payload, query_params)
     key = scope_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
-    # string_to_sign, inline
-    text = f"{ALGORITHM}\n{stamp}\n{key.scope}\n{values['canonical_request_hash']}"
+    text = string_to_sign(stamp, key.scope, values["canonical_request_hash"])
     values["credential_scope"] = key.scope
     values["string_to_sign"] = text
     values.update(key.steps)  # k_date, k_region, k_service, signing_key
@@ -333,17 +326,11 @@ def _sign_v4_plain(
         added.append(("x-amz-content-sha256", payload))
         groups["x-amz-content-sha256"] = payload
     header_lines, signed, left_out = canonical_headers(groups, config.unsigned_headers)
-    path = request.path
-    if UNRESERVED_OR_SLASH.match(path) and (
-        not config.normalize_path or ("//" not in path and "/." not in path)
-    ):
-        uri, uri_notes = path, None  # canonical_uri's first answer, without the call
-    else:
-        uri, uri_notes = canonical_uri(path, config)
+    uri, uri_notes = canonical_uri(request.path, config)
     canonical = f"{request.method}\n{uri}\n\n{header_lines}\n{signed}\n{payload}"
     digest = _sha256(canonical.encode()).hexdigest()
     key = scope_key(credentials.secret_access_key, stamp[:8], config.region, config.service)
-    text = f"{ALGORITHM}\n{stamp}\n{key.scope}\n{digest}"
+    text = string_to_sign(stamp, key.scope, digest)
     signature = key.hmac.hexdigest(text.encode())
     authorization = (
         f"{ALGORITHM} Credential={credentials.access_key_id}/{key.scope}, "
