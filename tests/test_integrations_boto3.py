@@ -80,7 +80,7 @@ def test_a_session_explains_the_clients_it_creates() -> None:
         with pytest.raises(ClientError) as twice:
             also.list_buckets()
     assert caught.value.sigkit_cause == "wrong-secret"  # type: ignore[attr-defined]
-    assert str(twice.value).count("sigkit: wrong-secret") == 1  # explained once
+    assert str(twice.value).count("\n403 SignatureDoesNotMatch: sigkit:") == 1  # once
 
 
 def test_success_and_other_errors_are_untouched(capsys: pytest.CaptureFixture[str]) -> None:
