@@ -12,6 +12,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 from botocore.stub import Stubber
 
+from sigkit.debug import causes
 from sigkit.integrations.boto3 import explain_failures
 from tests.integrations_helpers import KEY, SECRET, serving
 
@@ -39,7 +40,9 @@ def test_wrong_secret_names_its_cause(capsys: pytest.CaptureFixture[str]) -> Non
     assert error.sigkit_report.findings[0].cause == "wrong-secret"  # type: ignore[attr-defined]
     text = str(error)
     assert text.startswith("An error occurred (SignatureDoesNotMatch) when calling the PutObject")
-    assert "sigkit: wrong-secret" in text and "Fix:" in text
+    # sigkit serve names causes in its own Message too: ours is the line appended after it
+    assert "\n403 SignatureDoesNotMatch: sigkit: wrong-secret (likely): " in text
+    assert text.rstrip().endswith(causes.fix("wrong-secret"))
     assert "not-the-right-secret" not in text
     assert capsys.readouterr() == ("", "")
 
@@ -50,7 +53,7 @@ def test_trailing_newline_secret_is_named(capsys: pytest.CaptureFixture[str]) ->
         with pytest.raises(ClientError) as caught:
             s3.list_objects_v2(Bucket="bucket", Prefix="a b")
     assert caught.value.sigkit_cause == "secret-whitespace"  # type: ignore[attr-defined]
-    assert "secret-whitespace (certain)" in str(caught.value)
+    assert "\n403 SignatureDoesNotMatch: sigkit: secret-whitespace (certain): " in str(caught.value)
     assert SECRET not in str(caught.value)
     assert capsys.readouterr() == ("", "")
 
@@ -65,7 +68,7 @@ def test_header_changed_after_botocore_signed() -> None:
         with pytest.raises(ClientError) as caught:
             s3.put_object(Bucket="bucket", Key="k", Body=b"x", ContentType="text/plain")
     assert caught.value.sigkit_cause == "header-changed"  # type: ignore[attr-defined]
-    assert "header-changed (certain)" in str(caught.value)
+    assert "\n403 SignatureDoesNotMatch: sigkit: header-changed (certain): " in str(caught.value)
 
 
 def test_a_session_explains_the_clients_it_creates() -> None:
