@@ -59,6 +59,11 @@ X = "\N{MULTIPLICATION SIGN}"  # ratios print as 1.25 and this sign
 PARTS = ("signing", "build", "payload", "cli")
 # Benchmarks of other features, run only when asked (--extra NAME, --all), if present.
 EXTRAS = ("checksums", "integrations", "proxy_load")
+# What --quick passes to each (a script takes only the options it declares).
+EXTRA_QUICK: dict[str, list[str]] = {
+    "checksums": ["--size", "64MiB", "--pure-size", "2MiB", "--repeats", "3"],
+    "integrations": ["--quick"],
+}
 PACKAGES = ("sigkit", "botocore", "requests-aws4auth", "awscrt", "typer", "cryptography")
 
 # Full and --quick settings. Full: about a minute here (signing ~12 s, payload ~35 s at 1 GiB,
@@ -471,11 +476,11 @@ def extra_names(options: argparse.Namespace) -> list[str]:
     return [name for name in asked if name not in missing]
 
 
-def _run_extra(name: str, as_json: bool, errors: dict[str, str]) -> Any:
+def _run_extra(name: str, as_json: bool, errors: dict[str, str], extra: list[str]) -> Any:
     """``python bench/NAME.py`` (``--json`` for a JSON document): its table, or its rows."""
 
     def run() -> Any:
-        argv = [sys.executable, str(HERE / f"{name}.py"), *(["--json"] if as_json else [])]
+        argv = [sys.executable, str(HERE / f"{name}.py"), *extra, *(["--json"] if as_json else [])]
         done = subprocess.run(argv, capture_output=True, text=True, check=False)
         if done.returncode != 0:
             tail = done.stderr.strip().splitlines()[-1:] or [f"exit {done.returncode}"]
@@ -576,7 +581,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "cli" in parts:
         rows["cli"] = _run("cli", lambda: cli_rows(settings["runs"]), errors)
         targets += annotate_cli(rows["cli"])
-    extras = {name: _run_extra(name, options.json, errors) for name in extra_names(options)}
+    extras = {
+        name: _run_extra(
+            name, options.json, errors, EXTRA_QUICK.get(name, []) if options.quick else []
+        )
+        for name in extra_names(options)
+    }
     elapsed = time.perf_counter() - started
     info["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
 
