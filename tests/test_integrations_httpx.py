@@ -186,6 +186,20 @@ def test_every_send_is_signed_again() -> None:
     assert [r.headers["x-amz-date"] for r, _ in sent] == ["20260102T030405Z", "20260102T032405Z"]
 
 
+def test_a_file_sent_again_is_sent_whole_again(tmp_path: Any) -> None:
+    path = tmp_path / "f"
+    path.write_bytes(b"0123456789" * 1000)
+    auth = SigV4Auth("s3", "us-east-1", credentials=CREDS, clock=fixed_clock)
+    transport, sent = recording()
+    with httpx.Client(auth=auth, transport=transport) as client, path.open("rb") as f:
+        request = client.build_request("PUT", "http://b.s3.amazonaws.com/k", content=f)
+        client.send(request)
+        client.send(request)
+    assert [data for _, data in sent] == [b"0123456789" * 1000] * 2
+    digest = hashlib.sha256(b"0123456789" * 1000).hexdigest()
+    assert [r.headers["x-amz-content-sha256"] for r, _ in sent] == [digest, digest]
+
+
 def test_v4a_signs_the_region_set() -> None:
     auth = SigV4Auth(
         "s3",

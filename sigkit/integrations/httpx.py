@@ -191,7 +191,9 @@ def _save(request: Any, spooled: Spooled | None) -> None:
     it again (a retry) signs it afresh rather than on top of the last signature."""
     if spooled is not None:
         _set_body(request, spooled[0], spooled[1])
-    state = (request.url, request.headers.copy(), request.stream, spooled)
+    file = _file_of(request.stream)
+    start = file.tell() if file is not None else None
+    state = (request.url, request.headers.copy(), request.stream, spooled, start)
     request.extensions = {**request.extensions, _UNSIGNED: state}
 
 
@@ -201,8 +203,10 @@ def _restore(request: Any) -> Spooled | None:
     state = request.extensions.get(_UNSIGNED)
     if state is None:
         return None
-    request.url, request.headers, request.stream, spooled = state
+    request.url, request.headers, request.stream, spooled, start = state
     request.headers = request.headers.copy()
+    if start is not None:  # a file sent once is read again from where it started
+        _file_of(request.stream).seek(start)
     return spooled  # type: ignore[no-any-return]
 
 
