@@ -491,3 +491,31 @@ def test_boto3_error_response_as_json_and_as_python_prints_it() -> None:
         report = investigate(text)
         assert _first(report) == ("checksum-unsupported", True)
         assert report.refusals and "400 InvalidArgument" in report.refusals[0]
+
+
+def test_curl_verbose_get_of_a_framed_object() -> None:
+    # `curl -sS -v URL 2>&1` of an object GCS kept with its upload's framing (sigkit serve
+    # --store gcs answers so; snowflakedb/snowflake-jdbc#2716 shows GCS's bytes).
+    capture = (
+        "*   Trying 127.0.0.1:8474...\n"
+        "* Connected to 127.0.0.1 (127.0.0.1) port 8474 (#0)\n"
+        "> GET /bkt/k2.txt HTTP/1.1\r\n"
+        "> Host: 127.0.0.1:8474\r\n"
+        "> User-Agent: curl/7.88.1\r\n"
+        "> Accept: */*\r\n"
+        "> \r\n"
+        "< HTTP/1.1 200 OK\r\n"
+        "< Content-Type: application/octet-stream\r\n"
+        "< Content-Length: 54\r\n"
+        "< Content-Encoding: aws-chunked\r\n"
+        "< \r\n"
+        "{ [54 bytes data]\n"
+        "* Connection #0 to host 127.0.0.1 left intact\n"
+        "d\r\nhello framing\r\n0\r\nx-amz-checksum-crc32:rPB+wA==\r\n\r\n"
+    )
+    report = investigate(capture)
+    assert _first(report) == ("chunked-framing-stored", True)
+    plain = capture.replace(
+        "d\r\nhello framing\r\n0\r\nx-amz-checksum-crc32:rPB+wA==\r\n", "hi\r\n"
+    )
+    assert "chunked-framing-stored" not in [f.cause for f in investigate(plain).findings]

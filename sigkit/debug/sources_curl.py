@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sigkit.debug.integrity import framing_of
 from sigkit.debug.model import Observation
 from sigkit.debug.sources_common import (
     STATUS_LINE,
@@ -266,6 +267,9 @@ def _answer(resp: _Response, source: str, total: int, name: str) -> Observation:
             )
     note = note or resp.data_note
     extra = {"reason": resp.reason} if resp.reason else {}
+    framing = _stored_framing(resp) if resp.status and 200 <= resp.status < 300 else None
+    if framing is not None:
+        extra["StoredFraming"] = framing  # a GET's body holds the upload's aws-chunked framing
     to = f"answer to request {resp.exchange} of {total}" if resp.exchange else "answer"
     return answer(
         source,
@@ -278,6 +282,21 @@ def _answer(resp: _Response, source: str, total: int, name: str) -> Observation:
         exchange=resp.exchange,
         extra=extra,
     )
+
+
+def _stored_framing(resp: _Response) -> str | None:
+    """aws-chunked framing at the start of the body curl printed (stdout's lines, from one of
+    the first few of them) or traced: the object a store kept with its upload's framing."""
+    if resp.data and not resp.data_ascii:
+        found = framing_of(bytes(resp.data))
+        if found is not None:
+            return found
+    texts = [text for _, text in resp.loose]
+    for start in range(min(len(texts), 20)):
+        found = framing_of("\n".join(texts[start:]).encode("utf-8", "surrogateescape"))
+        if found is not None:
+            return found
+    return None
 
 
 def _lossy(body: Observation) -> Observation:
