@@ -161,6 +161,7 @@ class Browser:
 
 @pytest.fixture(scope="module")
 def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Browser]:
+    pytest.importorskip("aiohttp", reason="the DevTools websocket needs aiohttp (test extra)")
     executable = _chromium()
     driven = Browser(executable, tmp_path_factory.mktemp("chromium-profile"))
     try:
