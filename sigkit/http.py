@@ -365,6 +365,7 @@ def strip_default_port(scheme: str, authority: str) -> str:
     return authority
 
 
+@holds_keys  # a presigned URL may carry a session token: forget_keys() forgets them
 @lru_cache(maxsize=256)
 def plain_url(url: str) -> tuple[str, str, str, str | None] | None:
     """`split_url` of a common URL (`_PLAIN_URL`, a port in range), remembered as urlsplit

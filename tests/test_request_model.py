@@ -162,8 +162,12 @@ def test_header_caches_hold_no_credential_and_are_forgotten() -> None:
     assert not [p for p in every_pair if p[0].lower() in ("x-amz-security-token", "authorization")]
     again = Request.from_url("GET", "https://b.s3.amazonaws.com/k", headers)  # from the caches
     assert again == request
+    from sigkit.http import plain_url
+
+    assert plain_url.cache_info().currsize
     forget_keys()
     assert not _CHECKED and not _FOLDED
+    assert plain_url.cache_info().currsize == 0
 
 
 # ------------------------------------------------ the signer's one-function path, held equal
