@@ -519,3 +519,26 @@ def test_curl_verbose_get_of_a_framed_object() -> None:
         "d\r\nhello framing\r\n0\r\nx-amz-checksum-crc32:rPB+wA==\r\n", "hi\r\n"
     )
     assert "chunked-framing-stored" not in [f.cause for f in investigate(plain).findings]
+
+
+def test_presigned_url_signing_the_checksum_header() -> None:
+    # botocore's form: the URL signs x-amz-checksum-crc32 as a header the uploader must send.
+    body = b"the real upload"
+    url = sign_v4_query(
+        Request(
+            "PUT",
+            "/bucket/k.txt",
+            None,
+            (("Host", "store.example.com"), ("x-amz-checksum-crc32", "AAAAAA==")),
+            None,
+        ),
+        CREDS,
+        NOW,
+        rules_for("s3", "us-east-1", variant="query", expires=600),
+    ).request
+    assert url is not None
+    sent = Request(
+        "PUT", url.path, url.query, (*url.headers, ("Content-Length", str(len(body)))), body
+    )
+    report = investigate(sent, credentials=CREDS, now=NOW)
+    assert _first(report) == ("presigned-checksum", True)

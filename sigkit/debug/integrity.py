@@ -187,7 +187,10 @@ def _presigned_checksums(
         return ()
     sized = bool(body) or bool(length and length.strip() not in ("", "0"))
     found = []
-    for name, value in query:
+    # The query form (JS v3's presigner) and the signed-header form (botocore's: the uploader
+    # must send the header the URL signs) bind the same value.
+    bound = [*query, *((n, v) for n, v in request.headers if n.lower().startswith("x-amz-"))]
+    for name, value in bound:
         low = name.lower()
         if not low.startswith("x-amz-checksum-") or not value:
             continue
