@@ -542,3 +542,21 @@ def test_presigned_url_signing_the_checksum_header() -> None:
     )
     report = investigate(sent, credentials=CREDS, now=NOW)
     assert _first(report) == ("presigned-checksum", True)
+
+
+def test_the_answers_words_win_over_the_requests_shape() -> None:
+    # cloudnative-pg/plugin-barman-cloud#613: Swift's NotImplemented to a trailer upload, which
+    # also carries x-amz-sdk-checksum-algorithm: the words name aws-chunked, not the header.
+    answer = _xml(
+        "NotImplemented",
+        "Transfering payloads in multiple chunks using aws-chunked is not supported.",
+        True,
+    )
+    report = investigate(_trailer_put(), answer)
+    assert [f.cause for f in report.findings if f.certain] == ["aws-chunked-unsupported"]
+    # A bare NotImplemented to the same request: its shape names both, the checksum header first.
+    bare = investigate(_trailer_put(), _xml("NotImplemented", "", True))
+    assert {f.cause for f in bare.findings if f.certain} == {
+        "checksum-unsupported",
+        "aws-chunked-unsupported",
+    }

@@ -297,7 +297,11 @@ def _answer(
     code, message = ans.error_code or "", ans.error_message or ""
     said = _said(ans)
     plain = {c.id for c in causes.from_answer(code, message)}
-    named = [c for c in causes.from_answer(code, message, traits) if c.id in CHECKSUM_CAUSES]
+    # What the answer's own words name comes first; only when they name no checksum cause does
+    # the request's shape decide (a NotImplemented to a trailer upload ...).
+    named = [c for c in causes.from_answer(code, message) if c.id in CHECKSUM_CAUSES] or [
+        c for c in causes.from_answer(code, message, traits) if c.id in CHECKSUM_CAUSES
+    ]
     if ans.status == 411 and not code:
         named.append(causes.get("content-length-chunked"))
     if named:
