@@ -49,17 +49,19 @@ def interleaved(
     library: str, calls: dict[str, Callable[[], object]], number: int, repeat: int
 ) -> list[tuple[str, str, float]]:
     """Best µs per call of each candidate over `repeat` rounds of `number` calls, the
-    candidates taking turns in every round (so that a busy machine slows them alike)."""
+    candidates taking turns in every round (so that a busy machine slows them alike). CPU
+    time of this process (``time.process_time``): nothing here waits, and other processes'
+    load does not count."""
     times: dict[str, list[float]] = {name: [] for name in calls}
     for fn in calls.values():
         fn()  # warm
     gc.collect()
     for _ in range(repeat):
         for name, fn in calls.items():
-            start = time.perf_counter()
+            start = time.process_time()
             for _ in range(number):
                 fn()
-            times[name].append((time.perf_counter() - start) / number)
+            times[name].append((time.process_time() - start) / number)
     return [(library, name, min(t) * 1e6) for name, t in times.items()]
 
 
