@@ -312,7 +312,6 @@ def _answer(
         evidence = said
         if cause.id not in plain and shape is not None:
             evidence = f"{said}; the request shows {_shown(shape)}"
-            out.superseded |= plain - CHECKSUM_CAUSES
         elif shape is not None:
             evidence = f"the request shows {_shown(shape)}"
         out.findings.append(Finding(cause.id, evidence, certain=True, detail=detail))
@@ -345,7 +344,9 @@ def _answer(
                 detail=detail,
             )
         )
-    if store is not None:
+    if store is not None and shape is None:
+        # No request in view: the store's profile says what this answer of it means, as likely
+        # (with the request, `_store` reads which refusal it meets).
         for cause_id, refusal in (getattr(store, "refusals", {}) or {}).items():
             if cause_id in CHECKSUM_CAUSES and refusal.code and refusal.code == code and (
                 ans.status is None or refusal.status == ans.status
@@ -355,7 +356,7 @@ def _answer(
                     Finding(
                         cause_id,
                         f"{said}: {name} answers {cause_id} so (its profile)",
-                        certain=True,
+                        certain=bool(named) and cause_id in {c.id for c in named},
                         detail=detail,
                     )
                 )
