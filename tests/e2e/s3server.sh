@@ -235,7 +235,7 @@ mon cluster log file = $s/log/cluster.log
 [osd]
 osd data = $s/osd.\$id
 osd objectstore = memstore
-memstore device bytes = 1073741824
+memstore device bytes = 4294967296
 # With auth none, ceph-osd may send its on-start monitor commands before it
 # has the monmap ("wrong fsid": it exits).  The script places the OSD in the
 # CRUSH map itself instead.
