@@ -245,6 +245,10 @@ osd crush update on start = false
 [client.rgw.a]
 rgw frontends = beast endpoint=127.0.0.1:$port ssl_endpoint=127.0.0.1:$tlsport ssl_certificate=$s/tls/rgw.pem
 rgw data = $s/rgw
+# memstore holds everything in RAM: give deleted objects' space back within seconds
+# (the default waits two hours), or a run with large objects fills the OSD.
+rgw gc obj min wait = 5
+rgw gc processor period = 10
 debug rgw = 10
 EOF
 }
