@@ -26,6 +26,7 @@ import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -182,7 +183,9 @@ def boto3_workload(server: dict[str, str], client_at: Client, bucket: str) -> di
         verify=client_at.ca or True,
         config=Config(
             s3={"addressing_style": "path"},
-            proxies={"http": client_at.proxy, "https": client_at.proxy} if client_at.proxy else None,
+            proxies=(
+                {"http": client_at.proxy, "https": client_at.proxy} if client_at.proxy else None
+            ),
             retries={"max_attempts": 1, "mode": "standard"},
             # RGW 16 takes no aws-chunked trailer, which the 2025 SDKs send over TLS by default
             request_checksum_calculation="when_required",
@@ -198,7 +201,9 @@ def boto3_workload(server: dict[str, str], client_at: Client, bucket: str) -> di
         out["list"] = [(o["Key"], o["ETag"], o["Size"]) for o in listing]
         by_prefix = s3.list_objects_v2(Bucket=bucket, Prefix="unicodé/")["Contents"]
         out["list_prefix"] = [o["Key"] for o in by_prefix]
-        out["get"] = {key: sha(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in KEYS}
+        out["get"] = {
+            key: sha(s3.get_object(Bucket=bucket, Key=key)["Body"].read()) for key in KEYS
+        }
         ranged = s3.get_object(Bucket=bucket, Key=KEYS[1], Range="bytes=3-9")
         out["range"] = (ranged["ContentRange"], ranged["Body"].read())
         upload = s3.create_multipart_upload(Bucket=bucket, Key=BIG_KEY)["UploadId"]
@@ -243,6 +248,9 @@ def boto3_workload(server: dict[str, str], client_at: Client, bucket: str) -> di
 def cli_workload(
     server: dict[str, str], client_at: Client, bucket: str, home: Path
 ) -> dict[str, Any]:
+    """Few calls (each AWS CLI start costs a second or two): the keys and the 100 MiB file
+    go up in one recursive copy (the big one as a multipart upload of 8 MiB parts) and come
+    back in another."""
     home.mkdir(parents=True, exist_ok=True)
     extra = {
         "AWS_ACCESS_KEY_ID": server["AWS_ACCESS_KEY_ID"],
@@ -270,37 +278,36 @@ def cli_workload(
             assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")[-2000:]
         return proc
 
+    up, down = home / "up", home / "down"
+    for key in KEYS:
+        (up / key).parent.mkdir(parents=True, exist_ok=True)
+        (up / key).write_bytes(body_of(key))
+    (up / BIG_KEY).parent.mkdir(parents=True, exist_ok=True)
+    with (up / BIG_KEY).open("wb") as f:
+        for part in big_parts():
+            f.write(part)
     out: dict[str, Any] = {}
     aws("s3", "mb", f"s3://{bucket}")
     try:
-        for i, key in enumerate(KEYS):
-            path = home / f"f{i}"
-            path.write_bytes(body_of(key))
-            aws("s3", "cp", str(path), f"s3://{bucket}/{key}")
+        aws("s3", "cp", "--recursive", "--quiet", str(up), f"s3://{bucket}/")
         listing = json.loads(aws("s3api", "list-objects-v2", "--bucket", bucket).stdout)
         out["list"] = [(o["Key"], o["ETag"], o["Size"]) for o in listing["Contents"]]
-        out["get"] = {key: sha(aws("s3", "cp", f"s3://{bucket}/{key}", "-").stdout) for key in KEYS}
-        big = home / "big.bin"
-        with big.open("wb") as f:
-            for part in big_parts():
-                f.write(part)
-        aws("s3", "cp", str(big), f"s3://{bucket}/{BIG_KEY}")
-        head = json.loads(aws("s3api", "head-object", "--bucket", bucket, "--key", BIG_KEY).stdout)
-        out["big_head"] = (head["ContentLength"], head["ETag"])
-        back = home / "big.back"
-        aws("s3", "cp", f"s3://{bucket}/{BIG_KEY}", str(back))
-        out["big_get"] = hashlib.sha256(back.read_bytes()).hexdigest()
-        big.unlink()
-        back.unlink()
+        aws("s3", "cp", "--recursive", "--quiet", f"s3://{bucket}/", str(down))
+        out["get"] = {
+            str(path.relative_to(down)): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(down.rglob("*"))
+            if path.is_file()
+        }
         url = aws("s3", "presign", f"s3://{bucket}/{KEYS[3]}").stdout.decode().strip()
         status, data = client_at.http("GET", url)
         out["presigned_get"] = (status, sha(data))
         missing = aws("s3api", "head-object", "--bucket", bucket, "--key", "missing", check=False)
         out["missing"] = (missing.returncode, b"Not Found" in missing.stderr)
-        aws("s3", "rm", "--recursive", f"s3://{bucket}")
-        out["after_delete"] = aws("s3", "ls", f"s3://{bucket}", check=False).stdout
     finally:
-        aws("s3", "rb", "--force", f"s3://{bucket}", check=False)
+        removed = aws("s3", "rb", "--force", f"s3://{bucket}", check=False)
+        out["removed"] = removed.returncode
+        shutil.rmtree(up, ignore_errors=True)
+        shutil.rmtree(down, ignore_errors=True)
     return out
 
 
@@ -319,17 +326,39 @@ def _through(proxy: Proxy, before: int) -> list[dict[str, Any]]:
 
 
 Runner = Callable[[Client, str], dict[str, Any]]
+Outcome = tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]
 
 
-def _compare(server: dict[str, str], run: Runner, direct: Client, proxied: Client,
-             proxy: Proxy, kind: str) -> list[dict[str, Any]]:  # fmt: skip
-    expected = run(direct, _bucket(kind))
+def _compare_modes(
+    server: dict[str, str], run: Runner, reverse: Proxy, forward: Proxy | None, kind: str
+) -> dict[str, Outcome]:
+    """The workload directly and through each proxy, all side by side (the AWS CLI starts
+    slowly); per mode: (direct result, proxied result, the proxy's records)."""
+    plan: dict[str, tuple[Client, Client, Proxy]] = {
+        "reverse": (
+            Client(server["S3_ENDPOINT"], None, None), Client(reverse.url, None, None), reverse
+        )
+    }  # fmt: skip
+    if forward is not None and forward.ca is not None:
+        tls = server["S3_TLS_ENDPOINT"]
+        plan["forward"] = (
+            Client(tls, None, server["S3_CA_BUNDLE"]), Client(tls, forward.url, forward.ca), forward
+        )  # fmt: skip
+    before = {mode: len(proxy.records()) for mode, (_, _, proxy) in plan.items()}
+    with ThreadPoolExecutor(2 * len(plan)) as pool:
+        runs = {
+            mode: (
+                pool.submit(run, direct, _bucket(kind)),
+                pool.submit(run, proxied, _bucket(kind)),
+            )
+            for mode, (direct, proxied, _) in plan.items()
+        }
+        results = {mode: (a.result(), b.result()) for mode, (a, b) in runs.items()}
     collect_garbage(server)
-    before = len(proxy.records())
-    got = run(proxied, _bucket(kind))
-    collect_garbage(server)
-    assert got == expected
-    return _through(proxy, before)
+    return {
+        mode: (*results[mode], _through(proxy, before[mode]))
+        for mode, (_, _, proxy) in plan.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -341,9 +370,12 @@ def reverse(s3server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
 
 
 @pytest.fixture(scope="module")
-def forward(s3server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[Proxy]:
+def forward(
+    s3server: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Proxy | None]:
     if not s3server.get("S3_TLS_ENDPOINT"):
-        pytest.skip("this RGW serves no TLS")
+        yield None  # this RGW serves no TLS: the forward tests skip
+        return
     home = tmp_path_factory.mktemp("forward")
     with run_proxy(
         home, "--forward", "--ca-dir", str(home / "ca"), "--upstream-ca", s3server["S3_CA_BUNDLE"]
@@ -353,74 +385,72 @@ def forward(s3server: dict[str, str], tmp_path_factory: pytest.TempPathFactory) 
         yield proxy
 
 
-def _direct_tls(server: dict[str, str]) -> Client:
-    return Client(server["S3_TLS_ENDPOINT"], None, server["S3_CA_BUNDLE"])
-
-
-def test_boto3_reverse_mode(s3server: dict[str, str], reverse: Proxy) -> None:
-    records = _compare(
-        s3server,
-        lambda at, bucket: boto3_workload(s3server, at, bucket),
-        Client(s3server["S3_ENDPOINT"], None, None),
-        Client(reverse.url, None, None),
-        reverse,
-        "b3r",
+@pytest.fixture(scope="module")
+def boto3_outcomes(
+    s3server: dict[str, str], reverse: Proxy, forward: Proxy | None
+) -> dict[str, Outcome]:
+    return _compare_modes(
+        s3server, lambda at, bucket: boto3_workload(s3server, at, bucket), reverse, forward, "b3"
     )
+
+
+@pytest.fixture(scope="module")
+def cli_outcomes(
+    s3server: dict[str, str],
+    reverse: Proxy,
+    forward: Proxy | None,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> dict[str, Outcome]:
+    try:
+        find_aws()
+    except RuntimeError as exc:
+        pytest.skip(str(exc))
+    home = tmp_path_factory.mktemp("cli")
+    return _compare_modes(
+        s3server,
+        lambda at, bucket: cli_workload(s3server, at, bucket, home / bucket),
+        reverse,
+        forward,
+        "cli",
+    )
+
+
+def _outcome(outcomes: dict[str, Outcome], mode: str) -> Outcome:
+    if mode not in outcomes:
+        pytest.skip("this RGW serves no TLS")
+    return outcomes[mode]
+
+
+def test_boto3_reverse_mode(boto3_outcomes: dict[str, Outcome], reverse: Proxy) -> None:
+    expected, got, records = _outcome(boto3_outcomes, "reverse")
+    assert got == expected
     methods = [(r["method"], r["status"]) for r in records]
     assert ("POST", 200) in methods and ("GET", 404) in methods
     assert sum(1 for r in records if "partNumber=" in r["target"]) == PARTS
     assert reverse.peak_kib() < 64 * 1024
 
 
-def test_boto3_forward_mode_over_tls(s3server: dict[str, str], forward: Proxy) -> None:
-    assert forward.ca is not None
-    records = _compare(
-        s3server,
-        lambda at, bucket: boto3_workload(s3server, at, bucket),
-        _direct_tls(s3server),
-        Client(s3server["S3_TLS_ENDPOINT"], forward.url, forward.ca),
-        forward,
-        "b3f",
-    )
+def test_boto3_forward_mode_over_tls(
+    s3server: dict[str, str], boto3_outcomes: dict[str, Outcome]
+) -> None:
+    expected, got, records = _outcome(boto3_outcomes, "forward")
+    assert got == expected
     tls_host = s3server["S3_TLS_ENDPOINT"].split("://", 1)[1]
     assert {r["authority"] for r in records if "authority" in r} <= {tls_host}
     assert sum(1 for r in records if "partNumber=" in r["target"]) == PARTS
 
 
-def test_aws_cli_reverse_mode(s3server: dict[str, str], reverse: Proxy, tmp_path: Path) -> None:
-    try:
-        find_aws()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    records = _compare(
-        s3server,
-        lambda at, bucket: cli_workload(s3server, at, bucket, tmp_path / bucket),
-        Client(s3server["S3_ENDPOINT"], None, None),
-        Client(reverse.url, None, None),
-        reverse,
-        "clir",
-    )
-    assert sum(1 for r in records if "partNumber=" in r["target"]) >= 12  # 8 MiB parts
+def test_aws_cli_reverse_mode(cli_outcomes: dict[str, Outcome], reverse: Proxy) -> None:
+    expected, got, records = _outcome(cli_outcomes, "reverse")
+    assert got == expected
+    assert sum(1 for r in records if "partNumber=" in r["target"]) == 13  # 8 MiB parts
     assert reverse.peak_kib() < 64 * 1024
 
 
-def test_aws_cli_forward_mode_over_tls(
-    s3server: dict[str, str], forward: Proxy, tmp_path: Path
-) -> None:
-    try:
-        find_aws()
-    except RuntimeError as exc:
-        pytest.skip(str(exc))
-    assert forward.ca is not None
-    records = _compare(
-        s3server,
-        lambda at, bucket: cli_workload(s3server, at, bucket, tmp_path / bucket),
-        _direct_tls(s3server),
-        Client(s3server["S3_TLS_ENDPOINT"], forward.url, forward.ca),
-        forward,
-        "clif",
-    )
-    assert sum(1 for r in records if "partNumber=" in r["target"]) >= 12
+def test_aws_cli_forward_mode_over_tls(cli_outcomes: dict[str, Outcome]) -> None:
+    expected, got, records = _outcome(cli_outcomes, "forward")
+    assert got == expected
+    assert sum(1 for r in records if "partNumber=" in r["target"]) == 13
 
 
 def test_forward_mode_without_the_ca_tunnels_unseen(
