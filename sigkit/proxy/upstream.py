@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-READ_SIZE = 64 * 1024
+READ_SIZE = 256 * 1024
 MAX_ANSWER_HEAD = 256 * 1024
 
 
