@@ -134,6 +134,13 @@ def proxy(
     as_json: Annotated[
         bool, typer.Option("--json", help="one JSON object per request on stdout")
     ] = False,
+    diagnose: Annotated[
+        bool,
+        typer.Option(
+            "--diagnose/--no-diagnose",
+            help="explain each request (--no-diagnose: only method, target, status, code)",
+        ),
+    ] = True,
     header_timeout: Annotated[
         float,
         typer.Option("--header-timeout", help="seconds a request head may take", min=0.1, max=3600),
@@ -224,7 +231,7 @@ def proxy(
         max_connections=max_connections,
     )
     pool = Pool(tls, read_timeout=answer_timeout)
-    observer = _observer(credentials, region_found, service, store, as_json)
+    observer = _observer(credentials, region_found, service, store, as_json, diagnose)
     transformer = None
     if resign:
         transformer = _transformer(credentials, region_found, service, sig, client_key or [], store)
@@ -289,9 +296,10 @@ def _observer(
     service: str | None,
     store: str | None,
     as_json: bool,
+    diagnose: bool,
 ) -> Any:
-    """P2's diagnosis when it is there, else the plain log."""
-    if importlib.util.find_spec("sigkit.proxy.diagnosis") is not None:
+    """The diagnosis, or the plain log (--no-diagnose, or a build without diagnosis)."""
+    if diagnose and importlib.util.find_spec("sigkit.proxy.diagnosis") is not None:
         from sigkit.proxy import diagnosis
 
         def stdout_line(line: str) -> None:
