@@ -79,7 +79,7 @@ async def _small(url: str, clients: int, requests: int) -> dict[str, Any]:
                             proxy_errors += 1
                         elif answer.status != 200:
                             store_errors += 1
-                except (aiohttp.ClientError, OSError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError, OSError):
                     proxy_errors += 1
                     continue
                 latencies.append(time.perf_counter() - started)
