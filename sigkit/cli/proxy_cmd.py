@@ -131,6 +131,14 @@ def proxy(
         ),
     ] = None,
     sig: Annotated[str, typer.Option("--sig", help="with --resign: v4 or v2")] = "v4",
+    payload: Annotated[
+        str | None,
+        typer.Option(
+            "--payload",
+            help="with --resign: unsigned, hashed or chunked (aws-chunked, S3) "
+            "[S3: unsigned; others: hashed]",
+        ),
+    ] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="one JSON object per request on stdout")
     ] = False,
@@ -189,6 +197,8 @@ def proxy(
         )
     if sig not in ("v4", "v2"):
         raise InputError("--sig", f"{sig!r}: v4 or v2")
+    if payload is not None and not resign:
+        raise InputError("--payload", "only with --resign")
     if client_key and not resign:
         raise InputError("--client-key", "only with --resign (the proxy checks, then re-signs)")
     if no_mitm and not forward:
@@ -231,10 +241,14 @@ def proxy(
         max_connections=max_connections,
     )
     pool = Pool(tls, read_timeout=answer_timeout)
-    observer = _observer(credentials, region_found, service, store, as_json, diagnose)
     transformer = None
+    clients: list[Any] = []
     if resign:
-        transformer = _transformer(credentials, region_found, service, sig, client_key or [], store)
+        transformer = _transformer(
+            credentials, region_found, service, sig, client_key or [], store, payload
+        )
+        clients = list((getattr(transformer, "client_credentials", None) or {}).values())
+    observer = _observer(credentials, region_found, service, store, as_json, diagnose, clients)
     asyncio.run(
         _run(
             ProxyServer(settings, pool, observer=observer, transformer=transformer),
@@ -297,6 +311,7 @@ def _observer(
     store: str | None,
     as_json: bool,
     diagnose: bool,
+    clients: list[Any],
 ) -> Any:
     """The diagnosis, or the plain log (--no-diagnose, or a build without diagnosis)."""
     if diagnose and importlib.util.find_spec("sigkit.proxy.diagnosis") is not None:
@@ -307,6 +322,7 @@ def _observer(
 
         return diagnosis.observer_from_options(
             credentials=credentials,
+            client_credentials=clients,
             region=region,
             service=service,
             as_json=as_json,
@@ -325,20 +341,18 @@ def _transformer(
     sig: str,
     client_keys: list[str],
     store: str | None,
+    payload: str | None,
 ) -> Any:
-    """P2's re-signer."""
+    """The re-signer (`sigkit.proxy.resign`)."""
     if importlib.util.find_spec("sigkit.proxy.resign") is None:
         raise InputError("--resign", "re-signing is not available in this build")
     resign_module = importlib.import_module("sigkit.proxy.resign")
-
-    factory = getattr(resign_module, "transformer_from_options", None)
-    if factory is None:
-        raise InputError("--resign", "re-signing is not available in this build")
-    return factory(
-        credentials=credentials,
+    return resign_module.transformer_from_options(
+        credentials,
         region=region,
         service=service,
         sig=sig,
         client_keys=client_keys,
         store=store,
+        payload=payload,
     )
