@@ -17,6 +17,7 @@ AWS_SECRET_ACCESS_KEY), e.g. `source /tmp/rgw.env`:
 
     python bench/proxy_load.py                     # 200 clients, 5,000 requests, 100 MiB
     python bench/proxy_load.py --json
+    python bench/proxy_load.py --no-diagnose       # the proxy's plain log instead of diagnosis
 """
 
 from __future__ import annotations
@@ -245,8 +246,12 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=5000)
     parser.add_argument("--size-mib", type=int, default=100)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--no-diagnose", action="store_true", help="run the proxy with --no-diagnose (plain log)"
+    )
     args = parser.parse_args()
-    result = run(args.clients, args.requests, args.size_mib << 20)
+    extra = ("--no-diagnose",) if args.no_diagnose else ()
+    result = run(args.clients, args.requests, args.size_mib << 20, *extra)
     print(json.dumps(result, indent=2) if args.json else _table(result))
 
 
