@@ -248,6 +248,8 @@ def proxy(
             credentials, region_found, service, sig, client_key or [], store, payload
         )
         clients = list((getattr(transformer, "client_credentials", None) or {}).values())
+        checked = f", only for clients signing with {len(clients)} key(s)" if clients else ""
+        note(f"re-signing each request ({sig}) as {credentials[0].access_key_id}{checked}")
     observer = _observer(credentials, region_found, service, store, as_json, diagnose, clients)
     asyncio.run(
         _run(
