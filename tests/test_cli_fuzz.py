@@ -102,6 +102,7 @@ def _base(command: Command, root: Path, n: int) -> list[str]:
         "explain": ["explain", str(root / "request.txt"), "--now", DATE, "--secret-key", SECRET],
         "serve": ["serve", "--port", "0"],
         "config": ["config"],
+        "checksum": ["checksum", body],
         "curl put": ["curl", "put", body, "s3://examplebucket/k"],
         "curl get": ["curl", "get", "s3://examplebucket/k", str(root / "out")],
         "curl walkthrough": ["curl", "walkthrough", "s3://examplebucket", body],

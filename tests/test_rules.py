@@ -12,7 +12,7 @@ Four kinds of check:
 3. The decisions are one: sign, presign, curl and verify show the same canonical request for the
    same request and service.
 4. botocore 1.43.11 as the oracle: the S3 signing names its endpoint rules give are
-   `S3_SERVICES`; its signers (the classes its AUTH_TYPE_MAPS names for the s3 client and for
+   `S3_SERVICES`; its signers (the Python classes its AUTH_TYPE_MAPS names for the s3 client and for
    other services) sign what sigkit signs with `rules_for`; and requests a real botocore S3
    client signs for S3 Object Lambda, Outposts and S3 Express verify as a match.
 """
@@ -37,7 +37,7 @@ from urllib.parse import quote
 import botocore  # type: ignore[import-untyped]
 import botocore.session  # type: ignore[import-untyped]
 import pytest
-from botocore.auth import AUTH_TYPE_MAPS  # type: ignore[import-untyped]
+from botocore import auth as botocore_auth  # type: ignore[import-untyped]
 from botocore.awsrequest import AWSRequest, AWSResponse  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
 from botocore.credentials import Credentials as BotoCredentials  # type: ignore[import-untyped]
@@ -606,6 +606,19 @@ def test_s3express_hosts_of_botocores_endpoint_rules_sign_as_s3express() -> None
         assert infer_scope(host) == ("us-east-1", "s3express"), host
 
 
+# botocore's own Python signers. With awscrt installed (the test extras install it) botocore's
+# AUTH_TYPE_MAPS names its CRT signers instead, which read the clock inside awscrt where
+# botocore_clock cannot reach; the Python classes are the ones whose steps botocore logs.
+PURE_SIGNERS = {
+    "v4": botocore_auth.SigV4Auth,
+    "v4-query": botocore_auth.SigV4QueryAuth,
+    "s3v4": botocore_auth.S3SigV4Auth,
+    "s3v4-query": botocore_auth.S3SigV4QueryAuth,
+    "v4-s3express": botocore_auth.S3ExpressAuth,
+    "v4-s3express-query": botocore_auth.S3ExpressQueryAuth,
+}
+
+
 @contextmanager
 def botocore_clock(when: dt.datetime) -> Iterator[None]:
     naive = when.astimezone(dt.UTC).replace(tzinfo=None)
@@ -624,7 +637,7 @@ def botocore_signature(
     """Sign with the botocore class its AUTH_TYPE_MAPS names for `auth_type` (what the s3 client
     uses: 's3v4', 'v4-s3express' and their -query forms; 'v4' / 'v4-query' for the others):
     the signature, the URL and the headers (lower-case names) botocore produced."""
-    cls = AUTH_TYPE_MAPS[auth_type]
+    cls = PURE_SIGNERS[auth_type]
     creds = BotoCredentials(ACCESS_KEY, SECRET_KEY, token)
     options: dict[str, Any] = {"expires": 3600} if auth_type.endswith("-query") else {}
     if "s3express" in auth_type:
