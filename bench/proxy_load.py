@@ -4,7 +4,9 @@ in the same run. A benchmark, not a test.
 - Small requests: CLIENTS concurrent keep-alive clients (aiohttp, one connection each) send
   REQUESTS presigned GETs of a small object in all, first directly, then through the proxy
   (the URLs are presigned for each endpoint once; the store verifies every one). Reported:
-  latency p50/p90/p99 each way, what the proxy adds, requests per second, and errors. An error
+  latency p50/p90/p99 each way, what the proxy adds, requests per second, and errors; then
+  one client alone (requests/10 GETs, one at a time), where the added latency is the proxy's
+  own and not queueing behind the other clients. An error
   "of the proxy's own" is an answer the proxy made itself (x-sigkit-proxy header: 502/504/400)
   or a connection it dropped; any other non-200 is the store's.
 - Large objects: a SIZE object PUT then GET through presigned URLs (UNSIGNED-PAYLOAD), one
@@ -175,6 +177,10 @@ def run(clients: int, requests: int, size: int, *proxy_args: str) -> dict[str, A
         for name, at in (("direct", endpoint), ("proxy", proxy)):
             url = _presign(at, "GET", bucket, "small.txt")
             small[name] = asyncio.run(_small(url, clients, requests))
+        alone: dict[str, Any] = {}  # one client, one request at a time: no queueing
+        for name, at in (("direct", endpoint), ("proxy", proxy)):
+            url = _presign(at, "GET", bucket, "small.txt")
+            alone[name] = asyncio.run(_small(url, 1, max(requests // 10, 50)))
         large: dict[str, Any] = {}
         for name, at in (("direct", endpoint), ("proxy", proxy)):
             key = f"large-{name}.bin"
@@ -194,6 +200,9 @@ def run(clients: int, requests: int, size: int, *proxy_args: str) -> dict[str, A
         "small": small,
         "added_p50_ms": round(small["proxy"]["p50_ms"] - small["direct"]["p50_ms"], 2),
         "added_p99_ms": round(small["proxy"]["p99_ms"] - small["direct"]["p99_ms"], 2),
+        "alone": alone,
+        "alone_added_p50_ms": round(alone["proxy"]["p50_ms"] - alone["direct"]["p50_ms"], 2),
+        "alone_added_p99_ms": round(alone["proxy"]["p99_ms"] - alone["direct"]["p99_ms"], 2),
         "large": large,
         "large_size": size,
         "proxy_peak_kib": peak,
@@ -227,6 +236,17 @@ def _table(result: dict[str, Any]) -> str:
     lines += [
         "",
         f"Added latency: p50 {result['added_p50_ms']} ms, p99 {result['added_p99_ms']} ms.",
+        "",
+        "| one client, sequential | req/s | p50 ms | p99 ms |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in ("direct", "proxy"):
+        row = result["alone"][name]
+        lines.append(f"| {name} | {row['per_second']} | {row['p50_ms']} | {row['p99_ms']} |")
+    lines += [
+        "",
+        f"Added latency, one client: p50 {result['alone_added_p50_ms']} ms, "
+        f"p99 {result['alone_added_p99_ms']} ms.",
         "",
         f"| {result['large_size'] >> 20} MiB object | PUT MB/s | GET MB/s |",
         "|---|---:|---:|",

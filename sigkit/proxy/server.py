@@ -21,6 +21,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
@@ -40,6 +41,8 @@ from sigkit.proxy.upstream import READ_SIZE, Connection, Origin, Pool, UpstreamE
 
 # Exchanges queued for a slow observer at most (each holds up to 128 KiB of body prefixes).
 MAX_PENDING_OBSERVATIONS = 256
+
+_PHRASES = frozenset(int(status) for status in HTTPStatus)
 
 # Hop-by-hop headers meant for a forward proxy itself, never passed on.
 _PROXY_ONLY = frozenset({b"proxy-connection", b"proxy-authorization"})
@@ -309,7 +312,10 @@ class ProxyServer:
         if close:
             headers = (*headers, ("Connection", "close"))
         try:
-            await self._send(peer, h11.Response(status_code=status, headers=list(headers)))
+            reason = HTTPStatus(status).phrase.encode() if status in _PHRASES else b""
+            await self._send(
+                peer, h11.Response(status_code=status, headers=list(headers), reason=reason)
+            )
             await self._send(peer, h11.Data(data=body))
             await self._send(peer, h11.EndOfMessage())
         except (h11.LocalProtocolError, _ClientGone):
