@@ -29,9 +29,10 @@ PREFIX_LIMIT = 64 * 1024
 class RequestHead:
     """A request's first line and headers, as received (or as to be sent upstream).
 
-    `target` is the request target as sent (origin form ``/b/k?x=1``, or absolute form in
-    forward mode), decoded latin-1 so that every byte round-trips; `authority` is the upstream
-    ``host[:port]`` the request goes to and `scheme` how (``http``/``https``)."""
+    `target` is the request target as sent, decoded latin-1 so that every byte round-trips,
+    in origin form (``/b/k?x=1``): a forward proxy's absolute-form target
+    (``http://host/b/k``) is reduced to the origin form it is sent on with. `authority` is the
+    upstream ``host[:port]`` the request goes to and `scheme` how (``http``/``https``)."""
 
     method: str
     target: str

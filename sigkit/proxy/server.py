@@ -122,7 +122,7 @@ class ProxyServer:
         self._stopping = False
         self._stopped = asyncio.Event()
         self._observing = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sigkit-observe")
-        self.errors = 0  # the proxy's own failures (not the store's refusals)
+        self.errors = 0  # the proxy's own bugs caught on a connection (never expected)
         self._pending = 0  # exchanges waiting for the observer
         self._pending_lock = threading.Lock()
         self.unobserved = 0
@@ -470,7 +470,6 @@ class ProxyServer:
         if exc.status == 400:  # the request itself cannot be sent (h11 refused it)
             code = "BadRequest"
         else:
-            self.errors += 1 if exc.status not in (502, 504) else 0
             code = "BadGateway" if exc.status == 502 else "GatewayTimeout"
         if exchange.answer is None:
             exchange.answer = AnswerHead(exc.status, code, ())
