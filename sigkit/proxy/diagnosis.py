@@ -385,8 +385,12 @@ def diagnose(
             hidden=tuple(h for h in hidden if h),
         )
     kwargs: dict[str, Any] = {}
-    if store is not None and "store" in inspect.signature(investigate).parameters:
-        kwargs["store"] = store
+    if "store" in inspect.signature(investigate).parameters:
+        # The store's profile: given, else recognised from the upstream's host (the request's
+        # own Host names the proxy in reverse mode).
+        profile = store if store is not None else _store_of(head.authority)
+        if profile is not None:
+            kwargs["store"] = profile
     if not from_store:
         notes.append(
             f"the store's answer carries no Date: the proxy's clock ({when.isoformat()}) is "
@@ -418,6 +422,15 @@ def diagnose(
         shows=facts,
         hidden=tuple(h for h in hidden if h),
     )
+
+
+def _store_of(authority: str) -> object | None:
+    """The store profile of a published endpoint host (AWS, R2, B2 ...), else None."""
+    try:
+        from sigkit import stores
+    except ImportError:  # pragma: no cover - a build without store profiles
+        return None
+    return stores.from_host(authority) if authority else None
 
 
 def _cheap(
