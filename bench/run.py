@@ -64,6 +64,7 @@ EXTRAS = ("checksums", "integrations", "proxy_load")
 EXTRA_QUICK: dict[str, list[str]] = {
     "checksums": ["--size", "64MiB", "--pure-size", "2MiB", "--repeats", "3"],
     "integrations": ["--quick"],
+    "proxy_load": ["--clients", "50", "--requests", "1000", "--size-mib", "16"],
 }
 PACKAGES = ("sigkit", "botocore", "requests-aws4auth", "awscrt", "typer", "cryptography")
 
