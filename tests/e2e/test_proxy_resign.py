@@ -40,6 +40,7 @@ class Proxy:
         if not first:
             raise AssertionError(f"the proxy did not start: {self.proc.stderr.read()[-2000:]}")
         self.url: str = json.loads(first)["listening"]
+        self.chunked = "chunked" in extra
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -92,57 +93,11 @@ def _env(s3server: dict[str, str]) -> dict[str, str]:
     return env
 
 
-class InProcess:
-    """The proxy's server with a `Resigner` made here (a mode the command offers no option
-    for), serving from a thread of this process."""
-
-    def __init__(self, upstream: str, resigner: Any) -> None:
-        import asyncio
-        import threading
-        from urllib.parse import urlsplit
-
-        from sigkit.proxy.server import ProxyServer, Settings
-        from sigkit.proxy.tls import upstream_context
-        from sigkit.proxy.upstream import Origin, Pool
-
-        parts = urlsplit(upstream)
-        origin = Origin(parts.scheme, parts.hostname or "", parts.port or 80)
-        self.server = ProxyServer(
-            Settings(upstream=origin), Pool(upstream_context(None, False)), transformer=resigner
-        )
-        self.loop = asyncio.new_event_loop()
-        started = threading.Event()
-        self.url = ""
-
-        def run() -> None:
-            asyncio.set_event_loop(self.loop)
-            _, port = self.loop.run_until_complete(self.server.start("127.0.0.1", 0))
-            self.url = f"http://127.0.0.1:{port}"
-            started.set()
-            self.loop.run_until_complete(self.server.serve())
-
-        self.thread = threading.Thread(target=run, daemon=True)
-        self.thread.start()
-        assert started.wait(10), "the in-process proxy did not start"
-
-    def stop(self) -> None:
-        self.loop.call_soon_threadsafe(self.server.stop)
-        self.thread.join(15)
-
-
 @pytest.fixture(scope="module", params=["v4", "v4-chunked", "v2"])
-def resigning(request: pytest.FixtureRequest, s3server: dict[str, str]) -> Iterator[Any]:
+def resigning(request: pytest.FixtureRequest, s3server: dict[str, str]) -> Iterator[Proxy]:
     mode = str(request.param)
-    proxy: Any
-    if mode == "v4-chunked":
-        from sigkit.credentials import Credentials
-        from sigkit.proxy.resign import Resigner
-
-        creds = Credentials(s3server["AWS_ACCESS_KEY_ID"], s3server["AWS_SECRET_ACCESS_KEY"])
-        proxy = InProcess(s3server["S3_ENDPOINT"], Resigner(creds, payload="chunked"))
-    else:
-        extra = ["--sig", "v2"] if mode == "v2" else []
-        proxy = Proxy(s3server["S3_ENDPOINT"], _env(s3server), "--region", "us-east-1", *extra)
+    extra = {"v4": [], "v4-chunked": ["--payload", "chunked"], "v2": ["--sig", "v2"]}[mode]
+    proxy = Proxy(s3server["S3_ENDPOINT"], _env(s3server), "--region", "us-east-1", *extra)
     try:
         yield proxy
     finally:
