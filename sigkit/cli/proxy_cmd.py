@@ -29,7 +29,11 @@ DEFAULT_PORT = 8401
 def _origin(url: str, option: str) -> Any:
     from sigkit.proxy.upstream import Origin
 
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as exc:
+        raise InputError(option, f"{url!r}: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme not in ("http", "https") or not parts.hostname:
         raise InputError(option, f"{url!r}: give scheme://host[:port], e.g. http://127.0.0.1:9000")
@@ -274,6 +278,8 @@ async def _run(
         raise InputError("--host", f"cannot listen on {bind!r}: {exc.strerror}") from None
     except OSError as exc:
         raise InputError("--port", f"cannot listen on {bind}:{port}: {exc.strerror}") from None
+    except (TypeError, ValueError, UnicodeError):  # a NUL or what IDNA cannot encode
+        raise InputError("--host", f"{bind!r} is no host name or address") from None
     url = f"http://{bind if ':' not in bind else f'[{bind}]'}:{actual}"
     upstream = settings.upstream.url if settings.upstream is not None else None
     ca = str(settings.authority.cert_path) if settings.authority is not None else None
@@ -302,6 +308,7 @@ async def _run(
     try:
         await server.serve()
     finally:
+        server.close()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(signum)
 

@@ -149,6 +149,15 @@ class ProxyServer:
                 task.cancel()
         self._stopped.set()
 
+    def close(self) -> None:
+        """Close the listener and the pooled connections (after `serve`, or instead of it)."""
+        if self._server is not None:
+            self._server.close()
+        self.pool.close()
+        self._observing.shutdown(wait=False)
+        if self.settings.authority is not None:
+            self.settings.authority.close()
+
     async def serve(self) -> None:
         """Serve until `stop`, then wait for requests in flight (cut after `grace`)."""
         await self._stopped.wait()
@@ -352,7 +361,10 @@ class ProxyServer:
                     "no host), or run it in reverse mode with --upstream URL"
                 ),
             )
-        parts = urlsplit(target)
+        try:
+            parts = urlsplit(target)
+        except ValueError:
+            return Origin("http", "", 0), target, f"cannot read {target[:200]!r} as a URL"
         if parts.scheme.lower() != "http" or not parts.hostname:
             return Origin("http", "", 0), target, f"cannot forward {target[:200]!r}"
         try:
@@ -661,8 +673,8 @@ class ProxyServer:
                 close=True,
             )
             return
-        parts = urlsplit("//" + target)
         try:
+            parts = urlsplit("//" + target)
             host, port = parts.hostname, parts.port
         except ValueError:
             host, port = None, None
