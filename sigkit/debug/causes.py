@@ -445,6 +445,10 @@ REGISTRY: tuple[Cause, ...] = (
         answers=(
             ("MissingContentMD5", ""),
             ("", "missing required header for this request: content-md5"),
+            ("", "requires one valid content-md5"),
+            ("", "content-md5 header is required"),
+            ("", "content-md5 header required"),
+            ("", "missing content-md5"),
         ),
         given=(
             ("BadDigest", "content-md5", "crc-without-md5"),

@@ -83,36 +83,71 @@ class Shape:
     framing: str | None = None  # aws-chunked framing in a body nothing announces
     user_agent: str | None = None
     traits: frozenset[str] = field(default_factory=frozenset)
+    # (parameter, value): a presigned URL bound to the empty body's checksum, no body in view
+    empty_bound: tuple[tuple[str, str], ...] = ()
 
     def sdk(self) -> sdks.Fingerprint | None:
         return sdks.fingerprint(self.user_agent)
 
 
 _FRAME = re.compile(rb"([0-9a-fA-F]{1,16})(;chunk-signature=[0-9a-fA-F]{64})?\r\n")
+# Printed text (curl -v's stdout pasted, a terminal's copy) has lost its CRs.
+_PRINTED_FRAME = re.compile(rb"([0-9a-fA-F]{1,16})(;chunk-signature=[0-9a-fA-F]{64})?\r?\n")
 
 
-def framing_of(body: bytes | None) -> str | None:
+def framing_of(body: bytes | None, *, printed: bool = False) -> str | None:
     """How `body` shows aws-chunked framing (a chunk-size line, with or without
     ';chunk-signature=', then that many bytes and CR LF), or None. A bare hex line counts only
-    when the chunk it announces is followed by CR LF where the framing puts it."""
+    when the chunk it announces is followed by CR LF where the framing puts it. `printed` reads
+    text whose CRs were lost on the way (curl -v output pasted): LF stands for CR LF, and a bare
+    chunk-size line then counts only when the chunks lead to the final 0-size chunk."""
     if not body:
         return None
-    match = _FRAME.match(body)
+    frame = _PRINTED_FRAME if printed else _FRAME
+    match = frame.match(body)
     if match is None:
         return None
     size = int(match.group(1), 16)
     start = match.end()
     line = match.group(0).rstrip(b"\r\n").decode("ascii")
-    end = start + size
-    closed = body[end : end + 2] == b"\r\n"
     if match.group(2):
         return f"it begins with the chunk line {line[:40]}…"
+    if printed:
+        return _printed_chunks(body, line, size)
+    end = start + size
+    closed = body[end : end + 2] == b"\r\n"
     if not closed or len(body) < end + 2:
         return None
     rest = body[end + 2 :]
     if rest and _FRAME.match(rest) is None:
         return None
     return f"it begins with the chunk-size line {line!r} and a {size}-byte chunk closed by CR LF"
+
+
+def _printed_chunks(body: bytes, line: str, first: int) -> str | None:
+    """Walk LF-ended chunks from the start of `body` to the final 0-size chunk (a hex word
+    alone on a first line is common text; the whole framing is not)."""
+    at = 0
+    for _ in range(10_000):
+        match = _PRINTED_FRAME.match(body, at)
+        if match is None:
+            return None
+        size = int(match.group(1), 16)
+        if size == 0:
+            if at == 0:
+                return None
+            return (
+                f"it begins with the chunk-size line {line!r} and a {first}-byte chunk, and its "
+                "chunks end with the final 0-size chunk (line ends as printed)"
+            )
+        end = match.end() + size
+        if body[end : end + 1] == b"\n":
+            at = end + 1
+        elif body[end : end + 2] == b"\r\n":
+            at = end + 2
+        else:
+            return None
+    return None
 
 
 def _value(request: Request, name: str) -> str | None:
@@ -148,6 +183,8 @@ def shape_of(request: Request) -> Shape:
     body = request.body if isinstance(request.body, bytes) else None
     presigned = _presigned_checksums(request, body, length)
     framing = framing_of(body) if body and not chunked_by else None
+    unsized = not presigned and not body and not (length and length.strip() not in ("", "0"))
+    empty_bound = _empty_bound(request) if unsized else ()
     traits = set()
     if checksum or (trailer and "checksum" in trailer.lower()):
         traits.add("checksum-header")
@@ -155,7 +192,7 @@ def shape_of(request: Request) -> Shape:
         traits.add("aws-chunked")
     if checksum and "content-md5" not in lower:
         traits.add("crc-without-md5")
-    if presigned:
+    if presigned or empty_bound:
         traits.add("presigned-checksum")
     if length is None and request.method in ("PUT", "POST") and (transfer or chunked_by):
         traits.add("length-missing")
@@ -175,7 +212,25 @@ def shape_of(request: Request) -> Shape:
         )
         or None,
         frozenset(traits),
+        empty_bound,
     )
+
+
+def _empty_bound(request: Request) -> tuple[tuple[str, str], ...]:
+    """Checksum parameters of a presigned URL that bind the empty body's checksum (a URL
+    presigned by a 2025 SDK for an upload whose body it did not have): with no body in view,
+    every non-empty upload through it is refused."""
+    query = parse_query(request.query or "")
+    if not any(n in ("X-Amz-Signature", "X-Amz-Credential") for n, _ in query):
+        return ()
+    found = []
+    for name, value in query:
+        low = name.lower()
+        if low.startswith("x-amz-checksum-") and value:
+            plain = unquote(value)
+            if plain == EMPTY_BODY.get(low.removeprefix("x-amz-checksum-")):
+                found.append((name, plain))
+    return tuple(found)
 
 
 def _presigned_checksums(
@@ -217,6 +272,9 @@ class Reading:
 
     findings: list[Finding] = field(default_factory=list)
     superseded: set[str] = field(default_factory=set)  # causes an answer no longer points at
+    # causes the answer names but, with the request not in view, only as likely: the same
+    # answer means a checksum cause for a 2025 SDK's request (XAmzContentSHA256Mismatch alone)
+    doubted: set[str] = field(default_factory=set)
     notes: list[str] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)
 
@@ -285,6 +343,13 @@ def _said(ans: Observation) -> str:
     return f"the server answered {what}" + (f": {message}" if message else "")
 
 
+def _digest_sent(ans: Observation) -> bool:
+    """Whether the answer quotes the x-amz-content-sha256 the client sent as a hex digest (S3's
+    ClientComputedContentSHA256): then the body was not aws-chunked."""
+    sent = str(ans.details.get("ClientComputedContentSHA256") or "").strip().lower()
+    return re.fullmatch(r"[0-9a-f]{64}", sent) is not None
+
+
 def _answer(
     ans: Observation,
     shape: Shape | None,
@@ -317,6 +382,9 @@ def _answer(
         out.findings.append(Finding(cause.id, evidence, certain=True, detail=detail))
     if traits is None and not named:
         for cause, trait in causes.maybe_from_answer(code, message):
+            if trait == "aws-chunked" and _digest_sent(ans):
+                continue  # the client sent a body digest, not a STREAMING-* payload
+            out.doubted |= plain & {"body-changed"}
             out.findings.append(
                 Finding(
                     cause.id,
@@ -371,6 +439,17 @@ def _request_only(shape: Shape, detail: str, out: Reading, refused: bool) -> Non
                 f"the presigned URL signs {name}={value}: {why}; S3 refuses such an upload "
                 "(BadDigest)",
                 certain=True,
+                detail=detail,
+            )
+        )
+    for name, value in shape.empty_bound:
+        out.findings.append(
+            Finding(
+                "presigned-checksum",
+                f"the presigned URL signs {name}={value}, the empty body's checksum: the SDK "
+                "presigned it without the body, so any non-empty upload through it is refused "
+                "(S3: BadDigest)",
+                certain=refused,
                 detail=detail,
             )
         )

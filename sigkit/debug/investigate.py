@@ -515,6 +515,10 @@ def investigate(
         # The request shows why the answer was given (XAmzContentSHA256Mismatch to an aws-chunked
         # trailer): the answer's other reading is withdrawn.
         findings = [f for f in findings if f.cause not in era.superseded]
+    if era.doubted:
+        # The answer alone also means a checksum cause (named as likely beside it): the reading
+        # the answer's code gives is no more certain than that one.
+        findings = [replace(f, certain=False) if f.cause in era.doubted else f for f in findings]
     if answer is not None and not differences and not findings:
         findings += _unexplained(answer, sent, outcome, creds, when, needs)
     if any(

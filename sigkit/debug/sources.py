@@ -187,7 +187,10 @@ def read_http_response(data: bytes, *, name: str = "input") -> Observation:
     body_line = line + len(lines) + 1
     found, note = read_body(body, name=name, line=body_line, headers=headers)
     extra = {"reason": m["reason"]} if m["reason"] else {}
-    framing = framing_of(body.encode("utf-8", "surrogateescape")) if 200 <= status < 300 else None
+    printed = body.encode("utf-8", "surrogateescape")
+    framing = (
+        framing_of(printed) or framing_of(printed, printed=True) if 200 <= status < 300 else None
+    )
     if framing is not None:
         extra["StoredFraming"] = framing  # a GET's body: the object holds the upload's framing
     return answer(

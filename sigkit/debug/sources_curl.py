@@ -293,7 +293,9 @@ def _stored_framing(resp: _Response) -> str | None:
             return found
     texts = [text for _, text in resp.loose]
     for start in range(min(len(texts), 20)):
-        found = framing_of("\n".join(texts[start:]).encode("utf-8", "surrogateescape"))
+        found = framing_of(
+            "\n".join(texts[start:]).encode("utf-8", "surrogateescape"), printed=True
+        )
         if found is not None:
             return found
     return None

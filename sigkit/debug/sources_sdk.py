@@ -53,6 +53,36 @@ _BARE = re.compile(
 )
 
 
+# The AWS SDK for JavaScript v3's error as loggers print it (logfmt, util.inspect, JSON): its
+# `$metadata` carries the status; `Code`/`name` and `message` the store's answer.
+_JS_CODE = re.compile(
+    r"""(?:\bCode|\bname|"Code"|"name")\s*[=:]\s*["']?(?P<code>[A-Z][A-Za-z0-9.]+)"""
+)
+_JS_MESSAGE = re.compile(
+    r"""(?:\bmessage|"message")\s*[=:]\s*(?:"(?P<dq>(?:[^"\\]|\\.)*)"|'(?P<sq>(?:[^'\\]|\\.)*)')"""
+)
+_JS_STATUS = re.compile(r"""httpStatusCode["']?\s*[=:]\s*(?P<status>\d{3})""")
+
+
+def _js_error(line: str, name: str, number: int) -> Observation | None:
+    if "$metadata" not in line:
+        return None
+    code = _JS_CODE.search(line)
+    if code is None:
+        return None
+    said = _JS_MESSAGE.search(line)
+    message = (said["dq"] if said and said["dq"] is not None else said["sq"] if said else "") or ""
+    status = _JS_STATUS.search(line)
+    return Observation(
+        source="js-sdk",
+        party="server",
+        status=int(status["status"]) if status else None,
+        error_code=code["code"],
+        error_message=message.replace('\\"', '"').strip() or None,
+        where=f"{name} line {number}",
+    )
+
+
 def read_sdk_error(text: str, *, name: str = "input") -> Observation | None:
     """The last refusal line `text` holds, as the server's answer; None when it holds none.
     A whole text that is boto3's error response ({'Error': {'Code', 'Message'},
@@ -68,6 +98,10 @@ def read_sdk_error(text: str, *, name: str = "input") -> Observation | None:
                 found = _answer(source, match, name, number)
                 break
         else:
+            js = _js_error(line, name, number)
+            if js is not None:
+                found = js
+                continue
             match = _BARE.search(line)
             if match is not None:
                 found = _answer("sdk-error", match, name, number)

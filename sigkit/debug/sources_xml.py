@@ -89,6 +89,12 @@ def read_s3_error_text(
             if cut_ok:
                 break
             raise InputError(f"{name} line {line}", "<Error> element is truncated (no </Error>)")
+        following = _START.search(text, start_m.end())
+        if following is not None and following.start() < end:
+            # Cut off before another <Error> begins (the AWS SDK for PHP quotes the body
+            # "(truncated...)" and then whole): the whole one that follows is the answer.
+            pos = following.start()
+            continue
         end += len(_END)
         out.append(_one_error(text[start:end], name, line))
         pos = end
