@@ -471,7 +471,8 @@ REGISTRY: tuple[Cause, ...] = (
             ("BadDigest", "", "presigned-checksum"),
             ("InvalidDigest", "", "presigned-checksum"),
             ("XAmzContentChecksumMismatch", "", "presigned-checksum"),
-            ("InvalidRequest", "checksum", "presigned-checksum"),
+            ("InvalidRequest", "checksum you specified did not match", "presigned-checksum"),
+            ("InvalidRequest", "checksum mismatch", "presigned-checksum"),
         ),
     ),
     Cause(

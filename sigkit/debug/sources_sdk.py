@@ -105,19 +105,73 @@ def read_sdk_error(text: str, *, name: str = "input") -> Observation | None:
             match = _BARE.search(line)
             if match is not None:
                 found = _answer("sdk-error", match, name, number)
+    if (found is None or found.source == "sdk-error") and "$metadata" in text:
+        found = _js_inspected(text, name) or found
     return found
+
+
+_JS_HEAD = re.compile(r"^(?P<code>[A-Z][A-Za-z0-9.]+): (?P<message>[^\n]+)$", re.MULTILINE)
+
+
+def _js_inspected(text: str, name: str) -> Observation | None:
+    """A JavaScript v3 error as console.log/util.inspect prints it over many lines: ``Code:
+    message``, the stack, then ``{ '$fault': …, '$metadata': { httpStatusCode: 404 …}, Code:
+    'NoSuchBucket' }``."""
+    code = _JS_CODE.search(text[text.index("$metadata") :])
+    head = _JS_HEAD.search(text)
+    if code is None and head is None:
+        return None
+    said = _JS_MESSAGE.search(text)
+    message = (said["dq"] if said and said["dq"] is not None else said["sq"] if said else "") or ""
+    if not message and head is not None:
+        message = head["message"]
+    status = _JS_STATUS.search(text)
+    first = head.start() if head is not None else text.index("$metadata")
+    return Observation(
+        source="js-sdk",
+        party="server",
+        status=int(status["status"]) if status else None,
+        error_code=code["code"] if code is not None else head["code"] if head else None,
+        error_message=message.strip() or None,
+        where=f"{name} line {text.count(chr(10), 0, first) + 1}",
+    )
+
+
+# S3's own messages, for the SDK lines that print the message and not the code (the AWS SDK for
+# Java's S3Exception): lower-case fragment -> code.
+_CODE_OF_MESSAGE = (
+    ("the provided 'x-amz-content-sha256' header does not match what was computed",
+     "XAmzContentSHA256Mismatch"),
+    ("you must provide the content-length http header", "MissingContentLength"),
+    ("the request signature we calculated does not match", "SignatureDoesNotMatch"),
+    ("the difference between the request time and the current time is too large",
+     "RequestTimeTooSkewed"),
+    ("you specified did not match the calculated checksum", "BadDigest"),
+    ("you specified did not match what we received", "BadDigest"),
+)
+# An exception's class before its message ("software.amazon...S3Exception: ", "Caused by: ").
+_EXCEPTION = re.compile(
+    r"^(?:.*?\b(?:Caused by|Exception in thread \S+):\s*)?[\w.$]+(?:Exception|Error):\s+"
+)
+
+
+def _code_of(message: str) -> str | None:
+    low = message.lower()
+    return next((code for text, code in _CODE_OF_MESSAGE if text in low), None)
 
 
 def _answer(source: str, match: re.Match[str], name: str, line: int) -> Observation:
     groups = match.groupdict()
     status = groups.get("status")
     message = (groups.get("message") or "").strip().strip('"')
+    if source == "java-sdk":
+        message = _EXCEPTION.sub("", message, count=1)
     details = {"operation": groups["op"]} if groups.get("op") else {}
     return Observation(
         source=source,
         party="server",
         status=int(status) if status else None,
-        error_code=groups.get("code") or None,
+        error_code=groups.get("code") or _code_of(message),
         error_message=message or None,
         details=details,
         where=f"{name} line {line}",
