@@ -57,7 +57,8 @@ EXIT_HELP = (
 Hint = Annotated[
     str | None,
     typer.Option(
-        "--format", help="source format (default: detected): awscli, s3-error, curl, http, url"
+        "--format",
+        help="source format (default: detected): awscli, s3-error, curl, http, url, rclone",
     ),
 ]
 

@@ -192,8 +192,8 @@ SDKS: tuple[Sdk, ...] = (
         r"\brclone/v?([0-9.]+)",
         None,
         "",
-        f"rclone builds its own S3 requests on the Go SDK; try {ENVIRONMENT} in its "
-        "environment, and check its S3 backend options for the store (rclone help backend s3)",
+        f"(try) {ENVIRONMENT} in rclone's environment (it builds its S3 requests on the AWS SDK "
+        "for Go v2), and check its S3 backend options for the store (rclone help backend s3)",
     ),
     Sdk(
         "s3fs-fuse",
@@ -201,7 +201,7 @@ SDKS: tuple[Sdk, ...] = (
         r"\bs3fs/([0-9.]+)",
         None,
         "",
-        "s3fs-fuse signs with its own code (no AWS SDK default checksums)",
+        "nothing: s3fs-fuse signs with its own code (no AWS SDK default checksums)",
     ),
 )
 

@@ -1,0 +1,62 @@
+"""rclone's ``-vv --dump headers`` (or ``bodies``) output: the requests it sent and the answers.
+
+rclone logs each exchange between separator lines, the request and the response as Go's
+httputil dumps them, the first line behind its log prefix::
+
+    2025/01/22 09:14:03 DEBUG : HTTP REQUEST (req 0xc000a1e000)
+    2025/01/22 09:14:03 DEBUG : PUT /bucket/key?x-id=PutObject HTTP/1.1
+    Host: …
+    2025/01/22 09:14:03 DEBUG : >>>>>>>>>>>>…
+
+Its Authorization header is redacted ("XXXX") unless ``--dump auth``: the signature cannot be
+checked, but the headers (the checksum era's traits) and the User-Agent are what the causes read.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from sigkit.debug.model import Observation
+
+_PREFIX = r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+\s*: "
+_MARK = re.compile(rf"^{_PREFIX}HTTP (?P<kind>REQUEST|RESPONSE) \(req (?P<id>0x[0-9a-f]+)\)\s*$")
+_LINE = re.compile(rf"^{_PREFIX}")
+_SEPARATOR = re.compile(rf"^{_PREFIX}(?:>{{10,}}|<{{10,}})\s*$")
+
+
+def looks_like_rclone(text: str) -> bool:
+    return any(_MARK.match(line) for line in text.splitlines()[:5000])
+
+
+def read_rclone_dump(text: str, *, name: str = "input") -> list[Observation]:
+    """Each dumped request (a client observation) and response (the server's answer to it)."""
+    from sigkit.debug.sources import read_http_request, read_http_response
+
+    lines = text.splitlines()
+    out: list[Observation] = []
+    ids: dict[str, int] = {}
+    i = 0
+    while i < len(lines):
+        mark = _MARK.match(lines[i])
+        if mark is None:
+            i += 1
+            continue
+        start = i + 1
+        end = start
+        while end < len(lines) and not _SEPARATOR.match(lines[end]) and not _MARK.match(lines[end]):
+            end += 1
+        block = lines[start:end]
+        if block:
+            block[0] = _LINE.sub("", block[0], count=1)
+        data = "\r\n".join(block).encode("utf-8", "surrogateescape")
+        where = f"{name} line {start + 1}"
+        exchange = ids.setdefault(mark["id"], len(ids) + 1)
+        if data.strip():
+            if mark["kind"] == "REQUEST":
+                obs = read_http_request(data + b"\r\n", name=where)
+            else:
+                obs = read_http_response(data, name=where)
+            out.append(replace(obs, exchange=exchange, where=f"rclone dump, {where}"))
+        i = end
+    return out
