@@ -557,6 +557,10 @@ def _sigkit(*args: str, **kwargs: object) -> subprocess.Popen[str]:
         (("--forward", "--upstream-ca", "/nonexistent/ca.pem"), "--upstream-ca: /nonexistent"),
         (("--upstream", "http://h", "--no-mitm"), "--no-mitm: only in forward mode"),
         (("--upstream", "http://h", "--header-timeout", "nan"), "--header-timeout"),
+        (("--upstream", "http://[::1"), "--upstream: 'http://[::1': Invalid IPv6 URL"),
+        (("--upstream", "http://h", "--store", "bogus"), "--store: no store profile 'bogus'"),
+        (("--upstream", "http://h", "--payload", "hashed"), "--payload: only with --resign"),
+        (("--upstream", "http://h", "--client-key", "A:B"), "--client-key: only with --resign"),
     ],
 )
 def test_bad_options_are_one_line_exit_2(args: tuple[str, ...], says: str) -> None:

@@ -201,6 +201,10 @@ def proxy(
         )
     if sig not in ("v4", "v2"):
         raise InputError("--sig", f"{sig!r}: v4 or v2")
+    if store is not None and importlib.util.find_spec("sigkit.stores") is not None:
+        from sigkit import stores
+
+        stores.get(store)  # an unknown name is refused here, in one line
     if payload is not None and not resign:
         raise InputError("--payload", "only with --resign")
     if client_key and not resign:
