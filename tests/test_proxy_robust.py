@@ -15,14 +15,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 pytest.importorskip("h11")
 
-from sigkit.proxy.hooks import AnswerHead, BodyInfo, Exchange, RequestHead
+from sigkit.proxy.hooks import AnswerHead, BodyInfo, Exchange, Refuse, RequestHead
 from sigkit.proxy.log import LogObserver, line, record, shown_target
 from sigkit.proxy.server import ProxyServer, Settings
 from sigkit.proxy.upstream import Origin, Pool
@@ -122,6 +122,7 @@ def proxy(
         def observe(self, exchange: Exchange) -> None:
             seen.append(exchange)
 
+    transformer = options.pop("transformer", None)
     options.setdefault("mode", "reverse")
     settings = Settings(
         upstream=Origin("http", "127.0.0.1", upstream_port or 1),
@@ -135,7 +136,10 @@ def proxy(
     def run() -> None:
         asyncio.set_event_loop(loop)
         server = ProxyServer(
-            settings, Pool(None, read_timeout=settings.answer_timeout), observer=Keep()
+            settings,
+            Pool(None, read_timeout=settings.answer_timeout),
+            observer=Keep(),
+            transformer=transformer,  # type: ignore[arg-type]
         )
         holder["server"] = server
         holder["port"] = loop.run_until_complete(server.start("127.0.0.1", 0))[1]
@@ -504,6 +508,80 @@ def test_connect_is_refused_in_reverse_mode() -> None:
     with proxy(None) as (port, _):
         got = exchange(port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")
     assert got.startswith(b"HTTP/1.1 405 ") and b"--forward" in got
+
+
+# --- the transformer hook (re-sign plugs in here) ------------------------------------------
+
+
+class Upper:
+    """Rewrites the head (a header added, the length changed) and upper-cases the body;
+    refuses or fails when told to by the path."""
+
+    async def transform(
+        self, head: RequestHead, body: AsyncIterator[bytes], length: int | None
+    ) -> tuple[RequestHead, AsyncIterator[bytes], int | None]:
+        if head.target == "/refuse":
+            raise Refuse(403, "AccessDenied", "no key")
+        if head.target == "/fail":
+            raise RuntimeError("broken signer")
+
+        async def upper() -> AsyncIterator[bytes]:
+            async for chunk in body:
+                if head.target == "/refuse-mid":
+                    raise Refuse(403, "SignatureDoesNotMatch", "chunk 1 does not verify")
+                yield chunk.upper() + b"!"
+
+        headers = tuple(h for h in head.headers if h[0].lower() != "content-length")
+        out = RequestHead(head.method, head.target, (*headers, ("X-Signed", "yes")),
+                          head.scheme, head.authority)  # fmt: skip
+        return out, upper(), None if length is None else length + 1
+
+
+def test_transformer_rewrites_head_and_body() -> None:
+    store = Store(ok_store(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    try:
+        with proxy(store.port, transformer=Upper()) as (port, seen):
+            got = exchange(
+                port, b"PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close"
+                b"\r\n\r\nabc",
+            )  # fmt: skip
+            assert wait_for(lambda: len(seen) == 1)
+    finally:
+        store.close()
+    assert got.startswith(b"HTTP/1.1 200 OK")
+    assert store.received == [
+        b"PUT /b/k HTTP/1.1\r\nHost: h\r\nConnection: close\r\nX-Signed: yes\r\n"
+        b"Content-Length: 4\r\n\r\n",
+        b"ABC!",
+    ]
+    (ex,) = seen
+    assert ex.body.length == 3 and ex.forwarded is not None
+    assert ex.forwarded.header("X-Signed") == "yes" and ex.request.header("X-Signed") is None
+
+
+@pytest.mark.parametrize(
+    ("path", "status", "says"),
+    [
+        ("/refuse", 403, b"<Code>AccessDenied</Code><Message>sigkit proxy: no key</Message>"),
+        ("/refuse-mid", 403, b"<Code>SignatureDoesNotMatch</Code>"),
+        ("/fail", 500, b"could not be prepared for the store: broken signer"),
+    ],
+)
+def test_transformer_refusal_or_failure_is_answered_and_no_body_forwarded(
+    path: str, status: int, says: bytes
+) -> None:
+    store = Store(ok_store(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    try:
+        with proxy(store.port, transformer=Upper()) as (port, seen):
+            got = exchange(
+                port, f"PUT {path} HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n\r\nabc".encode()
+            )
+            assert wait_for(lambda: len(seen) == 1)
+    finally:
+        store.close()
+    assert got.startswith(f"HTTP/1.1 {status} ".encode()) and says in got, got
+    assert b"ABC" not in b"".join(store.received)
+    assert seen[0].answer is not None and seen[0].answer.status == status
 
 
 # --- the log ---------------------------------------------------------------------------------

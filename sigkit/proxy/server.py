@@ -422,6 +422,24 @@ class ProxyServer:
                 await self._answer_own(peer, refuse.status, refuse.code, refuse.message, close=True)
                 self._finish(exchange, started)
                 return False
+            except _ClientGone:
+                exchange.error = "the client went away mid-exchange"
+                self._finish(exchange, started)
+                return False
+            except _BadBody as exc:
+                exchange.error = str(exc)
+                exchange.answer = AnswerHead(exc.status, "Bad Request", ())
+                await self._answer_own(peer, exc.status, "BadRequest", str(exc), close=True)
+                self._finish(exchange, started)
+                return False
+            except Exception as exc:  # the transformer failed: said, never forwarded half-made
+                why = f"the request could not be prepared for the store: {exc}"
+                exchange.error = why
+                exchange.answer = AnswerHead(500, "Internal Server Error", ())
+                self.settings.note(f"{head.method} {head.authority}: {type(exc).__name__}: {exc}")
+                await self._answer_own(peer, 500, "InternalError", why, close=True)
+                self._finish(exchange, started)
+                return False
             head_out = _framed(head_out, sent_length)
         else:
             head_out = head
@@ -458,6 +476,28 @@ class ProxyServer:
                     await self._answer_own(peer, exc.status, "BadRequest", str(exc), close=True)
                 else:
                     exchange.error = exchange.error or "the client went away mid-exchange"
+                self._finish(exchange, started)
+                return False
+            except Refuse as refuse:  # a transformer's body stream refused mid-way
+                upstream.close()
+                exchange.refused = True
+                exchange.error = refuse.message
+                if exchange.answer is None:
+                    exchange.answer = AnswerHead(refuse.status, refuse.code, ())
+                    exchange.answer_body_prefix = refuse.xml()
+                    await self._answer_own(
+                        peer, refuse.status, refuse.code, refuse.message, close=True
+                    )
+                self._finish(exchange, started)
+                return False
+            except Exception as exc:  # a transformer's body stream failed
+                upstream.close()
+                why = f"the request body could not be prepared for the store: {exc}"
+                exchange.error = why
+                self.settings.note(f"{head.method} {head.authority}: {type(exc).__name__}: {exc}")
+                if exchange.answer is None:
+                    exchange.answer = AnswerHead(500, "Internal Server Error", ())
+                    await self._answer_own(peer, 500, "InternalError", why, close=True)
                 self._finish(exchange, started)
                 return False
             except BaseException:
