@@ -397,6 +397,17 @@ CASES = [
     Case("aws-invalid-checksum-value", [D / "aws-invalid-checksum-value.xml"], None, None, []),
     # https://github.com/iterate-ch/cyberduck/issues/16107
     Case("curl-b2-manual", [D / "curl-b2-manual.txt"], "checksum-unsupported", True, []),
+    # AWS's answer to Transfer-Encoding: chunked without a length names the header
+    # (https://github.com/taskcluster/taskcluster/pull/4454, a 501 for a missing Content-Length)
+    Case("aws-te-notimpl", [D / "aws-te-notimpl.xml"], "content-length-chunked", True, []),
+    # the same answer naming a checksum header (https://github.com/earth-mover/icechunk/pull/1999)
+    Case("notimpl-crc64", [D / "notimpl-crc64.xml"], "checksum-unsupported", True, []),
+    # control: the same answer naming another header
+    Case("aws-other-notimpl", [D / "aws-other-notimpl.xml"], None, None, []),
+    # a downloaded object holding the framing (https://github.com/gaul/s3proxy/issues/657,
+    # https://github.com/seaweedfs/seaweedfs/issues/6548)
+    Case("downloaded-signed", [D / "downloaded.csv"], "chunked-framing-stored", True, []),
+    Case("downloaded-bare", [D / "downloaded.txt"], "chunked-framing-stored", True, []),
 ]
 
 

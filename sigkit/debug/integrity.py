@@ -343,6 +343,22 @@ def _said(ans: Observation) -> str:
     return f"the server answered {what}" + (f": {message}" if message else "")
 
 
+def _header_cause(ans: Observation) -> str | None:
+    """The checksum cause of the header an answer names as the one it refuses (S3's
+    NotImplemented 'A header you provided implies functionality that is not implemented' carries
+    <Header>Transfer-Encoding</Header>), or None."""
+    header = str(ans.details.get("Header") or ans.details.get("HeaderName") or "").strip().lower()
+    if not header or not (ans.error_code or "").startswith(("NotImplemented", "InvalidArgument")):
+        return None
+    if header == "transfer-encoding":
+        return "content-length-chunked"
+    if header.startswith("x-amz-checksum-") or header == "x-amz-sdk-checksum-algorithm":
+        return "checksum-unsupported"
+    if header in ("x-amz-trailer", "content-encoding", "x-amz-decoded-content-length"):
+        return "aws-chunked-unsupported"
+    return None
+
+
 def _digest_sent(ans: Observation) -> bool:
     """Whether the answer quotes the x-amz-content-sha256 the client sent as a hex digest (S3's
     ClientComputedContentSHA256): then the body was not aws-chunked."""
@@ -367,6 +383,12 @@ def _answer(
     named = [c for c in causes.from_answer(code, message) if c.id in CHECKSUM_CAUSES] or [
         c for c in causes.from_answer(code, message, traits) if c.id in CHECKSUM_CAUSES
     ]
+    by_header = _header_cause(ans)
+    if by_header is not None:
+        # The answer names the header it refuses (S3's <Header>): that header's cause alone.
+        named = [causes.get(by_header)]
+        header = ans.details.get("Header") or ans.details.get("HeaderName")
+        said += f" (the header it names: {header})"
     if ans.status == 411 and not code:
         named.append(causes.get("content-length-chunked"))
     if named:
@@ -380,7 +402,8 @@ def _answer(
         elif shape is not None:
             evidence = f"the request shows {_shown(shape)}"
         out.findings.append(Finding(cause.id, evidence, certain=True, detail=detail))
-    if traits is None and not named:
+    other_header = by_header is None and bool(ans.details.get("Header"))
+    if traits is None and not named and not other_header:
         for cause, trait in causes.maybe_from_answer(code, message):
             if trait == "aws-chunked" and _digest_sent(ans):
                 continue  # the client sent a body digest, not a STREAMING-* payload
@@ -402,6 +425,7 @@ def _answer(
         and "aws-chunked" in shape.traits
         and code in ("SignatureDoesNotMatch", "AccessDenied", "NotImplemented", "BadRequest", "")
         and not named
+        and not other_header
         and verified is not False
     ):
         out.findings.append(
