@@ -473,3 +473,14 @@ def test_probe_text_output_has_the_same_exit_status(capsys: pytest.CaptureFixtur
         code = main(["explain", str(D / name), "--json"])
         capsys.readouterr()
         assert text == code == 1
+
+
+@pytest.mark.usefixtures("clean_env")
+def test_an_answer_read_by_two_readings_is_said_once(capsys: pytest.CaptureFixture[str]) -> None:
+    """The Go SDK's line gives the status; the registry's reading of the same answer does not:
+    the finding says the answer once, with its status."""
+    _, report = _explain([D / "go-b2.txt"], capsys)
+    assert [f["evidence"] for f in report["findings"]] == [
+        "the server answered 400 InvalidArgument: Unsupported header "
+        "'x-amz-sdk-checksum-algorithm' received for this API call."
+    ]

@@ -21,6 +21,7 @@ would need. `received(...)` is the part a verifying server (`serve`, `verify`) n
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -61,6 +62,11 @@ def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
         first = by_cause.get(finding.cause)
         if first is None:
             by_cause[finding.cause] = finding
+        elif _said_again(first.evidence, finding.evidence):
+            if len(finding.evidence) > len(first.evidence) and first.certain == finding.certain:
+                by_cause[finding.cause] = replace(
+                    first, evidence=finding.evidence, detail=first.detail or finding.detail
+                )
         elif (
             "\n" not in first.evidence + finding.evidence and finding.evidence not in first.evidence
         ):
@@ -70,6 +76,16 @@ def _ordered(findings: Sequence[Finding]) -> tuple[Finding, ...]:
         elif not first.detail and finding.detail:
             by_cause[finding.cause] = replace(first, detail=finding.detail)
     return tuple(by_cause.values())
+
+
+_STATUS = re.compile(r"\banswered \d{3} ")
+
+
+def _said_again(first: str, other: str) -> bool:
+    """Whether one evidence line says what the other does, but for the answer's status (one
+    source reads "the server answered 400 InvalidArgument: …", another the same without it)."""
+    a, b = _STATUS.sub("answered ", first), _STATUS.sub("answered ", other)
+    return "\n" not in a + b and (a in b or b in a)
 
 
 def _rank(finding: Finding) -> tuple[bool, bool, bool]:
