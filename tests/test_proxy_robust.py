@@ -112,6 +112,9 @@ def ok_store(answer: bytes) -> Callable[[socket.socket, Store], None]:
 # --- the proxy in a thread of the test -------------------------------------------------------
 
 
+RUNNING: list[ProxyServer] = []  # the proxy the innermost `proxy()` runs
+
+
 @contextlib.contextmanager
 def proxy(
     upstream_port: int | None = None, **options: object
@@ -142,6 +145,7 @@ def proxy(
             transformer=transformer,  # type: ignore[arg-type]
         )
         holder["server"] = server
+        RUNNING[:] = [server]
         holder["port"] = loop.run_until_complete(server.start("127.0.0.1", 0))[1]
         ready.set()
         loop.run_until_complete(server.serve())
@@ -369,7 +373,7 @@ def test_connection_cap_answers_503() -> None:
     try:
         with proxy(store.port, max_connections=2) as (port, _):
             held = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(2)]
-            time.sleep(0.2)
+            assert wait_for(lambda: len(RUNNING[0]._peers) == 2)
             got = exchange(port, b"GET / HTTP/1.1\r\nHost: h\r\n\r\n")
             for sock in held:
                 sock.close()
@@ -673,10 +677,16 @@ def test_sigterm_stops_gracefully_finishing_the_request_in_flight(tmp_path: Path
         client.start()
         assert wait_for(lambda: len(store.received) == 1)
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.3)
-        # no longer accepting
-        with pytest.raises(OSError), socket.create_connection(("127.0.0.1", port), timeout=2):
-            pass
+
+
+        def refused() -> bool:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            except OSError:
+                return True
+            return False
+
+        assert wait_for(refused)  # no longer accepting, while the request in flight goes on
         release.set()
         client.join(10)
         assert proc.wait(timeout=15) == 0
