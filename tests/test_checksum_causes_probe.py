@@ -408,6 +408,9 @@ CASES = [
     # https://github.com/seaweedfs/seaweedfs/issues/6548)
     Case("downloaded-signed", [D / "downloaded.csv"], "chunked-framing-stored", True, []),
     Case("downloaded-bare", [D / "downloaded.txt"], "chunked-framing-stored", True, []),
+    # the AWS SDK for Go v2's ClientLogMode dump (LogRequest|LogResponseWithBody) to B2
+    # (https://github.com/stonith404/pingvin-share/issues/798 quotes B2's answer)
+    Case("go-clientlog", [D / "go-clientlog.txt"], "checksum-unsupported", True, GO),
 ]
 
 

@@ -1,4 +1,6 @@
-"""rclone's ``-vv --dump headers`` (or ``bodies``) output: the requests it sent and the answers.
+"""HTTP dumps clients log: rclone's ``-vv --dump headers`` (or ``bodies``) and the AWS SDK for Go
+v2's ``ClientLogMode`` (LogRequest/LogResponse, with or without bodies): the requests sent and
+the answers.
 
 rclone logs each exchange between separator lines, the request and the response as Go's
 httputil dumps them, the first line behind its log prefix::
@@ -10,6 +12,8 @@ httputil dumps them, the first line behind its log prefix::
 
 Its Authorization header is redacted ("XXXX") unless ``--dump auth``: the signature cannot be
 checked, but the headers (the checksum era's traits) and the User-Agent are what the causes read.
+The Go SDK logs ``SDK 2025/01/20 12:00:00 DEBUG Request`` (or ``Response``) and the dump on the
+lines after it.
 """
 
 from __future__ import annotations
@@ -23,10 +27,25 @@ _PREFIX = r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+\s*: "
 _MARK = re.compile(rf"^{_PREFIX}HTTP (?P<kind>REQUEST|RESPONSE) \(req (?P<id>0x[0-9a-f]+)\)\s*$")
 _LINE = re.compile(rf"^{_PREFIX}")
 _SEPARATOR = re.compile(rf"^{_PREFIX}(?:>{{10,}}|<{{10,}})\s*$")
+_GO_MARK = re.compile(
+    r"^SDK \d{4}/\d\d/\d\d \d\d:\d\d:\d\d(?:\.\d+)? [A-Z]+ (?P<kind>Request|Response)\s*$"
+)
 
 
 def looks_like_rclone(text: str) -> bool:
-    return any(_MARK.match(line) for line in text.splitlines()[:5000])
+    return any(_MARK.match(line) or _GO_MARK.match(line) for line in text.splitlines()[:5000])
+
+
+def _marker(line: str) -> tuple[str, str | None] | None:
+    """("REQUEST"/"RESPONSE", rclone's request id or None for the Go SDK's), or None."""
+    mark = _MARK.match(line)
+    if mark is not None:
+        return mark["kind"], mark["id"]
+    go = _GO_MARK.match(line)
+    return (go["kind"].upper(), None) if go is not None else None
+
+
+_WHO = {False: "rclone dump", True: "Go SDK log"}
 
 
 def read_rclone_dump(text: str, *, name: str = "input") -> list[Observation]:
@@ -37,26 +56,32 @@ def read_rclone_dump(text: str, *, name: str = "input") -> list[Observation]:
     out: list[Observation] = []
     ids: dict[str, int] = {}
     i = 0
+    requests = 0
     while i < len(lines):
-        mark = _MARK.match(lines[i])
+        mark = _marker(lines[i])
         if mark is None:
             i += 1
             continue
+        kind, req_id = mark
         start = i + 1
         end = start
-        while end < len(lines) and not _SEPARATOR.match(lines[end]) and not _MARK.match(lines[end]):
+        while end < len(lines) and not _SEPARATOR.match(lines[end]) and not _marker(lines[end]):
             end += 1
         block = lines[start:end]
         if block:
             block[0] = _LINE.sub("", block[0], count=1)
-        data = "\r\n".join(block).encode("utf-8", "surrogateescape")
+        while block and not block[-1].strip() and kind == "RESPONSE":
+            block.pop()
+        data = "\r\n".join(line.rstrip("\r") for line in block).encode("utf-8", "surrogateescape")
         where = f"{name} line {start + 1}"
-        exchange = ids.setdefault(mark["id"], len(ids) + 1)
+        if kind == "REQUEST":
+            requests += 1
+        exchange = ids.setdefault(req_id, len(ids) + 1) if req_id else max(requests, 1)
         if data.strip():
-            if mark["kind"] == "REQUEST":
+            if kind == "REQUEST":
                 obs = read_http_request(data + b"\r\n", name=where)
             else:
                 obs = read_http_response(data, name=where)
-            out.append(replace(obs, exchange=exchange, where=f"rclone dump, {where}"))
+            out.append(replace(obs, exchange=exchange, where=f"{_WHO[req_id is None]}, {where}"))
         i = end
     return out
