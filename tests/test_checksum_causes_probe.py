@@ -411,6 +411,9 @@ CASES = [
     # the AWS SDK for Go v2's ClientLogMode dump (LogRequest|LogResponseWithBody) to B2
     # (https://github.com/stonith404/pingvin-share/issues/798 quotes B2's answer)
     Case("go-clientlog", [D / "go-clientlog.txt"], "checksum-unsupported", True, GO),
+    # Apache HttpClient's wire log (the Java SDK's default client) to Aliyun OSS
+    # (https://github.com/pig-mesh/oss-spring-boot-starter/issues/21 quotes OSS's answer)
+    Case("java-wire", [D / "java-wire.txt"], "aws-chunked-unsupported", True, JAVA),
 ]
 
 

@@ -58,7 +58,7 @@ Hint = Annotated[
     str | None,
     typer.Option(
         "--format",
-        help="source format (default: detected): awscli, s3-error, curl, http, url, rclone",
+        help="source format (default: detected): awscli, s3-error, curl, http, url, dump",
     ),
 ]
 

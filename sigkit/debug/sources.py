@@ -23,7 +23,7 @@ from sigkit.debug.sources_common import (
     request_fields,
 )
 from sigkit.debug.sources_curl import looks_like_curl, read_curl
-from sigkit.debug.sources_rclone import looks_like_rclone, read_rclone_dump
+from sigkit.debug.sources_dumps import looks_like_dump, read_dump
 from sigkit.debug.sources_sdk import read_sdk_error
 from sigkit.debug.sources_xml import (
     answer,
@@ -52,7 +52,7 @@ __all__ = [
     "read_stored_object",
 ]
 
-HINTS = ("awscli", "s3-error", "curl", "http", "url", "object", "sdk-error", "rclone")
+HINTS = ("awscli", "s3-error", "curl", "http", "url", "object", "sdk-error", "dump")
 _REQUEST_LINE = re.compile(r"[A-Z]+ \S.* HTTP/\d(?:\.\d)?\r?\Z")
 
 
@@ -74,8 +74,8 @@ def detect_format(data: bytes, *, name: str = "input") -> str | None:
         return None
     if looks_like_awscli(text):
         return "awscli"
-    if looks_like_rclone(text):
-        return "rclone"
+    if looks_like_dump(text):
+        return "dump"
     if looks_like_curl(text):
         return "curl"
     first = stripped.split("\n", 1)[0].rstrip("\r")
@@ -115,8 +115,8 @@ def read_source(data: bytes, *, hint: str | None = None, name: str = "input") ->
         return [found]
     if fmt == "awscli":
         return read_awscli_log(data, name=name)
-    if fmt == "rclone":
-        return read_rclone_dump(decode_text(data, name), name=name)
+    if fmt == "dump":
+        return read_dump(decode_text(data, name), name=name)
     if fmt in ("s3-error", "http") and _starts_with_status(data):
         return [read_http_response(data, name=name)]
     if fmt == "s3-error":

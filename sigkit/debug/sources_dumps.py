@@ -1,6 +1,7 @@
-"""HTTP dumps clients log: rclone's ``-vv --dump headers`` (or ``bodies``) and the AWS SDK for Go
-v2's ``ClientLogMode`` (LogRequest/LogResponse, with or without bodies): the requests sent and
-the answers.
+"""HTTP dumps clients log: rclone's ``-vv --dump headers`` (or ``bodies``), the AWS SDK for Go
+v2's ``ClientLogMode`` (LogRequest/LogResponse, with or without bodies) and Apache HttpClient's
+wire log (the AWS SDK for Java's default HTTP client: ``org.apache.http.wire``): the requests
+sent and the answers.
 
 rclone logs each exchange between separator lines, the request and the response as Go's
 httputil dumps them, the first line behind its log prefix::
@@ -32,8 +33,60 @@ _GO_MARK = re.compile(
 )
 
 
-def looks_like_rclone(text: str) -> bool:
-    return any(_MARK.match(line) or _GO_MARK.match(line) for line in text.splitlines()[:5000])
+# org.apache.http.wire - http-outgoing-0 >> "PUT /k HTTP/1.1[\r][\n]"
+_WIRE = re.compile(r'\bhttp-outgoing-(?P<conn>\d+) (?P<dir>>>|<<) "(?P<data>.*)"\s*$')
+_WIRE_ESCAPE = re.compile(r"\[(\\r|\\n|\\t|0x[0-9a-fA-F]{1,2})\]")
+
+
+def looks_like_dump(text: str) -> bool:
+    return any(
+        _MARK.match(line) or _GO_MARK.match(line) or _WIRE.search(line)
+        for line in text.splitlines()[:5000]
+    )
+
+
+def _unwire(data: str) -> bytes:
+    """Apache's wire text: [\\r] [\\n] [\\t] and [0xNN] stand for those bytes."""
+
+    def one(m: re.Match[str]) -> str:
+        token = m[1]
+        named = {"\\r": "\r", "\\n": "\n", "\\t": "\t"}
+        return named[token] if token in named else chr(int(token[2:], 16))
+
+    return _WIRE_ESCAPE.sub(one, data).encode("latin-1", "replace")
+
+
+def read_wire_log(text: str, *, name: str = "input") -> list[Observation]:
+    """Apache HttpClient's wire log: per connection, each run of ``>>`` lines a request and the
+    run of ``<<`` lines after it the answer."""
+    from sigkit.debug.sources import read_http_request, read_http_response
+
+    runs: list[tuple[str, str, bytes, int]] = []  # (connection, direction, bytes, first line)
+    for number, line in enumerate(text.splitlines(), 1):
+        m = _WIRE.search(line)
+        if m is None:
+            continue
+        conn, direction = m["conn"], m["dir"]
+        last = next((i for i in range(len(runs) - 1, -1, -1) if runs[i][0] == conn), None)
+        if last is not None and runs[last][1] == direction:
+            c, d, data, first = runs[last]
+            runs[last] = (c, d, data + _unwire(m["data"]), first)
+        else:
+            runs.append((conn, direction, _unwire(m["data"]), number))
+    out: list[Observation] = []
+    exchanges: dict[str, int] = {}
+    count = 0
+    for conn, direction, data, first in runs:
+        where = f"{name} line {first}"
+        if direction == ">>":
+            count += 1
+            exchanges[conn] = count
+            obs = read_http_request(data, name=where)
+        else:
+            obs = read_http_response(data, name=where)
+        exchange = exchanges.get(conn, count or 1)
+        out.append(replace(obs, exchange=exchange, where=f"wire log, {where}"))
+    return out
 
 
 def _marker(line: str) -> tuple[str, str | None] | None:
@@ -48,9 +101,12 @@ def _marker(line: str) -> tuple[str, str | None] | None:
 _WHO = {False: "rclone dump", True: "Go SDK log"}
 
 
-def read_rclone_dump(text: str, *, name: str = "input") -> list[Observation]:
+def read_dump(text: str, *, name: str = "input") -> list[Observation]:
     """Each dumped request (a client observation) and response (the server's answer to it)."""
     from sigkit.debug.sources import read_http_request, read_http_response
+
+    if not any(_MARK.match(line) or _GO_MARK.match(line) for line in text.splitlines()[:5000]):
+        return read_wire_log(text, name=name)
 
     lines = text.splitlines()
     out: list[Observation] = []
