@@ -414,6 +414,17 @@ CASES = [
     # Apache HttpClient's wire log (the Java SDK's default client) to Aliyun OSS
     # (https://github.com/pig-mesh/oss-spring-boot-starter/issues/21 quotes OSS's answer)
     Case("java-wire", [D / "java-wire.txt"], "aws-chunked-unsupported", True, JAVA),
+    # Cyberduck's log as pasted: a `> ` / `< ` transcript without the body, then the Java
+    # exception's "status code: 400, reason phrase: …" (iterate-ch/cyberduck#16107)
+    Case("cyberduck", [D / "cyberduck.txt"], "checksum-unsupported", True, []),
+    # s3cmd's line (s3tools/s3cmd#812): the answer alone, both readings likely
+    Case(
+        "s3cmd",
+        [D / "s3cmd.txt"],
+        "checksum-unsupported|aws-chunked-unsupported",
+        False,
+        [],
+    ),
 ]
 
 

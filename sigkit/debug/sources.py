@@ -122,10 +122,22 @@ def read_source(data: bytes, *, hint: str | None = None, name: str = "input") ->
     if fmt == "s3-error":
         return read_s3_error(data, name=name)
     if fmt == "curl":
-        return read_curl(data, name=name)
+        return _with_error_line(read_curl(data, name=name), data, name)
     if fmt == "http":
         return [read_http_request(data, name=name)]
     return [read_presigned_url(data, name=name)]
+
+
+def _with_error_line(found: list[Observation], data: bytes, name: str) -> list[Observation]:
+    """A transcript whose answer shows no error code (curl -v without the body, Cyberduck's
+    log) and the program's error line pasted after it: that line is the answer's words."""
+    if any(o.party == "server" and o.error_code for o in found):
+        return found
+    line = read_sdk_error(decode_text(data, name), name=name)
+    if line is None:
+        return found
+    exchanges = [o.exchange for o in found if o.exchange is not None]
+    return [*found, replace(line, exchange=exchanges[-1] if exchanges else None)]
 
 
 def read_http_request(data: bytes, *, name: str = "input") -> Observation:

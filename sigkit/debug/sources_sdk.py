@@ -35,6 +35,16 @@ _PATTERNS = (
             r"api error (?P<code>[A-Za-z0-9.]+): (?P<message>.*)"
         ),
     ),
+    (  # s3cmd: "ERROR: S3 error: 400 (XAmzContentSHA256Mismatch): The provided …"
+        "s3cmd",
+        re.compile(
+            r"S3 error: (?P<status>\d{3}) \((?P<code>[A-Za-z0-9.]+)\)(?:: (?P<message>.*))?"
+        ),
+    ),
+    (  # Apache HttpClient's HttpResponseException (Cyberduck, the Java SDK v1's clients)
+        "http-client",
+        re.compile(r"status code: (?P<status>\d{3}), reason phrase: (?P<message>.+)"),
+    ),
     (  # the AWS SDK for Java 2.x
         "java-sdk",
         re.compile(
@@ -164,7 +174,7 @@ def _answer(source: str, match: re.Match[str], name: str, line: int) -> Observat
     groups = match.groupdict()
     status = groups.get("status")
     message = (groups.get("message") or "").strip().strip('"')
-    if source == "java-sdk":
+    if source in ("java-sdk", "http-client"):
         message = _EXCEPTION.sub("", message, count=1)
     details = {"operation": groups["op"]} if groups.get("op") else {}
     return Observation(
