@@ -10,6 +10,7 @@ tests/e2e/test_proxy_transparency.py (100 MiB multipart, with the same memory bo
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -60,7 +61,7 @@ def _store(sock: socket.socket) -> None:
             conn, _ = sock.accept()
         except OSError:  # the test closed the listener
             return
-        with conn:
+        with conn, contextlib.suppress(OSError):
             while head := _head(conn):
                 if head.startswith(b"PUT"):
                     length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
