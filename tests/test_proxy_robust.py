@@ -695,3 +695,20 @@ def test_sigterm_stops_gracefully_finishing_the_request_in_flight(tmp_path: Path
             proc.kill()
         store.close()
     assert result[0].endswith(b"\r\n\r\ndone")
+
+
+def test_without_h11_the_command_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import importlib.util
+
+    from sigkit.cli import app
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "h11" else real(name, *a)
+    )
+    assert app.main(["proxy", "--upstream", "http://127.0.0.1:9"]) == 2
+    assert capsys.readouterr().err == (
+        "sigkit: error: sigkit proxy: needs h11: pip install 'sigkit[proxy]'\n"
+    )
