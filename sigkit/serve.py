@@ -56,6 +56,7 @@ from sigkit.debug.model import Finding
 from sigkit.errors import SigkitError
 from sigkit.http import Request
 from sigkit.render import redact
+from sigkit.sigv4.config import MAX_EXPIRES
 from sigkit.stores import Refused, Store, refused
 from sigkit.verify import DEFAULT_SKEW, SIGNATURE_MESSAGE, VerifyResult, verify_request
 
@@ -388,6 +389,7 @@ class VerifyingHandler(http.server.BaseHTTPRequestHandler):
             skew=self.server.skew,
             region=self.server.region,
             service=self.server.service,
+            max_expires=self.server.max_expires,
         )
         findings = self.server.findings(request, outcome, now) if outcome.problems else ()
         store = self.server.store
@@ -583,6 +585,9 @@ class VerifyingServer(http.server.ThreadingHTTPServer):
                 self.socket, server_side=True, do_handshake_on_connect=False
             )
         self.store = store  # answer as this store does to what it refuses
+        # the longest presigned lifetime accepted: the store's (Yandex: 30 days), else a week
+        limit = store.presign_max_seconds if store is not None else None
+        self.max_expires = limit or MAX_EXPIRES
         self.objects = ObjectStore()
         self.credentials = credentials
         self.skew = skew

@@ -300,19 +300,25 @@ def _credential(value: str, code: str) -> tuple[str, tuple[str, str, str]]:
     return pieces[0], (pieces[1], pieces[2], pieces[3])
 
 
-def _check_expires(value: str) -> None:
-    """X-Amz-Expires as S3 reads it: an integer, not negative, at most a week."""
+def _check_expires(value: str, limit: int = MAX_EXPIRES) -> None:
+    """X-Amz-Expires as S3 reads it: an integer, not negative, at most a week (or the
+    server's own `limit`)."""
     code = "AuthorizationQueryParametersError"
     if not _INTEGER.match(value):
         raise _malformed(code, _EXPIRES_NUMBER, "expires-too-long")
     digits = value.lstrip("-").lstrip("0")  # int() of a few thousand digits would fail
     if value.startswith("-") and digits:
         raise _malformed(code, _EXPIRES_NEGATIVE, "expires-too-long")
-    if len(digits) > len(str(MAX_EXPIRES)) or int(digits or "0") > MAX_EXPIRES:
-        raise _malformed(code, _EXPIRES_WEEK, "expires-too-long")
+    if len(digits) > len(str(limit)) or int(digits or "0") > limit:
+        message = (
+            _EXPIRES_WEEK
+            if limit == MAX_EXPIRES
+            else f"X-Amz-Expires must be at most {limit} seconds"
+        )
+        raise _malformed(code, message, "expires-too-long")
 
 
-def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
+def _parse_v4_query(params: Mapping[str, str], max_expires: int = MAX_EXPIRES) -> _Auth:
     code = "AuthorizationQueryParametersError"
     if params.get("X-Amz-Algorithm") != ALGORITHM:
         raise _malformed(
@@ -321,7 +327,7 @@ def _parse_v4_query(params: Mapping[str, str]) -> _Auth:
     names = ("X-Amz-Credential", "X-Amz-Date", "X-Amz-SignedHeaders", "X-Amz-Signature")
     if any(n not in params for n in (*names, "X-Amz-Expires")):
         raise _malformed(code, _QUERY_REQUIRES)
-    _check_expires(params["X-Amz-Expires"])
+    _check_expires(params["X-Amz-Expires"], max_expires)
     key, scope = _credential(params["X-Amz-Credential"], code)
     return _Auth(
         ALGORITHM,
@@ -353,7 +359,7 @@ def _once(pairs: list[tuple[str, str]], names: frozenset[str], code: str) -> Non
             seen.add(name)
 
 
-def read_auth(request: Request) -> _Auth | None:
+def read_auth(request: Request, *, max_expires: int = MAX_EXPIRES) -> _Auth | None:
     """Which algorithm and variant the request uses, and its parameters; None when unsigned."""
     authorizations = request.header_values("authorization")
     if len(authorizations) > 1:
@@ -387,7 +393,7 @@ def read_auth(request: Request) -> _Auth | None:
         )
     if "X-Amz-Algorithm" in params or "X-Amz-Signature" in params:
         _once(pairs, _V4_QUERY_AUTH, "AuthorizationQueryParametersError")
-        return _parse_v4_query(params)
+        return _parse_v4_query(params, max_expires)
     if "AWSAccessKeyId" in params or "Signature" in params:
         _once(pairs, V2_QUERY_PARAMS, "InvalidArgument")
         missing = [n for n in ("AWSAccessKeyId", "Signature", "Expires") if n not in params]
@@ -787,6 +793,7 @@ def verify_request(
     v2: S3V2Config | None = None,
     region: str | None = None,
     service: str | None = None,
+    max_expires: int = MAX_EXPIRES,
 ) -> VerifyResult:
     """Verify one received request against `credentials` (one pair, or a mapping from access
     key id to credentials) at `now` (aware).
@@ -794,14 +801,17 @@ def verify_request(
     `v4` overrides SigV4Config fields (e.g. ``{"plus_as_space": False}``); S3 rules apply when
     the scope's service is S3. `v2` says where the bucket is for V2 (else inferred from the
     host). `region` / `service`, when given, are the scope this server answers for: a SigV4
-    scope naming another is refused as S3 refuses it. Problems come most telling first: the
-    scope, unsigned headers, time, token, then a bare signature mismatch.
+    scope naming another is refused as S3 refuses it. `max_expires` is the longest presigned
+    lifetime the server accepts (a store profile's; AWS's week by default). Problems come most
+    telling first: the scope, unsigned headers, time, token, then a bare signature mismatch.
     """
     now = check_utc(now, "now")
+    if max_expires != MAX_EXPIRES:  # the recomputed URL is signed under the same limit
+        v4 = {**(v4 or {}), "max_expires": max_expires}
     auth: _Auth | None = None
     problems: list[Problem] = []
     try:
-        auth = read_auth(request)
+        auth = read_auth(request, max_expires=max_expires)
         if auth is None:
             raise _Refused(Problem("AccessDenied", "the request is not signed (anonymous)"))
         creds = _lookup(credentials, auth.access_key_id)

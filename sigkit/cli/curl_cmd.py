@@ -31,7 +31,12 @@ from sigkit.cli.options import (
     StoreName,
     shared_options,
 )
-from sigkit.cli.request_build import checksum_decision, resolve_store, store_sig_warning
+from sigkit.cli.request_build import (
+    checksum_decision,
+    resolve_store,
+    store_endpoint,
+    store_sig_warning,
+)
 from sigkit.credentials import Credentials, Resolved
 from sigkit.curl import (
     STYLES,
@@ -179,9 +184,7 @@ class Options:
         if store is not None:
             region = _store_region(self.region, store, host, region, remarks)
             if endpoint is None and store.name != "aws":
-                raise InputError(
-                    "--endpoint-url", f"the {store.name} store has no one endpoint; give its URL"
-                )
+                endpoint = store_endpoint(store, remarks)
             if self.addressing is None and store.addressing in ("path", "virtual"):
                 object.__setattr__(self, "addressing", store.addressing)
         object.__setattr__(self, "region", region)

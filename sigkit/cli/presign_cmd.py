@@ -28,6 +28,7 @@ from sigkit.cli.options import (
 from sigkit.cli.request_build import (
     checksum_decision,
     resolve_store,
+    store_endpoint,
     store_sig_warning,
     with_checksum_query,
 )
@@ -195,6 +196,17 @@ def presign(
     endpoint_given = resolved.endpoint_url.value if resolved.endpoint_url else None
     where = target if not s3_target else endpoint_given
     chosen = resolve_store(store, Request.from_url(verb, where).host if where else None, remarks)
+    if s3_target and chosen is not None and chosen.name != "aws" and endpoint_given is None:
+        endpoint_url = where = store_endpoint(chosen, remarks)
+        resolved = resolve_credentials(
+            access_key,
+            secret_key,
+            session_token,
+            profile=profile,
+            region=region,
+            endpoint_url=endpoint_url,
+            service="s3",
+        )
     _check_expires(chosen, expires, sig)
     store_sig_warning(chosen, sig, remarks)
     if chosen is not None:
@@ -265,7 +277,11 @@ def presign(
         raise InputError("--date", f"{date!r} plus --expires {expires} s is past 9999") from None
     result: SigningResult
     if sig == "v4":
-        config = rules_for(service_, region_, variant="query", expires=expires)
+        lifetime = chosen.presign_max_seconds if chosen is not None else None
+        longest = max(lifetime or MAX_EXPIRES, MAX_EXPIRES)
+        config = rules_for(
+            service_, region_, variant="query", expires=expires, max_expires=longest
+        )
         result = sign_v4_query(request, credentials, when, config)
     else:
         rules = v2_rules(service_, expires_in=expires, **v2_where)
@@ -307,13 +323,7 @@ def _check_expires(store: Store | None, expires: int, sig: str) -> None:
         raise InputError(
             "--expires", f"{expires} s is longer than {store.title} accepts ({limit} s at most)"
         )
-    if sig == "v4" and expires > MAX_EXPIRES:
-        if store is not None and limit is not None and limit > MAX_EXPIRES:
-            raise InputError(
-                "--expires",
-                f"{store.title} accepts up to {limit} s, but sigkit signs an X-Amz-Expires of "
-                f"at most {MAX_EXPIRES} s (AWS's limit)",
-            )
+    if sig == "v4" and expires > MAX_EXPIRES and (limit is None or limit <= MAX_EXPIRES):
         raise InputError("--expires", f"{expires} is out of range (1..{MAX_EXPIRES} seconds)")
 
 

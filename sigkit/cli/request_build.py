@@ -234,6 +234,18 @@ def resolve_store(name: str | None, host: str | None, notes: list[str]) -> Store
     return found
 
 
+def store_endpoint(store: Store, notes: list[str]) -> str:
+    """The endpoint URL of a store chosen by name with no --endpoint-url: its one public
+    endpoint (said in `notes`), or an input error where it has none (R2's is per account,
+    MinIO's and Ceph's are the user's own)."""
+    if store.endpoint is None:
+        raise InputError(
+            "--endpoint-url", f"the {store.name} store has no one endpoint; give its URL"
+        )
+    notes.append(f"endpoint {store.endpoint} of the {store.name} store profile")
+    return store.endpoint
+
+
 def store_sig_warning(store: Store | None, sig: str, notes: list[str]) -> None:
     """Say when the store profile says it refuses S3 Signature Version 2."""
     if store is not None and sig == "v2" and store.sigv2 is False:

@@ -79,7 +79,9 @@ class SigV4Config:
     - `omit_session_token`: send the token but leave it out of the signature (aws-c-auth).
     - `session_token_name`: the header and query parameter that carry the session token.
     - `plus_as_space`: read a raw ``+`` in the query as a space, as AWS servers do.
-    - `expires`: ``X-Amz-Expires`` of the query variant, 1..604800; None leaves it out.
+    - `expires`: ``X-Amz-Expires`` of the query variant, 1..`max_expires`; None leaves it out.
+    - `max_expires`: the longest lifetime the server accepts: AWS's week by default; a store
+      profile may allow more (Yandex Object Storage: 30 days).
     """
 
     region: str
@@ -93,6 +95,7 @@ class SigV4Config:
     plus_as_space: bool = True
     expires: int | None = 3600
     session_token_name: str = SECURITY_TOKEN
+    max_expires: int = MAX_EXPIRES
 
     def __post_init__(self) -> None:
         for name, value in (("region", self.region), ("service", self.service)):
@@ -100,8 +103,12 @@ class SigV4Config:
                 raise InputError(name, f"missing {name}")
             if not _SCOPE_PART.match(value):
                 raise InputError(name, f"{value!r} may hold only letters, digits, '.', '_' and '-'")
-        if self.expires is not None and not 1 <= self.expires <= MAX_EXPIRES:
-            raise InputError("expires", f"{self.expires} is out of range 1..{MAX_EXPIRES} seconds")
+        if self.max_expires < 1:
+            raise InputError("max_expires", f"{self.max_expires} is not a positive number")
+        if self.expires is not None and not 1 <= self.expires <= self.max_expires:
+            raise InputError(
+                "expires", f"{self.expires} is out of range 1..{self.max_expires} seconds"
+            )
         if self.payload_hash is not None:
             check_payload_hash(self.payload_hash)
         if self.session_token_name.lower() not in SESSION_TOKEN_NAMES:
