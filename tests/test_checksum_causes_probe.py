@@ -425,6 +425,10 @@ CASES = [
         False,
         [],
     ),
+    # the same v2 logs saved on Windows: CRLF line ends, and Windows PowerShell 5's `2> log.txt`
+    # (UTF-16 with a byte-order mark; aws/aws-cli#9682 is such a Windows log)
+    Case("v2-crlf", [D / "v2-crlf.log"], "checksum-unsupported", True, CLI2),
+    Case("v2-utf16", [D / "v2-utf16.log"], "checksum-unsupported", True, CLI2),
 ]
 
 

@@ -64,8 +64,23 @@ def read_bounded(stream: BinaryIO, *, name: str = "input", limit: int = MAX_INPU
     return data
 
 
+def utf8_of(data: bytes, name: str = "input") -> bytes:
+    """`data` as UTF-8: a log Windows PowerShell 5 redirected (`2> log.txt`) is UTF-16 with a
+    byte-order mark, and an editor's UTF-8 may start with one."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        if len(data) > 2 * MAX_INPUT:
+            limit = MAX_INPUT // (1024 * 1024)
+            raise InputError(name, f"input is larger than {limit} MiB; refused")
+        try:
+            return data.decode("utf-16").encode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(name, "a UTF-16 byte-order mark, but not UTF-16 text") from None
+    return data[3:] if data[:3] == b"\xef\xbb\xbf" else data
+
+
 def detect_format(data: bytes, *, name: str = "input") -> str | None:
     """The hint `read_source` would use for `data`, or None for blank input."""
+    data = utf8_of(data, name)
     if framing_of(data) is not None:
         return "object"  # a downloaded object that holds aws-chunked framing (binary is fine)
     text = decode_text(data, name)
@@ -103,6 +118,7 @@ def read_source(data: bytes, *, hint: str | None = None, name: str = "input") ->
     """Every observation in `data`, in order; [] when it holds nothing to compare."""
     if hint is not None and hint not in HINTS:
         raise InputError("hint", f"{hint!r} is not one of {', '.join(HINTS)}")
+    data = utf8_of(data, name)
     fmt = hint or detect_format(data, name=name)
     if fmt is None:
         return []
