@@ -73,8 +73,10 @@ def utf8_of(data: bytes, name: str = "input") -> bytes:
             raise InputError(name, f"input is larger than {limit} MiB; refused")
         try:
             return data.decode("utf-16").encode("utf-8")
-        except UnicodeDecodeError:
-            raise InputError(name, "a UTF-16 byte-order mark, but not UTF-16 text") from None
+        except UnicodeError:  # undecodable, or lone surrogates that UTF-8 cannot hold
+            raise InputError(
+                name, "not UTF-8 text (a UTF-16 byte-order mark, but not UTF-16 text either)"
+            ) from None
     return data[3:] if data[:3] == b"\xef\xbb\xbf" else data
 
 
