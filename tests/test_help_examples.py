@@ -378,7 +378,7 @@ def test_help_examples_run_as_written(
     prepare(command, work)
     env = environment(work)
     endpoint = None
-    if any(_sends(example) for example in BY_COMMAND[command]):
+    if command == "proxy" or any(_sends(example) for example in BY_COMMAND[command]):
         # An example that talks to an S3 server runs against the suite's real RGW.
         rgw = request.getfixturevalue("s3server")
         endpoint = rgw["S3_ENDPOINT"]
@@ -393,9 +393,12 @@ def test_help_examples_run_as_written(
     try:
         for example in BY_COMMAND[command]:
             line = example.replace("8400", str(port)) if command == "serve" else example
-            if endpoint is not None and _sends(example):
+            if endpoint is not None and (_sends(example) or command == "proxy"):
                 line = line.replace(RGW_IN_EXAMPLES, endpoint)
-            if line.startswith("sigkit serve"):
+            if command == "proxy":  # each proxy example stops the one before, so one port
+                for example_port in ("8401", "8402", "8403"):
+                    line = line.replace(example_port, str(port))
+            if line.startswith(("sigkit serve", "sigkit proxy")):
                 log += _stop(server)
                 server = subprocess.Popen(
                     ["bash", "-c", "exec " + line],

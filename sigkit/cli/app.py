@@ -216,10 +216,10 @@ COMMANDS: dict[str, Entry] = {
         "proxy",
         "Stand between a client and a store: forward, diagnose each refusal, or re-sign.",
         _examples(
-            "sigkit proxy --upstream http://127.0.0.1:9000 --port 8401",
-            "aws s3 ls s3://my-bucket --endpoint-url http://127.0.0.1:8401",
+            "sigkit proxy --upstream http://127.0.0.1:7480 --port 8401",
+            "aws s3 ls --endpoint-url http://127.0.0.1:8401   # each refusal explained in its log",
             "sigkit proxy --forward --port 8402   # then HTTPS_PROXY=http://127.0.0.1:8402",
-            "sigkit proxy --upstream https://s3.eu-west-1.amazonaws.com --resign",
+            "sigkit proxy --upstream https://s3.eu-west-1.amazonaws.com --resign --port 8403",
         ),
         optional=True,
     ),
