@@ -153,6 +153,13 @@ def proxy(
             help="explain each request (--no-diagnose: only method, target, status, code)",
         ),
     ] = True,
+    verify_all: Annotated[
+        bool,
+        typer.Option(
+            "--verify-all",
+            help="investigate accepted requests in full too (default: a cheap check only)",
+        ),
+    ] = False,
     header_timeout: Annotated[
         float,
         typer.Option("--header-timeout", help="seconds a request head may take", min=0.1, max=3600),
@@ -258,7 +265,9 @@ def proxy(
         clients = list((getattr(transformer, "client_credentials", None) or {}).values())
         checked = f", only for clients signing with {len(clients)} key(s)" if clients else ""
         note(f"re-signing each request ({sig}) as {credentials[0].access_key_id}{checked}")
-    observer = _observer(credentials, region_found, service, store, as_json, diagnose, clients)
+    observer = _observer(
+        credentials, region_found, service, store, as_json, diagnose, clients, verify_all
+    )
     asyncio.run(
         _run(
             ProxyServer(settings, pool, observer=observer, transformer=transformer),
@@ -325,6 +334,7 @@ def _observer(
     as_json: bool,
     diagnose: bool,
     clients: list[Any],
+    verify_all: bool = False,
 ) -> Any:
     """The diagnosis, or the plain log (--no-diagnose, or a build without diagnosis)."""
     if diagnose and importlib.util.find_spec("sigkit.proxy.diagnosis") is not None:
@@ -340,6 +350,7 @@ def _observer(
             service=service,
             as_json=as_json,
             store=store,
+            verify_all=verify_all,
             write=stdout_line if as_json else None,
         )
     from sigkit.proxy.log import LogObserver
