@@ -429,6 +429,18 @@ CASES = [
     # (UTF-16 with a byte-order mark; aws/aws-cli#9682 is such a Windows log)
     Case("v2-crlf", [D / "v2-crlf.log"], "checksum-unsupported", True, CLI2),
     Case("v2-utf16", [D / "v2-utf16.log"], "checksum-unsupported", True, CLI2),
+    # a successful trailer upload (control) read with a store's profile: R2's and Hetzner's say
+    # they refuse it, but the answer in view is 200, so nothing is refused; GCS takes it and
+    # keeps the framing (https://github.com/redpanda-data/redpanda/pull/28874)
+    Case("ok-store-r2", [D / "v1-ok-put-https.log", "--store", "r2"], None, None, []),
+    Case("ok-store-hetzner", [D / "v1-ok-put-https.log", "--store", "hetzner"], None, None, []),
+    Case(
+        "ok-store-gcs",
+        [D / "v1-ok-put-https.log", "--store", "gcs"],
+        "chunked-framing-stored",
+        True,
+        CLI1,
+    ),
 ]
 
 

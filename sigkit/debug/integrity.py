@@ -305,6 +305,7 @@ def read(
     store: Any = None,
     refused: bool = False,
     verified: bool | None = None,
+    accepted: bool = False,
 ) -> Reading:
     """Findings for the checksum-era causes from the request as sent, the server's answers (the
     refusals of this exchange), every observation that shows a stored object, and the store's
@@ -329,7 +330,7 @@ def read(
     if shape is not None:
         _request_only(shape, detail, out, refused)
         if store is not None and request is not None:
-            _store(shape, request, detail, out, store, answers)
+            _store(shape, request, detail, out, store, answers, accepted)
     md5 = advice(shape, "content-md5-required")
     out.findings = [
         replace(f, detail=md5) if f.cause == "content-md5-required" else f for f in out.findings
@@ -508,11 +509,13 @@ def _store(
     out: Reading,
     store: Any,
     answers: Sequence[Observation],
+    accepted: bool = False,
 ) -> None:
     """The store's profile against the request: the refusal it meets (`stores.refused`, the one
     home of that rule). Certain when the server answered that refusal's code, or when no answer
     is in view (the request as a server received it: the profile is the store's published
-    answer); likely beside another answer."""
+    answer); likely beside another answer; only a note when the server accepted the request
+    (the store may have changed since the profile's source)."""
     from sigkit import stores
 
     body = request.body if isinstance(request.body, bytes) else None
@@ -537,6 +540,12 @@ def _store(
         )
     found = stores.refused(store, request, body_checksum=body_checksum)
     if found is None:
+        return
+    if accepted:
+        out.notes.append(
+            f"the {getattr(store, 'name', name)} profile says {name} refuses this request "
+            f"({found.cause}), but the server accepted it: the store may have changed since"
+        )
         return
     codes = {a.error_code for a in answers if a.error_code}
     statuses = {a.status for a in answers if a.status}

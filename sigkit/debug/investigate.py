@@ -492,6 +492,7 @@ def investigate(
         store=profile,
         refused=bool(refusals),
         verified=None if outcome is None else outcome.verdict == "match",
+        accepted=accepted,
     )
     findings += era.findings
     notes += era.notes
