@@ -414,6 +414,8 @@ REGISTRY: tuple[Cause, ...] = (
             ("", "using aws-chunked is not supported"),
             ("", "trailing checksum is not supported"),
             ("", "trailing checksums are not supported"),
+            ("", "x-amz-trailer is not supported"),
+            ("", "trailers are not supported"),
             ("InvalidTrailer", ""),
             ("NotImplemented", "header 'x-amz-trailer'"),
             ("", "unsupported header 'x-amz-trailer'"),
