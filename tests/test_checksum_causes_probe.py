@@ -517,3 +517,50 @@ def test_an_answer_read_by_two_readings_is_said_once(capsys: pytest.CaptureFixtu
         "the server answered 400 InvalidArgument: Unsupported header "
         "'x-amz-sdk-checksum-algorithm' received for this API call."
     ]
+
+
+# Wording the stores' answers reach users in (quotes lost, other case, other spelling), with the
+# cause the answer alone names: (code, message, cause ids).
+WORDINGS = [
+    # B2 without quotes (nocobase/nocobase#6872 quotes it so)
+    (
+        "InvalidArgument",
+        "Unsupported header x-amz-checksum-crc32 received for this API call",
+        ["checksum-unsupported"],
+    ),
+    # R2 with double quotes (cloudflare/cloudflare-docs#19236)
+    (
+        "NotImplemented",
+        'Header "x-amz-sdk-checksum-algorithm" with value "CRC32" not implemented',
+        ["checksum-unsupported"],
+    ),
+    # Swift/OVH's sentence spelled right (cloudnative-pg/plugin-barman-cloud#613 has "Transfering")
+    (
+        "NotImplemented",
+        "Transferring payloads in multiple chunks using aws-chunked is not supported.",
+        ["aws-chunked-unsupported"],
+    ),
+    # Scality's text shouted (scality/cloudserver#5553)
+    ("BadRequest", "TRAILING CHECKSUM IS NOT SUPPORTED", ["aws-chunked-unsupported"]),
+    ("InvalidArgument", "x-amz-trailer is not supported", ["aws-chunked-unsupported"]),
+    # AWS's own text when neither digest came (versity/versitygw#1040)
+    (
+        "InvalidRequest",
+        "Missing required header for this request: Content-MD5 OR x-amz-checksum-*",
+        ["content-md5-required"],
+    ),
+    # Garage's answer to a trailer: only with the request in view (no cause from it alone)
+    (
+        "InvalidRequest",
+        "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD or a "
+        "valid sha256 value.",
+        [],
+    ),
+]
+
+
+@pytest.mark.parametrize(("code", "message", "want"), WORDINGS)
+def test_wording_variants(code: str, message: str, want: list[str]) -> None:
+    from sigkit.debug import causes
+
+    assert [c.id for c in causes.from_answer(code, message)] == want
