@@ -643,6 +643,10 @@ def _sigkit(*args: str, **kwargs: object) -> subprocess.Popen[str]:
         (("--upstream", "http://h", "--store", "bogus"), "--store: no store profile 'bogus'"),
         (("--upstream", "http://h", "--payload", "hashed"), "--payload: only with --resign"),
         (("--upstream", "http://h", "--client-key", "A:B"), "--client-key: only with --resign"),
+        (
+            ("--upstream", "http://h", "--client-key-file", "/nonexistent/keys"),
+            "--client-key-file: /nonexistent/keys: cannot read it (No such file or directory)",
+        ),
     ],
 )
 def test_bad_options_are_one_line_exit_2(args: tuple[str, ...], says: str) -> None:
@@ -650,6 +654,31 @@ def test_bad_options_are_one_line_exit_2(args: tuple[str, ...], says: str) -> No
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2, err
     assert len(err.strip().splitlines()) == 1 and says in err, err
+
+
+def test_ca_folder_writable_by_others_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "ca"
+    folder.mkdir()
+    folder.chmod(0o777)
+    proc = _sigkit("proxy", "--forward", "--port", "0", "--ca-dir", str(folder))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert err.strip() == (
+        f"sigkit: error: --ca-dir: {folder} is writable by others; chmod 700 it "
+        "(it holds the proxy's CA key)"
+    ), err
+    assert list(folder.iterdir()) == []
+
+
+def test_client_key_file_line_without_colon_is_one_line_exit_2(tmp_path: Path) -> None:
+    keys = tmp_path / "keys"
+    keys.write_text("# clients\nAKIDONLY\n")
+    proc = _sigkit("proxy", "--upstream", "http://h", "--resign", "--client-key-file", str(keys))
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert err.strip() == (
+        f"sigkit: error: --client-key-file: {keys} line 2: give ID:SECRET on each line"
+    )
 
 
 def test_sigterm_stops_gracefully_finishing_the_request_in_flight(tmp_path: Path) -> None:

@@ -11,6 +11,8 @@ import asyncio
 import importlib.util
 import json
 import math
+import os
+import re
 import signal
 import socket
 import sys
@@ -67,6 +69,31 @@ def _pairs(access_keys: list[str], secret_keys: list[str]) -> list[tuple[str | N
             )
         return list(zip(access_keys, secret_keys, strict=True))
     return [(access_keys[0] if access_keys else None, secret_keys[0] if secret_keys else None)]
+
+
+def _client_keys_elsewhere(path: Path | None) -> list[str]:
+    """Client keys from --client-key-file (one ID:SECRET a line; blank lines and # comments
+    skipped) and $SIGKIT_PROXY_CLIENT_KEY (separated by commas, spaces or newlines): a secret
+    on the command line shows in `ps` to every user of the machine."""
+    keys: list[str] = []
+    if path is not None:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeError) as exc:
+            why = getattr(exc, "strerror", None) or type(exc).__name__
+            raise InputError("--client-key-file", f"{path}: cannot read it ({why})") from None
+        for number, raw in enumerate(text.splitlines(), 1):
+            entry = raw.strip()
+            if not entry or entry.startswith("#"):
+                continue
+            if ":" not in entry:
+                raise InputError(
+                    "--client-key-file", f"{path} line {number}: give ID:SECRET on each line"
+                )
+            keys.append(entry)
+    env = os.environ.get("SIGKIT_PROXY_CLIENT_KEY", "")
+    keys += [part for part in re.split(r"[,\s]+", env) if part]
+    return keys
 
 
 def proxy(
@@ -132,6 +159,14 @@ def proxy(
         typer.Option(
             "--client-key",
             help="with --resign: only clients signing with this key (ID:SECRET) pass; repeatable",
+        ),
+    ] = None,
+    client_key_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--client-key-file",
+            help="with --resign: client keys, one ID:SECRET a line (kept out of `ps`; "
+            "also $SIGKIT_PROXY_CLIENT_KEY)",
         ),
     ] = None,
     sig: Annotated[str, typer.Option("--sig", help="with --resign: v4 or v2")] = "v4",
@@ -214,6 +249,7 @@ def proxy(
         stores.get(store)  # an unknown name is refused here, in one line
     if payload is not None and not resign:
         raise InputError("--payload", "only with --resign")
+    client_key = [*(client_key or []), *_client_keys_elsewhere(client_key_file)]
     if client_key and not resign:
         raise InputError("--client-key", "only with --resign (the proxy checks, then re-signs)")
     if no_mitm and not forward:
@@ -313,7 +349,7 @@ async def _run(
         else:
             note("--no-mitm: HTTPS is tunnelled untouched and cannot be seen")
     if bind not in ("127.0.0.1", "::1", "localhost"):
-        note(f"listening on {bind}, reachable from other hosts")
+        note(f"warning: listening on {bind}: reachable from other hosts (default 127.0.0.1)")
     sys.stderr.flush()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

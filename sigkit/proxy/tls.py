@@ -144,6 +144,7 @@ def load_or_create(folder: Path) -> Authority:
     from cryptography.x509.oid import NameOID
 
     cert_path, key_path = folder / CA_CERT, folder / CA_KEY
+    _private_folder(folder)
     if cert_path.exists() or key_path.exists():
         try:
             cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
@@ -164,6 +165,7 @@ def load_or_create(folder: Path) -> Authority:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise InputError("--ca-dir", f"{folder}: {exc.strerror or exc}") from None
+    _private_folder(folder)
     key = ec.generate_private_key(ec.SECP256R1())
     subject = x509.Name(
         [
@@ -204,6 +206,22 @@ def load_or_create(folder: Path) -> Authority:
     write_file(key_path, key_pem, secret=True)
     write_file(cert_path, cert.public_bytes(serialization.Encoding.PEM))
     return Authority(folder, True, key, cert)
+
+
+def _private_folder(folder: Path) -> None:
+    """Refuse a CA folder others may write to: whoever can swap its key or certificate can
+    read every request the clients trusting it send through the proxy."""
+    try:
+        mode = folder.stat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError("--ca-dir", f"{folder}: {exc.strerror or exc}") from None
+    if mode & 0o022:
+        raise InputError(
+            "--ca-dir",
+            f"{folder} is writable by others; chmod 700 it (it holds the proxy's CA key)",
+        )
 
 
 def upstream_context(ca_file: str | None, insecure: bool) -> ssl.SSLContext:

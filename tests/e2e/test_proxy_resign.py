@@ -126,13 +126,29 @@ def test_unsigned_curl_through_resign(resigning: Any, files: dict[int, tuple[Pat
     assert curl("-X", "DELETE", base)[0] == 204
 
 
-@pytest.fixture(scope="module")
-def guarded(s3server: dict[str, str]) -> Iterator[Proxy]:
+@pytest.fixture(scope="module", params=["flag", "file", "env"])
+def guarded(
+    request: pytest.FixtureRequest,
+    s3server: dict[str, str],
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Proxy]:
+    """The client key given on the command line, in --client-key-file, or in
+    $SIGKIT_PROXY_CLIENT_KEY (the last two keep the secret out of `ps`)."""
     key, secret = CLIENT_KEY
-    proxy = Proxy(
-        s3server["S3_ENDPOINT"], _env(s3server), "--region", "us-east-1",
-        "--client-key", f"{key}:{secret}",
-    )  # fmt: skip
+    env = _env(s3server)
+    if request.param == "flag":
+        extra = ["--client-key", f"{key}:{secret}"]
+    elif request.param == "file":
+        keys = tmp_path_factory.mktemp("client-key") / "keys"
+        keys.write_text(f"# the proxy's clients\n\n{key}:{secret}\n")
+        extra = ["--client-key-file", str(keys)]
+    else:
+        env["SIGKIT_PROXY_CLIENT_KEY"] = f"{key}:{secret}"
+        extra = []
+    proxy = Proxy(s3server["S3_ENDPOINT"], env, "--region", "us-east-1", *extra)
+    if request.param != "flag":
+        command_line = Path(f"/proc/{proxy.proc.pid}/cmdline").read_bytes()
+        assert secret.encode() not in command_line
     try:
         yield proxy
     finally:
