@@ -69,7 +69,7 @@ def check_headers(headers: Iterable[tuple[str, str]], *, allow_folding: bool = F
 class _CheckedPairs(dict[tuple[str, str], int]):
     """Header (name, value) pairs that passed `check_header`, each with 1 for a Host header
     (its value a valid host[:port]) and 0 for any other: a program sends the same few headers
-    again and again. Never a pair that carries a credential (`_UNCACHED`); at most
+    again and again. Never a pair that may carry a credential (`may_hold_secret`); at most
     `_CHECKED_MAX`, then it starts over; `sigkit.forget_keys()` empties it too."""
 
     def cache_clear(self) -> None:
@@ -78,7 +78,15 @@ class _CheckedPairs(dict[tuple[str, str], int]):
 
 _CHECKED = holds_keys(_CheckedPairs())
 _CHECKED_MAX = 4096
-_UNCACHED = frozenset({"authorization", "x-amz-security-token", "x-amz-s3session-token"})
+# A header or query name that may carry a credential: Authorization and session tokens, and
+# also cookies, proxy credentials, SSE-C keys, API keys. The caches never keep such a pair or
+# URL (a cache is for what repeats; these are secrets, or unique per request anyway).
+_SECRET_NAME = re.compile(r"auth|token|cookie|secret|passw|session|key|signature|credential", re.I)
+
+
+def may_hold_secret(name: str) -> bool:
+    """True when a header (or query parameter) of this name may carry a credential."""
+    return _SECRET_NAME.search(name) is not None
 
 
 def plain_headers(headers: Headers) -> bool:
@@ -127,7 +135,7 @@ def _plain_pair(pair: tuple[str, str]) -> int | None:
     flag = lname == "host"
     if flag and not _HOST.match(value.strip()):
         return None
-    if lname not in _UNCACHED:
+    if not _SECRET_NAME.search(lname):
         if len(_CHECKED) >= _CHECKED_MAX:
             _CHECKED.clear()
         _CHECKED[pair] = flag
@@ -365,16 +373,27 @@ def strip_default_port(scheme: str, authority: str) -> str:
     return authority
 
 
-@holds_keys  # a presigned URL may carry a session token: forget_keys() forgets them
-@lru_cache(maxsize=256)
 def plain_url(url: str) -> tuple[str, str, str, str | None] | None:
     """`split_url` of a common URL (`_PLAIN_URL`, a port in range), remembered as urlsplit
-    remembers its own; None when the full checks must decide. What it accepts is a valid
-    host[:port], a path from / and a query, neither holding a control character."""
+    remembers its own, except a URL whose query may carry a credential (a presigned URL's
+    signature or session token: never remembered); None when the full checks must decide.
+    What it accepts is a valid host[:port], a path from / and a query, neither holding a
+    control character."""
+    mark = url.find("?")
+    if mark != -1 and _SECRET_NAME.search(url, mark):
+        return _split_plain_url(url)
+    return _remembered_url(url)
+
+
+def _split_plain_url(url: str) -> tuple[str, str, str, str | None] | None:
     plain = _PLAIN_URL.match(url)
     if plain is None or (plain[3] is not None and not 0 < int(plain[3]) < 65536):
         return None
     return plain[1], plain[2], plain[4] or "/", plain[5]
+
+
+# forget_keys() empties it too, though it keeps no URL whose query names a credential
+_remembered_url = holds_keys(lru_cache(maxsize=256)(_split_plain_url))
 
 
 def split_url(url: str) -> tuple[str, str, str, str | None]:

@@ -162,12 +162,70 @@ def test_header_caches_hold_no_credential_and_are_forgotten() -> None:
     assert not [p for p in every_pair if p[0].lower() in ("x-amz-security-token", "authorization")]
     again = Request.from_url("GET", "https://b.s3.amazonaws.com/k", headers)  # from the caches
     assert again == request
-    from sigkit.http import plain_url
+    from sigkit.http import _remembered_url
 
-    assert plain_url.cache_info().currsize
+    assert _remembered_url.cache_info().currsize
     forget_keys()
     assert not _CHECKED and not _FOLDED
-    assert plain_url.cache_info().currsize == 0
+    assert _remembered_url.cache_info().currsize == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Cookie", "Proxy-Authorization", "x-amz-server-side-encryption-customer-key",
+     "X-Amz-Copy-Source-Server-Side-Encryption-Customer-Key", "x-api-key",
+     "x-amz-s3session-token", "X-Amz-Security-Token", "Authorization"],
+)  # fmt: skip
+def test_no_cache_keeps_a_header_that_may_carry_a_credential(name: str) -> None:
+    """Cookies, proxy credentials, SSE-C keys and API keys are secrets as much as a session
+    token: neither the checked-pair nor the folded-pair cache keeps them, yet they are
+    checked and signed as every other header."""
+    from sigkit.credentials import Credentials
+    from sigkit.http import _CHECKED
+    from sigkit.keycache import forget_keys
+    from sigkit.sigv4.canonical import _FOLDED
+    from sigkit.sigv4.config import SigV4Config
+    from sigkit.sigv4.signer import sign_v4
+    from sigkit.timefmt import parse_time
+
+    forget_keys()
+    secret = "s3cr3t-value"
+    request = Request.from_url("GET", "https://b.s3.amazonaws.com/k", [(name, secret)])
+    if name.lower() == "authorization":
+        headers = dict(request.headers)
+        assert headers == {name: secret}
+    else:
+        result = sign_v4(
+            request,
+            Credentials("AKIDEXAMPLE", "secret"),
+            parse_time("20150830T123600Z"),
+            SigV4Config.s3("us-east-1"),
+        )
+        assert f"{name.lower()}:{secret}\n" in result["canonical_headers"]
+    assert not [p for p in [*_CHECKED, *_FOLDED] if secret in p[1]]
+    with pytest.raises(InputError, match="control character"):
+        Request.from_url("GET", "https://b.s3.amazonaws.com/k", [(name, "a\nb")])
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Signature=abc",
+     "X-Amz-Security-Token=tok&x=1", "AWSAccessKeyId=AK&Signature=abc%3D&Expires=1",
+     "x-amz-security-token=tok"],
+)  # fmt: skip
+def test_a_url_whose_query_may_carry_a_credential_is_never_remembered(query: str) -> None:
+    """A presigned URL (its signature, its session token) is read as any other URL, but the
+    cache of URLs keeps only those whose query names no credential."""
+    from sigkit.http import _remembered_url, plain_url
+    from sigkit.keycache import forget_keys
+
+    forget_keys()
+    url = f"https://b.s3.amazonaws.com/k?{query}"
+    assert plain_url(url) == split_url(url)
+    assert Request.from_url("GET", url).query == query
+    assert _remembered_url.cache_info().currsize == 0
+    assert plain_url("https://b.s3.amazonaws.com/k?x-id=GetObject") is not None
+    assert _remembered_url.cache_info().currsize == 1
 
 
 # ------------------------------------------------ the signer's one-function path, held equal
@@ -244,7 +302,7 @@ def test_the_one_function_path_signs_as_the_step_by_step_path(
         signed = result.request
         return (
             list(result.items()),
-            result.notes,
+            list(result.notes.items()),  # the order they are shown in, too
             result.sensitive,
             result.algorithm,
             result.variant,
@@ -261,3 +319,93 @@ def test_the_one_function_path_signs_as_the_step_by_step_path(
 def test_a_bad_url_is_named_before_headers_that_are_not_pairs() -> None:
     with pytest.raises(InputError, match="must start with http"):
         Request.from_url("GET", "ftp://h/", [("X-A",)])  # type: ignore[list-item]
+
+
+# ------------------------------------------------ the caches under many signing threads
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    requests=st.lists(
+        st.tuples(
+            st.sampled_from(["https://b.s3.amazonaws.com", "http://h:8080", "https://h:99999"]),
+            st.one_of(st.just(""), text.map(lambda t: "/" + t)),
+            st.lists(
+                st.tuples(
+                    st.sampled_from(["Host", "host", "X-A", "x-a", "Cookie", "X-Amz-Date", "x:y"]),
+                    st.one_of(st.sampled_from(["h", " a  b ", "a\n b", "v\t"]), text),
+                ),
+                max_size=3,
+            ),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_many_threads_signing_at_once_get_what_the_full_checks_give(
+    requests: list[tuple[str, str, list[tuple[str, str]]]],
+) -> None:
+    """Eight threads build and sign the same requests over and over while the caches are
+    kept tiny (so they fill and start over under the threads) and another thread forgets
+    every key: each answer is the one the full checks and the step-by-step signer gave
+    alone, before any thread started."""
+    import sys
+    import threading
+    from unittest import mock
+
+    from sigkit import http
+    from sigkit.credentials import Credentials
+    from sigkit.keycache import forget_keys
+    from sigkit.sigv4 import canonical
+    from sigkit.sigv4.config import SigV4Config
+    from sigkit.sigv4.signer import _sign_v4_any, sign_v4
+    from sigkit.timefmt import parse_time
+
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+    when = parse_time("20150830T123600Z")
+    config = SigV4Config.s3("us-east-1")
+
+    def answer(built: Request | str, sign: object) -> object:
+        if isinstance(built, str):
+            return built
+        try:
+            result = sign(built, creds, when, config)  # type: ignore[operator]
+        except InputError as exc:
+            return f"{exc.field}: {exc.message}"
+        return list(result.items()), result.notes, result.request.headers
+
+    cases = [(base + path, headers) for base, path, headers in requests]
+    forget_keys()
+    expected = [answer(_full("PUT", url, headers), _sign_v4_any) for url, headers in cases]
+    failures: list[object] = []
+    stop = threading.Event()
+
+    def worker() -> None:
+        for _ in range(15):
+            for (url, headers), want in zip(cases, expected, strict=True):
+                got = answer(_fast("PUT", url, headers), sign_v4)
+                if got != want:
+                    failures.append((url, headers, got, want))
+
+    def forgetter() -> None:
+        while not stop.is_set():
+            forget_keys()
+
+    interval = sys.getswitchinterval()
+    with mock.patch.object(http, "_CHECKED_MAX", 3), mock.patch.object(
+        canonical, "_FOLDED_MAX", 3
+    ):
+        sys.setswitchinterval(1e-6)
+        try:
+            threads = [threading.Thread(target=worker) for _ in range(8)]
+            chaos = threading.Thread(target=forgetter)
+            chaos.start()
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            stop.set()
+            chaos.join()
+        finally:
+            sys.setswitchinterval(interval)
+    assert failures == []

@@ -18,7 +18,7 @@ from sigkit.encoding import (
     uri_encode,
 )
 from sigkit.errors import InputError
-from sigkit.http import Body, Request
+from sigkit.http import Body, Request, may_hold_secret
 from sigkit.keycache import holds_keys
 from sigkit.payload import sha256_stream
 from sigkit.sigv4.config import EMPTY_SHA256, SigV4Config
@@ -80,8 +80,8 @@ def fold_value(value: str) -> str:
 
 class _FoldedPairs(dict[tuple[str, str], tuple[str, str]]):
     """(name, value) -> (lower-case name, folded value), for the headers a program sends
-    again and again. Never a pair that carries a credential; at most `_FOLDED_MAX`, then it
-    starts over; `sigkit.forget_keys()` empties it too."""
+    again and again. Never a pair that may carry a credential (`may_hold_secret`); at most
+    `_FOLDED_MAX`, then it starts over; `sigkit.forget_keys()` empties it too."""
 
     def cache_clear(self) -> None:
         self.clear()
@@ -89,7 +89,6 @@ class _FoldedPairs(dict[tuple[str, str], tuple[str, str]]):
 
 _FOLDED = holds_keys(_FoldedPairs())
 _FOLDED_MAX = 4096
-_UNCACHED = frozenset({"authorization", "x-amz-security-token", "x-amz-s3session-token"})
 
 
 def header_groups(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
@@ -117,7 +116,7 @@ def header_groups(headers: Iterable[tuple[str, str]]) -> dict[str, str]:
         if folded is None:
             name, value = pair
             folded = (name.lower(), " ".join(value.split()))  # fold_value, inline
-            if folded[0] not in _UNCACHED and type(pair) is tuple:
+            if type(pair) is tuple and not may_hold_secret(folded[0]):
                 if len(_FOLDED) >= _FOLDED_MAX:
                     _FOLDED.clear()
                 _FOLDED[pair] = folded
