@@ -488,6 +488,10 @@ def test_a_request_the_proxy_refused_is_explained_with_the_client_keys() -> None
         True,
     )
     assert (record.findings[0].cause, record.findings[0].certain) == ("secret-whitespace", True)
+    # The log line names that cause first, as for a store's refusal.
+    assert log_line(record).startswith(
+        "- GET /b/k 403 SignatureDoesNotMatch cause: secret-whitespace (certain); fix: "
+    ), log_line(record)
 
 
 def test_store_down_is_no_data() -> None:

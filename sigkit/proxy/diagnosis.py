@@ -573,7 +573,8 @@ def log_line(record: Record) -> str:
     parts.append(record.code or "-")
     line = " ".join(parts)
     top = record.top
-    if record.error is not None:
+    if record.error is not None and not (record.refused_by_proxy and top is not None):
+        # The proxy's own answer; one it gave a client-key refusal with names its cause below.
         line += f" proxy: {record.error}"
     elif record.status is not None and record.status >= 500 and not record.findings:
         line += " the store failed: no verdict on the signature"
