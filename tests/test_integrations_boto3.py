@@ -78,11 +78,15 @@ def test_a_session_explains_the_clients_it_creates() -> None:
         )
         s3 = session.client("s3", endpoint_url=base, region_name="us-east-1")
         with pytest.raises(ClientError) as caught:
+            s3.list_objects_v2(Bucket="bucket")
+        with pytest.raises(ClientError) as bare:  # HEAD: a bare 403, blamed only with proof
             s3.head_bucket(Bucket="bucket")
         also = explain_failures(session.client("s3", endpoint_url=base, region_name="us-east-1"))
         with pytest.raises(ClientError) as twice:
             also.list_buckets()
     assert caught.value.sigkit_cause == "wrong-secret"  # type: ignore[attr-defined]
+    assert bare.value.response["Error"]["Code"] == "403"
+    assert not hasattr(bare.value, "sigkit_cause")  # a policy's 403 looks the same
     assert str(twice.value).count("\n403 SignatureDoesNotMatch: sigkit:") == 1  # once
 
 

@@ -80,6 +80,8 @@ class AdapterBase:
             region=self.signer.region if self.signer.algorithm == "v4" else None,
             service=self.signer.service if self.signer.algorithm != "s3v2" else None,
         )
+        if not _refusal.blames_signing(report, code, method):
+            return None
         return _refusal.describe(report, status, code, creds), report, code
 
     @staticmethod

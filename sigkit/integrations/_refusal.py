@@ -62,7 +62,8 @@ def is_signing_refusal(
     """A 400/403 whose code is about the signature, or one the cause registry recognises.
 
     The answer to HEAD has no body, so no code (botocore then reports the status as the
-    code): every 400/403 to HEAD is investigated."""
+    code): every 400/403 to HEAD is investigated, and blamed on the signature only when the
+    investigation proves a cause (`blames_signing`)."""
     if status not in REFUSAL_STATUS:
         return False
     if method == "HEAD" and (not code or code.isdigit()):
@@ -74,6 +75,18 @@ def is_signing_refusal(
     from sigkit.debug.causes import from_answer
 
     return bool(from_answer(code, message))
+
+
+def blames_signing(report: Report, code: str | None, method: str) -> bool:
+    """Whether a refusal `is_signing_refusal` let through is put on the signature.
+
+    An answer with a code is. An answer to HEAD has none: a bucket policy's AccessDenied and
+    a wrong secret both arrive as a bare 403, so the signature is blamed only when the
+    investigation proves a cause (certain), never on a likely one."""
+    if method != "HEAD" or (code and not code.isdigit()):
+        return True
+    top = report.findings[0] if report.findings else None
+    return top is not None and top.certain
 
 
 def read_answer(

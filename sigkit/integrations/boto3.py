@@ -135,7 +135,7 @@ def _explain(client: Any, error: Any) -> None:
         report, creds = _investigate(client, status)
     except Exception:  # a diagnosis must never replace the error it explains
         return
-    if report is None or creds is None:
+    if report is None or creds is None or not _refusal.blames_signing(report, code, method):
         return
     text = _refusal.describe(report, status, code, creds)
     error.sigkit_report = report

@@ -408,6 +408,99 @@ def test_boto3_explain_failures(rgw: dict[str, str], secret_suffix: str, cause: 
     assert rgw["AWS_SECRET_ACCESS_KEY"] not in str(caught.value)
 
 
+DENIED_BUCKET = "r2-integrations-denied"
+
+
+@pytest.fixture(scope="module")
+def denied(rgw: dict[str, str]) -> Iterator[str]:
+    """A bucket whose policy denies everyone GetObject on one key (its owner too, as an
+    explicit Deny does): RGW refuses a correctly signed GET with AccessDenied, HEAD with a
+    bare 403."""
+    import boto3
+
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=rgw["S3_ENDPOINT"],
+        aws_access_key_id=rgw["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=rgw["AWS_SECRET_ACCESS_KEY"],
+        region_name="us-east-1",
+    )
+    with contextlib.suppress(s3.exceptions.BucketAlreadyOwnedByYou):
+        s3.create_bucket(Bucket=DENIED_BUCKET)
+    s3.put_object(Bucket=DENIED_BUCKET, Key="denied", Body=b"x")
+    statement = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:GetObject",
+        "Resource": f"arn:aws:s3:::{DENIED_BUCKET}/denied",
+    }
+    policy = {"Version": "2012-10-17", "Statement": [statement]}
+    s3.put_bucket_policy(Bucket=DENIED_BUCKET, Policy=json.dumps(policy))
+    try:
+        yield f"{rgw['S3_ENDPOINT']}/{DENIED_BUCKET}/denied"
+    finally:
+        s3.delete_bucket_policy(Bucket=DENIED_BUCKET)
+
+
+@pytest.mark.parametrize("adapter", ADAPTERS)
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_debug_never_blames_the_signature_for_a_policy_refusal(
+    rgw: dict[str, str], denied: str, adapter: str, method: str
+) -> None:
+    """A correctly signed request that a bucket policy denies is answered as the library
+    answers it (403, no SigningRefused): AccessDenied by policy is not a signing fault, and a
+    bare 403 to HEAD is not put on the signature without proof."""
+    options = {"service": "s3", "region": "us-east-1", "debug": True, "credentials": creds(rgw)}
+    status, body = send(adapter, method, denied, options)
+    assert status == 403
+    if method == "GET":
+        assert b"<Code>AccessDenied</Code>" in body
+
+
+def test_boto3_explain_failures_leaves_policy_refusals_alone(
+    rgw: dict[str, str], denied: str
+) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+
+    from sigkit.integrations.boto3 import explain_failures
+
+    s3 = explain_failures(
+        boto3.client(
+            "s3",
+            endpoint_url=rgw["S3_ENDPOINT"],
+            aws_access_key_id=rgw["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=rgw["AWS_SECRET_ACCESS_KEY"],
+            region_name="us-east-1",
+        )
+    )
+    for call, code in ((s3.get_object, "AccessDenied"), (s3.head_object, "403")):
+        with pytest.raises(ClientError) as caught:
+            call(Bucket=DENIED_BUCKET, Key="denied")
+        assert caught.value.response["Error"]["Code"] == code
+        assert not hasattr(caught.value, "sigkit_cause")
+        assert "sigkit" not in str(caught.value)
+
+
+@pytest.mark.parametrize("adapter", ["requests", "httpx", "aiohttp"])
+def test_debug_names_a_secret_with_whitespace_on_head(rgw: dict[str, str], adapter: str) -> None:
+    """HEAD's refusal has no code, yet a cause the investigation proves is still named."""
+    from sigkit.integrations import SigningRefused
+
+    secret = rgw["AWS_SECRET_ACCESS_KEY"] + "\n"
+    options = {
+        "service": "s3",
+        "region": "us-east-1",
+        "debug": True,
+        "credentials": creds(rgw, secret),
+    }
+    with pytest.raises(SigningRefused) as caught:
+        send(adapter, "HEAD", key_url(rgw, "anything"), options)
+    assert caught.value.http_status == 403
+    assert (caught.value.cause, caught.value.certain) == ("secret-whitespace", True)
+    assert rgw["AWS_SECRET_ACCESS_KEY"] not in str(caught.value)
+
+
 # -- sigkit serve: a non-S3 service, SigV4A -------------------------------------------------------
 @contextlib.contextmanager
 def sigkit_serve(service: str, *extra: str) -> Iterator[str]:
