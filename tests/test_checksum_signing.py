@@ -192,7 +192,7 @@ def test_sign_default_checksum_is_crc32_as_botocore(capsys: pytest.CaptureFixtur
     assert _comparable(ours) == _comparable(theirs)
 
 
-@pytest.mark.parametrize("algorithm", ["CRC32", "CRC32C", "CRC64NVME", "SHA256", "XXHASH3"])
+@pytest.mark.parametrize("algorithm", BOTOCORE_ALGORITHMS)
 def test_sign_trailer_form_is_botocores(
     capsys: pytest.CaptureFixture[str], algorithm: str
 ) -> None:
