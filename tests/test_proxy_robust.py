@@ -508,6 +508,19 @@ def test_forward_mode_sends_origin_form_and_keeps_the_host() -> None:
     assert lone.startswith(b"HTTP/1.1 400 ") and b"forward proxy" in lone
 
 
+def test_forward_mode_refusal_masks_a_signature_and_token_in_answer_and_log() -> None:
+    target = "https://s3.example/b/k?X-Amz-Signature=deadbeef0123&X-Amz-Security-Token=TOK99"
+    with proxy(None, mode="forward") as (port, seen):
+        got = exchange(port, f"GET {target} HTTP/1.1\r\nHost: s3.example\r\n\r\n".encode())
+        assert wait_for(lambda: len(seen) == 1)
+    expected = "cannot forward 'https://s3.example/b/k?X-Amz-Signature=…&X-Amz-Security-Token=…'"
+    assert got.startswith(b"HTTP/1.1 400 ")
+    assert f"<Message>sigkit proxy: {expected.replace('&', '&amp;')}</Message>" in got.decode()
+    assert seen[0].error == expected
+    assert record(seen[0])["error"] == expected
+    assert f"({expected})" in line(seen[0])
+
+
 def test_connect_is_refused_in_reverse_mode() -> None:
     with proxy(None) as (port, _):
         got = exchange(port, b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n")

@@ -19,7 +19,7 @@ _XML_CODE = re.compile(rb"<Code>\s*([^<\s]{1,128})\s*</Code>")
 _JSON_CODE = re.compile(rb'"(?:code|Code|__type)"\s*:\s*"([^"]{1,128})"')
 _SECRET_PARAM = re.compile(
     r"((?:^|[?&])(?:X-Amz-Signature|Signature|X-Amz-Security-Token|x-amz-security-token)=)"
-    r"([^&#]*)",
+    r"([^&#'\"\s]*)",
     re.IGNORECASE,
 )
 
@@ -61,7 +61,7 @@ def record(exchange: Exchange) -> dict[str, Any]:
         "code": store_code(exchange),
         "verdict": verdict(exchange),
         "findings": [],
-        "error": exchange.error,
+        "error": shown_target(exchange.error) if exchange.error is not None else None,
         "bytes_in": exchange.body.length,
         "bytes_out": exchange.answer_body_length,
         "elapsed_ms": round(exchange.elapsed * 1000, 1),
@@ -77,7 +77,7 @@ def line(exchange: Exchange) -> str:
     if code:
         text += f" {code}"
     if exchange.error:
-        text += f" ({exchange.error})"
+        text += f" ({shown_target(exchange.error)})"
     return text + f" {exchange.elapsed * 1000:.0f}ms"
 
 

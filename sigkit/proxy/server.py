@@ -36,6 +36,7 @@ from sigkit.proxy.hooks import (
     RequestHead,
     Transformer,
 )
+from sigkit.proxy.log import shown_target
 from sigkit.proxy.tls import Authority
 from sigkit.proxy.upstream import READ_SIZE, Connection, Origin, Pool, UpstreamError
 
@@ -347,6 +348,7 @@ class ProxyServer:
     def _route(self, request: Any, tunnel: Origin | None) -> tuple[Origin, str, str | None]:
         """(origin, target to send, refusal message or None)."""
         target = request.target.decode("latin-1")
+        shown = shown_target(target)[:200]  # a refusal never repeats a signature or token
         if tunnel is not None:
             return tunnel, target, None
         if self.settings.mode == "reverse":
@@ -364,13 +366,13 @@ class ProxyServer:
         try:
             parts = urlsplit(target)
         except ValueError:
-            return Origin("http", "", 0), target, f"cannot read {target[:200]!r} as a URL"
+            return Origin("http", "", 0), target, f"cannot read {shown!r} as a URL"
         if parts.scheme.lower() != "http" or not parts.hostname:
-            return Origin("http", "", 0), target, f"cannot forward {target[:200]!r}"
+            return Origin("http", "", 0), target, f"cannot forward {shown!r}"
         try:
             port = parts.port or 80
         except ValueError:
-            return Origin("http", "", 0), target, f"bad port in {target[:200]!r}"
+            return Origin("http", "", 0), target, f"bad port in {shown!r}"
         origin_form = parts.path or "/"
         if parts.query or target.endswith("?"):
             origin_form += "?" + parts.query
@@ -723,7 +725,7 @@ class ProxyServer:
                 peer,
                 400,
                 "BadRequest",
-                f"CONNECT needs host:port, not {target[:200]!r}",
+                f"CONNECT needs host:port, not {shown_target(target)[:200]!r}",
                 close=True,
             )
             return
