@@ -408,6 +408,27 @@ def test_boto3_explain_failures(rgw: dict[str, str], secret_suffix: str, cause: 
     assert rgw["AWS_SECRET_ACCESS_KEY"] not in str(caught.value)
 
 
+@pytest.mark.parametrize("adapter", ADAPTERS)
+def test_raw_characters_in_path_and_query_are_signed_as_rgw_reads_them(
+    rgw: dict[str, str], adapter: str
+) -> None:
+    """A path with raw sub-delimiters and '+', and a raw '+' in the query (read as a space by
+    S3 servers), sent as written: RGW accepts each signature and stores the key. (botocore
+    encodes these before it signs, so it cannot be the oracle here: RGW is.)"""
+    options = {"service": "s3", "region": "us-east-1", "credentials": creds(rgw)}
+    raw = "r2-raw~!$'()*,;=@:+%20plus%C3%A9"  # a raw space is no valid request target
+    url = f"{rgw['S3_ENDPOINT']}/{BUCKET}/{raw}"
+    status, body = send(adapter, "PUT", url, options, b"raw")
+    assert status == 200, body
+    # '+' then a space: RGW keeps a raw '+' in a key; in the query it is a space
+    listing = f"{rgw['S3_ENDPOINT']}/{BUCKET}?list-type=2&prefix=r2-raw~!$'()*,;=@:%2B+plus"
+    status, body = send(adapter, "GET", listing, options)
+    assert status == 200, body
+    assert b"<KeyCount>1</KeyCount>" in body
+    status, _ = send(adapter, "DELETE", url, options)
+    assert status == 204
+
+
 DENIED_BUCKET = "r2-integrations-denied"
 
 
