@@ -429,3 +429,36 @@ def test_any_body_path_and_query_with_a_token_is_botocores(
         token="tok+en/=",
     )  # fmt: skip
     assert sent.headers["Authorization"] == expected
+
+
+def test_expiring_credentials_are_fetched_once_by_many_threads() -> None:
+    """Sixteen threads signing at once near the expiry fetch the credentials once, and each
+    signs with the new ones (the credentials and their expiry are read as one)."""
+    import threading
+
+    from sigkit.integrations._credentials import CredentialSource
+
+    calls: list[int] = []
+
+    def provider() -> tuple[Credentials, datetime]:
+        calls.append(1)
+        n = len(calls)
+        return Credentials(f"AKID{n}", SECRET), WHEN + timedelta(minutes=10 * n)
+
+    source = CredentialSource(provider)
+    assert source.get(WHEN).access_key_id == "AKID1"
+    near = WHEN + timedelta(minutes=6)  # within five minutes of AKID1's expiry
+    barrier = threading.Barrier(16)
+    got: list[str] = []
+
+    def sign() -> None:
+        barrier.wait()
+        got.append(source.get(near).access_key_id)
+
+    threads = [threading.Thread(target=sign) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert got == ["AKID2"] * 16
+    assert len(calls) == 2

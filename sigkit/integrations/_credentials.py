@@ -72,16 +72,17 @@ def _home() -> Path | None:
 class CredentialSource:
     """The credentials to sign with now, fetched again when they are about to expire."""
 
-    __slots__ = ("_current", "_expiry", "_frozen", "_lock", "_provider")
+    __slots__ = ("_frozen", "_lock", "_provider", "_state")
 
     def __init__(self, given: object = None, *, profile: str | None = None) -> None:
         self._lock = threading.Lock()
         self._frozen: FrozenSource | None = None
         self._provider: Provider | None = None
-        self._current: Credentials | None = None
-        self._expiry: datetime | None = None
+        # the credentials and their expiry, one tuple: a thread reading it without the lock
+        # never sees new credentials with the old expiry, or old ones with the new
+        self._state: tuple[Credentials, datetime | None] | None = None
         if isinstance(given, Credentials):
-            self._current = given
+            self._state = (given, None)
         elif given is None:
             self._provider = lambda: from_environment(profile)
         elif isinstance(given, FrozenSource):
@@ -97,21 +98,18 @@ class CredentialSource:
 
     def get(self, now: datetime) -> Credentials:
         """The credentials to sign a request made at `now` with."""
-        current = self._current
-        if current is not None and (self._expiry is None or now < self._expiry - REFRESH_MARGIN):
-            return current
+        state = self._state
+        if state is not None and (state[1] is None or now < state[1] - REFRESH_MARGIN):
+            return state[0]
         if self._frozen is not None:
             frozen = self._frozen.get_frozen_credentials()
             return Credentials(frozen.access_key, frozen.secret_key, frozen.token or None)
         with self._lock:
-            current = self._current
-            if current is None or (
-                self._expiry is not None and now >= self._expiry - REFRESH_MARGIN
-            ):
+            state = self._state
+            if state is None or (state[1] is not None and now >= state[1] - REFRESH_MARGIN):
                 assert self._provider is not None
-                current, self._expiry = _unpack(self._provider())
-                self._current = current
-            return current
+                state = self._state = _unpack(self._provider())
+            return state[0]
 
 
 def _unpack(fetched: Fetched) -> tuple[Credentials, datetime | None]:
