@@ -322,9 +322,11 @@ def test_early_refusal_without_100_reaches_the_client_and_closes() -> None:
         (b"GET /b/k HTTP/1.1\r\nHost: h\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431),
         (b"GET /b/k HTTP/1.1\r\nHost: h\r\n" + b"X-A: 1\r\n" * 201 + b"\r\n", 431),
         (b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40, 400),
+        (b"PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\n"
+         b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 400),
     ],
     ids=["request-line", "http-0.9", "header-name", "content-length", "huge-head",
-         "too-many-headers", "tls-hello"],
+         "too-many-headers", "tls-hello", "length-and-chunked"],
 )  # fmt: skip
 def test_malformed_request_is_answered_and_never_forwarded(data: bytes, status: int) -> None:
     store = Store(ok_store(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))

@@ -275,6 +275,18 @@ class ProxyServer:
                         close=True,
                     )
                     return None
+                names = {name for name, _ in event.headers}
+                if b"transfer-encoding" in names and b"content-length" in names:
+                    # Two framings: which one a store reads is how requests are smuggled
+                    # (RFC 9112 section 6.1 lets a server refuse it; Ceph RGW does).
+                    await self._answer_own(
+                        peer,
+                        400,
+                        "BadRequest",
+                        "Content-Length and Transfer-Encoding together; send one of them",
+                        close=True,
+                    )
+                    return None
                 if len(event.headers) > self.settings.max_headers:
                     await self._answer_own(
                         peer,
