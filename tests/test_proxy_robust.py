@@ -685,6 +685,25 @@ def test_ca_folder_writable_by_others_is_refused(tmp_path: Path) -> None:
     assert list(folder.iterdir()) == []
 
 
+def test_resign_reachable_from_other_hosts_without_client_key_warns() -> None:
+    env = {**os.environ, "AWS_ACCESS_KEY_ID": "AKIDR1WARN", "AWS_SECRET_ACCESS_KEY": "s"}
+    proc = _sigkit(
+        "proxy", "--upstream", "http://127.0.0.1:9", "--resign", "--host", "0.0.0.0",
+        "--port", "0", env=env, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert proc.stderr is not None
+    try:
+        lines = [proc.stderr.readline() for _ in range(4)]
+    finally:
+        proc.terminate()
+        proc.communicate(timeout=30)
+    assert lines[1] == (
+        "sigkit: warning: --resign on 0.0.0.0 without --client-key: whoever reaches the proxy "
+        "acts as AKIDR1WARN on the store\n"
+    ), lines
+    assert "sigkit: warning: listening on 0.0.0.0: reachable from other hosts" in lines[3], lines
+
+
 def test_client_key_file_line_without_colon_is_one_line_exit_2(tmp_path: Path) -> None:
     keys = tmp_path / "keys"
     keys.write_text("# clients\nAKIDONLY\n")

@@ -26,6 +26,7 @@ from sigkit.cli.common import note, resolve_credentials
 from sigkit.errors import InputError
 
 DEFAULT_PORT = 8401
+_LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def _origin(url: str, option: str) -> Any:
@@ -301,6 +302,11 @@ def proxy(
         clients = list((getattr(transformer, "client_credentials", None) or {}).values())
         checked = f", only for clients signing with {len(clients)} key(s)" if clients else ""
         note(f"re-signing each request ({sig}) as {credentials[0].access_key_id}{checked}")
+        if not clients and bind not in _LOOPBACK:
+            note(
+                f"warning: --resign on {bind} without --client-key: whoever reaches the proxy "
+                f"acts as {credentials[0].access_key_id} on the store"
+            )
     observer = _observer(
         credentials, region_found, service, store, as_json, diagnose, clients, verify_all
     )
@@ -348,7 +354,7 @@ async def _run(
             note(f"  curl --proxy {url} --cacert {shell_word(ca)} https://...")
         else:
             note("--no-mitm: HTTPS is tunnelled untouched and cannot be seen")
-    if bind not in ("127.0.0.1", "::1", "localhost"):
+    if bind not in _LOOPBACK:
         note(f"warning: listening on {bind}: reachable from other hosts (default 127.0.0.1)")
     sys.stderr.flush()
     loop = asyncio.get_running_loop()
