@@ -279,3 +279,54 @@ def test_v2_refused_by_a_profile_is_said(
         code, _, err = run(capsys, *argv, "--store", "minio", *KEYS)
         assert code == 0, err
         assert warning in err, argv
+
+
+# --- chunked -----------------------------------------------------------------------------------
+
+
+def test_chunked_store_r2_signs_for_auto_and_warns_of_the_checksum(
+    capsys: pytest.CaptureFixture[str], body: Path
+) -> None:
+    """chunked takes --store as sign does: R2's region ``auto`` in the scope, and the trailer
+    checksum asked for by name is built with R2's refusal said as a warning."""
+    code, out, err = run(
+        capsys, "chunked", f"{R2}/b/k", "--data-file", str(body), "--checksum", "crc32",
+        "--store", "r2", "--date", "20250115T120000Z", "--json", *KEYS,
+    )  # fmt: skip
+    assert code == 0
+    seed = {s["name"]: s["value"] for s in json.loads(out)["seed"]}
+    assert seed["credential_scope"] == "20250115/auto/s3/aws4_request"
+    assert "x-amz-trailer:x-amz-checksum-crc32\n" in seed["canonical_headers"]
+    code, _, err = run(
+        capsys, "chunked", f"{R2}/b/k", "--data-file", str(body), "--checksum", "crc32",
+        "--store", "r2", *KEYS,
+    )  # fmt: skip
+    assert f"warning: {R2_REFUSES}: sent anyway because --checksum crc32" in err
+
+
+def test_chunked_hetzner_refuses_several_chunks(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Hetzner answers 'Transfering payloads in multiple chunks using aws-chunked is not
+    supported.' (velero-io/velero#8660): two chunks are warned of, one chunk is not; the
+    region is the location the host names."""
+    data = tmp_path / "d.bin"
+    data.write_bytes(b"x" * 70000)
+    url = "https://fsn1.your-objectstorage.com/b/k"
+    code, out, err = run(capsys, "chunked", url, "--data-file", str(data), *KEYS)
+    assert code == 0
+    assert "region 'fsn1' from the hetzner store profile" in err
+    assert "Credential=AKIDEXAMPLE/" in out and "/fsn1/s3/aws4_request" in out
+    assert "refuses an aws-chunked body of more than one chunk" in err
+    code, _, err = run(
+        capsys, "chunked", url, "--data-file", str(data), "--chunk-size", "70000", *KEYS
+    )
+    assert code == 0
+    assert "more than one chunk" not in err
+
+
+def test_chunked_unknown_store(capsys: pytest.CaptureFixture[str], body: Path) -> None:
+    code, out, err = run(capsys, "chunked", f"{R2}/b/k", "--data-file", str(body),
+                         "--store", "nosuch", *KEYS)  # fmt: skip
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and "--store: no store profile 'nosuch'" in err

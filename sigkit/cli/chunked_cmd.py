@@ -22,8 +22,14 @@ from sigkit.cli.options import (
     SessionToken,
     ShowSecrets,
     SigningDate,
+    StoreName,
 )
-from sigkit.cli.request_build import parse_header_option
+from sigkit.cli.request_build import (
+    checksum_decision,
+    parse_header_option,
+    resolve_store,
+    store_region,
+)
 from sigkit.curl import upload_command
 from sigkit.errors import InputError
 from sigkit.files import atomic_writer, resolve_target
@@ -35,6 +41,7 @@ from sigkit.timefmt import parse_time
 
 if TYPE_CHECKING:
     from sigkit.sigv4.chunked import ChunkStep
+    from sigkit.stores import Store
 
 
 def _source(data_file: str) -> tuple[Any, int | None]:
@@ -95,6 +102,7 @@ def chunked(
     secret_key: SecretKey = None,
     session_token: SessionToken = None,
     profile: Profile = None,
+    store: StoreName = None,
     show_secrets: ShowSecrets = False,
     as_json: AsJson = False,
     curl: Annotated[
@@ -111,7 +119,9 @@ def chunked(
 
     --checksum ALG sends the checksum as a trailer, with the signed x-amz-sdk-checksum-algorithm
     header, as a 2025 SDK does (over https, botocore sends STREAMING-UNSIGNED-PAYLOAD-TRAILER,
-    the default payload then); --checksum none sends none (when_required).
+    the default payload then); --checksum none sends none (when_required). --store NAME signs
+    with that store's region and says what of this upload it refuses (aws-chunked bodies,
+    trailers, checksum headers, several chunks).
 
     \b
     sigkit chunked https://b.s3.amazonaws.com/k --data-file f --checksum crc32
@@ -131,6 +141,11 @@ def chunked(
     credentials, source = resolved.credentials, resolved.credentials_source
     when = parse_time(date, field="--date") if date else datetime.now(UTC)
     remarks: list[str] = []
+    profile_ = resolve_store(store, request.host, remarks)
+    if profile_ is not None:
+        region = region or store_region(profile_, request.host, remarks)
+        service = service or "s3"
+        _store_refusals(profile_, checksum, remarks)
     region_, service_ = signing_scope(
         request.host,
         region or ("us-east-1" if region_set else None),
@@ -154,6 +169,12 @@ def chunked(
             if out is not None:
                 out.write(data)
             chunks.append(step)
+    several = sum(1 for c in chunks if c.kind == "chunk") > 1
+    if profile_ is not None and profile_.accepts_multi_chunk is False and several:
+        remarks.append(
+            f"warning: {profile_.title} refuses an aws-chunked body of more than one chunk"
+            " (aws-chunked-unsupported); --chunk-size larger than the body sends one"
+        )
     seed = _with_every_added_header(upload.seed, request)
     command = None
     if curl:
@@ -210,6 +231,21 @@ def _with_every_added_header(seed: SigningResult, request: Request) -> SigningRe
         sensitive=seed.sensitive,
         added=added,
     )
+
+
+def _store_refusals(store: Store, checksum: str | None, remarks: list[str]) -> None:
+    """What the store profile refuses of an aws-chunked upload, as warnings: the user asked
+    for this upload, so it is built as asked (`sigkit.checksum_headers.decide`'s rule for a
+    checksum named by --checksum)."""
+    from sigkit import checksum_headers
+
+    if store.accepts_aws_chunked is False:
+        remarks.append(
+            f"warning: {store.title} refuses aws-chunked bodies (aws-chunked-unsupported)"
+        )
+    requested = checksum_headers.parse_algorithm(checksum)
+    if requested is not None and requested != checksum_headers.NONE:
+        checksum_decision(checksum, True, store, remarks)
 
 
 def _checksum_choice(
