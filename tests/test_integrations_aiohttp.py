@@ -203,3 +203,41 @@ def test_debug_header_changed_by_a_later_middleware() -> None:
         error = asyncio.run(main(base))
     assert error.cause == "header-changed"
     assert error.certain
+
+
+def test_a_redirect_aiohttp_follows_is_signed_for_its_own_url() -> None:
+    """aiohttp runs the middleware for each hop of a redirect: the request to the Location
+    carries botocore's signature of that URL, not the first one's (requests and httpx follow
+    redirects past their auth objects: docs/integrations.md)."""
+    seen: Seen = []
+
+    async def main() -> None:
+        async def hop(request: web.Request) -> web.StreamResponse:
+            url = f"http://{request.host}{request.raw_path}"
+            seen.append((request.method, url, list(request.headers.items()), b""))
+            if request.path == "/bucket/first":
+                raise web.HTTPTemporaryRedirect("/bucket/second%20key")
+            return web.Response(text="ok")
+
+        app = web.Application()
+        app.router.add_route("GET", "/{tail:.*}", hop)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        port = runner.addresses[0][1]
+        mw = SigV4Middleware("s3", "us-east-1", credentials=CREDS, clock=fixed_clock)
+        try:
+            async with (
+                aiohttp.ClientSession(middlewares=[mw]) as session,
+                session.get(f"http://127.0.0.1:{port}/bucket/first") as r,
+            ):
+                assert r.status == 200
+        finally:
+            await runner.cleanup()
+
+    asyncio.run(main())
+    assert [url.rsplit("/", 1)[1] for _, url, _, _ in seen] == ["first", "second%20key"]
+    for _, url, headers, _ in seen:
+        sent = dict(headers)["Authorization"]
+        assert sent == botocore_authorization("GET", url, headers, None)

@@ -2,7 +2,8 @@
 
 httpx runs an auth flow for every ``send``, after the request (headers, Content-Length, the
 Host header) is built, so the signature covers what httpx sends and each send (a retry by
-your code, a redirect followed by httpx's auth) is signed again at that moment. Request event
+your code) is signed again at that moment. A redirect httpx follows itself is not: it runs
+inside the flow's one send (see docs/integrations.md, redirects). Request event
 hooks run after the flow: a hook that changes a signed header breaks the signature
 (``debug=True`` names it ``header-changed``).
 
