@@ -597,3 +597,59 @@ def test_a_chunked_transfer_is_read_within_bounds(body: bytes, status: int, code
     assert status_line.split()[1] == str(status).encode(), answer[:200]
     xml = ElementTree.fromstring(rest.split(b"\r\n\r\n", 1)[1])
     assert xml.findtext("Code") == code
+
+
+# --- the object store: bounded, and behind verification ---------------------------------------
+
+
+def _raw(
+    port: int, method: str, path: str, body: bytes | None, auth: AWSRequest
+) -> tuple[int, bytes]:
+    prepared = auth.prepare()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn.request(method, path, body=body, headers=dict(prepared.headers.items()))
+    answer = conn.getresponse()
+    data = answer.read()
+    conn.close()
+    return answer.status, data
+
+
+def test_a_stored_object_is_never_served_to_a_request_that_fails_verification() -> None:
+    """gcs keeps a verified PUT's object for a GET; a GET signed with another secret is
+    answered 403 SignatureDoesNotMatch and carries nothing of the object."""
+    secret_body = b"only for the signer\n"
+    with serving("gcs") as url:
+        port = int(url.rsplit(":", 1)[1])
+        put = AWSRequest(method="PUT", url=f"{url}/bk/private", data=secret_body)
+        S3SigV4Auth(BotoCredentials(KEY, SECRET), "s3", "us-east-1").add_auth(put)
+        assert _raw(port, "PUT", "/bk/private", secret_body, put)[0] == 200
+        good = AWSRequest(method="GET", url=f"{url}/bk/private")
+        S3SigV4Auth(BotoCredentials(KEY, SECRET), "s3", "us-east-1").add_auth(good)
+        assert _raw(port, "GET", "/bk/private", None, good) == (200, secret_body)
+        bad = AWSRequest(method="GET", url=f"{url}/bk/private")
+        S3SigV4Auth(BotoCredentials(KEY, SECRET[:-1] + "X"), "s3", "us-east-1").add_auth(bad)
+        status, data = _raw(port, "GET", "/bk/private", None, bad)
+    assert status == 403
+    assert ElementTree.fromstring(data).findtext("Code") == "SignatureDoesNotMatch"
+    assert secret_body not in data
+
+
+def test_the_object_store_is_bounded() -> None:
+    """At most MAX_STORED_OBJECTS objects and MAX_STORED_BYTES bytes, the oldest dropped first;
+    an object larger than the whole bound is not kept."""
+    from sigkit.serve import MAX_STORED_BYTES, MAX_STORED_OBJECTS, ObjectStore
+
+    store = ObjectStore()
+    for number in range(MAX_STORED_OBJECTS + 1):
+        store.put(f"/b/{number}", b"x")
+    assert store.get("/b/0") is None
+    assert store.get("/b/1") == (b"x", None)
+    assert store.get(f"/b/{MAX_STORED_OBJECTS}") == (b"x", None)
+    store.put("/b/huge", b"y" * (MAX_STORED_BYTES + 1))
+    assert store.get("/b/huge") is None
+    half = b"z" * (MAX_STORED_BYTES // 2)
+    store.put("/b/h1", half)
+    store.put("/b/h2", half)
+    store.put("/b/h3", half)
+    assert store.get("/b/h1") is None and store.get("/b/1") is None
+    assert store.get("/b/h2") == (half, None) and store.get("/b/h3") == (half, None)
