@@ -10,6 +10,7 @@ are the reference.
 from __future__ import annotations
 
 import string
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -409,3 +410,63 @@ def test_many_threads_signing_at_once_get_what_the_full_checks_give(
         finally:
             sys.setswitchinterval(interval)
     assert failures == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    path=text.map(lambda t: "/" + t),
+    headers=st.lists(
+        st.tuples(st.one_of(_header_names, text), st.one_of(_header_values, text)), max_size=4
+    ),
+    body=st.one_of(st.none(), st.binary(max_size=40)),
+    payload=st.sampled_from([None, "UNSIGNED-PAYLOAD"]),
+    s3=st.booleans(),
+)
+def test_the_one_function_path_signs_any_text_as_the_step_by_step_path(
+    path: str,
+    headers: list[tuple[str, str]],
+    body: bytes | None,
+    payload: str | None,
+    s3: bool,
+) -> None:
+    """As above, over any path and header text the request model accepts (escapes, '+',
+    dots, non-ASCII, whitespace runs, repeated names in any case)."""
+    from hypothesis import assume, event
+
+    from sigkit.credentials import Credentials
+    from sigkit.sigv4.config import SigV4Config
+    from sigkit.sigv4.signer import _sign_v4_any, _sign_v4_plain
+    from sigkit.timefmt import parse_time
+
+    try:
+        request = Request("PUT", path, None, tuple(headers), body, "https", "b.example:8443")
+    except InputError:
+        assume(False)
+        raise
+    cfg = (
+        SigV4Config.s3("eu-west-1", payload_hash=payload)
+        if s3
+        else SigV4Config.generic("eu-west-1", "execute-api", payload_hash=payload)
+    )
+    when = parse_time("20260102T030405Z")
+    creds = Credentials("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
+
+    def outcome(sign: Any) -> object:
+        try:
+            result = sign(request, creds, when, cfg)
+        except InputError as exc:
+            return f"{exc.field}: {exc.message}"
+        if result is None:
+            return None
+        return (
+            list(result.items()),
+            list(result.notes.items()),
+            result.sensitive,
+            result.request.headers,
+            result.request.query,
+        )
+
+    plain = outcome(_sign_v4_plain)
+    event("one-function path" if plain is not None else "step by step only")
+    if plain is not None:
+        assert plain == outcome(_sign_v4_any)
