@@ -611,3 +611,38 @@ def test_a_store_refusal_of_the_checksum_era(store: str | None) -> None:
     )
     profiled = "Ceph Object Gateway (RGW) needs the length (store profile ceph)"
     assert (profiled in record.findings[0].evidence) == (store == "ceph")
+
+
+def test_a_bodiless_404_to_a_head_names_no_signature_cause() -> None:
+    """RGW's answer (headers as captured) to a HEAD of a missing key, signed right: S3 looks
+    a key up only after the signature passed, so no wrong-secret guess."""
+    url = Request.from_url("HEAD", f"http://{HOST}/r1-slips/nope")
+    signed = sign_v4(url, RGW, SIGNED_AT, rules_for("s3", "us-east-1")).request
+    answer = AnswerHead(
+        404,
+        "Not Found",
+        (
+            ("Content-Length", "234"),
+            ("x-amz-request-id", "tx0000079958595a8962451-006b178827-100a-default"),
+            ("Accept-Ranges", "bytes"),
+            ("Content-Type", "application/xml"),
+            ("Date", SIGNED_AT.strftime("%a, %d %b %Y %H:%M:%S GMT")),
+            ("Connection", "Keep-Alive"),
+        ),
+    )
+    exchange = Exchange(
+        RequestHead("HEAD", signed.target, signed.headers, "http", HOST),
+        BodyInfo(0, EMPTY_SHA256, b""),
+        answer,
+        b"",
+        started=SIGNED_AT.timestamp(),
+    )
+    for verify_all in (False, True):
+        record = diagnose(exchange, credentials=[RGW], verify_all=verify_all)
+        assert (record.verdict, record.findings) == ("match", ())
+        assert log_line(record) == (
+            "- HEAD /r1-slips/nope 404 - the store took the signature: refused for another "
+            "reason than it"
+        )
+    wrong = Credentials(RGW_KEY, RGW_SECRET + "x")
+    assert diagnose(exchange, credentials=[wrong]).verdict == "mismatch"

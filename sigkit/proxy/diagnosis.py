@@ -294,6 +294,15 @@ def _accepted(status: int | None) -> bool:
     return status is not None and (200 <= status < 300 or status == 304)
 
 
+# Statuses S3 answers only once a request's signature passed (it authenticates before it
+# looks the bucket or key up): a bodiless one (a HEAD's 404) names no signature cause.
+_PAST_SIGNATURE = frozenset({404, 405, 409, 410, 412, 416})
+
+
+def _past_signature(status: int | None, code: str | None) -> bool:
+    return status in _PAST_SIGNATURE and code is None
+
+
 def _time_of(answer: Observation | None, started: float) -> tuple[datetime, bool]:
     """The store's time (its error body's ServerTime, else its Date header), else the proxy's
     clock when the request arrived; and whether it is the store's."""
@@ -373,7 +382,7 @@ def diagnose(
         notes.append(f"no credentials at hand for access key {key}: not verified")
     if creds is not None:
         hidden += [creds.secret_access_key, creds.session_token or ""]
-    if _accepted(status) and not verify_all:
+    if (_accepted(status) and not verify_all) or _past_signature(status, code):
         found, verdict, more = _cheap(request, creds, when, skew, region, service, from_store)
         hidden += _signatures(request, None)
         return replace(
@@ -586,6 +595,8 @@ def log_line(record: Record) -> str:
                 line += f" (also: {', '.join(others)})"
         elif _verified(record):
             line += " signature verifies: refused for another reason than its signature"
+        elif _past_signature(record.status, record.code) and record.verdict == "match":
+            line += " the store took the signature: refused for another reason than it"
         else:
             needs = record.report.needs if record.report is not None else ()
             line += " cause: not determined"
