@@ -81,12 +81,19 @@ _CHECKED_MAX = 4096
 # A header or query name that may carry a credential: Authorization and session tokens, and
 # also cookies, proxy credentials, SSE-C keys, API keys. The caches never keep such a pair or
 # URL (a cache is for what repeats; these are secrets, or unique per request anyway).
-_SECRET_NAME = re.compile(r"auth|token|cookie|secret|passw|session|key|signature|credential", re.I)
+_SECRET_NAME = re.compile(r"auth|token|cookie|secret|passw|session|key|signature|credential")
+_SECRET_NAMES: dict[str, bool] = {}  # lower-case name -> the answer (names are no secret)
 
 
-def may_hold_secret(name: str) -> bool:
-    """True when a header (or query parameter) of this name may carry a credential."""
-    return _SECRET_NAME.search(name) is not None
+def may_hold_secret(lname: str) -> bool:
+    """True when a header of this lower-case name may carry a credential (the pattern is
+    read once per name: a regex search costs more than the cache hit it guards)."""
+    found = _SECRET_NAMES.get(lname)
+    if found is None:
+        found = _SECRET_NAME.search(lname) is not None
+        if len(_SECRET_NAMES) < 1024:
+            _SECRET_NAMES[lname] = found
+    return found
 
 
 def plain_headers(headers: Headers) -> bool:
@@ -135,7 +142,7 @@ def _plain_pair(pair: tuple[str, str]) -> int | None:
     flag = lname == "host"
     if flag and not _HOST.match(value.strip()):
         return None
-    if not _SECRET_NAME.search(lname):
+    if not may_hold_secret(lname):
         if len(_CHECKED) >= _CHECKED_MAX:
             _CHECKED.clear()
         _CHECKED[pair] = flag
@@ -379,8 +386,9 @@ def plain_url(url: str) -> tuple[str, str, str, str | None] | None:
     signature or session token: never remembered); None when the full checks must decide.
     What it accepts is a valid host[:port], a path from / and a query, neither holding a
     control character."""
-    mark = url.find("?")
-    if mark != -1 and _SECRET_NAME.search(url, mark):
+    if (
+        "oken" in url or "ignature" in url or "OKEN" in url or "IGNATURE" in url
+    ) and "?" in url:  # X-Amz-Signature, Signature, X-Amz-Security-Token, x-amz-s3session-token
         return _split_plain_url(url)
     return _remembered_url(url)
 
