@@ -241,3 +241,49 @@ def test_a_redirect_aiohttp_follows_is_signed_for_its_own_url() -> None:
     for _, url, headers, _ in seen:
         sent = dict(headers)["Authorization"]
         assert sent == botocore_authorization("GET", url, headers, None)
+
+
+async def _retried(payload: str, data: bytes) -> list[tuple[str, list[tuple[str, str]], bytes]]:
+    """PUT through a middleware that sends the request again after a 503, before ours."""
+    seen: list[tuple[str, list[tuple[str, str]], bytes]] = []
+
+    async def answer(request: web.Request) -> web.Response:
+        url = f"http://{request.host}{request.raw_path}"
+        seen.append((url, list(request.headers.items()), await request.read()))
+        return web.Response(status=503 if len(seen) == 1 else 200)
+
+    async def retry(req: Any, handler: Any) -> Any:
+        response = await handler(req)
+        return await handler(req) if response.status == 503 else response
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    mw = SigV4Middleware("s3", "us-east-1", credentials=CREDS, clock=fixed_clock, payload=payload)
+    try:
+        async with (
+            aiohttp.ClientSession(middlewares=[retry, mw]) as session,
+            session.put(f"http://127.0.0.1:{port}/bucket/k", data=data) as r,
+        ):
+            assert r.status == 200
+    finally:
+        await runner.cleanup()
+    return seen
+
+
+def test_a_request_sent_again_by_a_middleware_is_signed_again() -> None:
+    seen = asyncio.run(_retried("hashed", b"hello world"))
+    assert [body for _, _, body in seen] == [b"hello world"] * 2
+    for url, headers, body in seen:
+        assert dict(headers)["Authorization"] == botocore_authorization("PUT", url, headers, body)
+
+
+def test_an_aws_chunked_request_sent_again_is_refused_not_encoded_twice() -> None:
+    """The first send read the encoder: a second would frame the framing (stored as data)."""
+    from sigkit.errors import InputError
+
+    with pytest.raises(InputError, match="aws-chunked request cannot be sent again"):
+        asyncio.run(_retried("chunked", b"hello world"))

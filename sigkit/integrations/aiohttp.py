@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import IO, Any
 
+from sigkit.errors import InputError
 from sigkit.integrations._optional import missing
 
 try:
@@ -50,6 +51,7 @@ class _Body(_payload.Payload):
         super().__init__(source, content_type="application/octet-stream")
         self._size = length
         self._replaced = replaced  # the payload read from, closed once this one is sent
+        self.encoded = replaced is not None  # an aws-chunked encoding: written once only
 
     def _pieces(self) -> Iterable[bytes]:
         source = self._value
@@ -112,6 +114,14 @@ class SigV4Middleware(AdapterBase):
         if saved is None:
             setattr(req, _UNSIGNED, (req.url, req.headers.copy()))
         else:  # sent again (a retrying middleware before this one): signed afresh
+            if isinstance(req.body, _Body) and req.body.encoded:
+                # its encoder and source were read by the first send: encoding the encoding
+                # would store the chunk framing as the object's data
+                raise InputError(
+                    "aiohttp",
+                    "an aws-chunked request cannot be sent again by a middleware; retry "
+                    "with a new request (session.put(...)) or use payload='hashed'",
+                )
             req.url, headers = saved
             req.headers = headers.copy()
         signed = await self._sign(req)
