@@ -646,3 +646,26 @@ def test_a_bodiless_404_to_a_head_names_no_signature_cause() -> None:
         )
     wrong = Credentials(RGW_KEY, RGW_SECRET + "x")
     assert diagnose(exchange, credentials=[wrong]).verdict == "mismatch"
+
+
+def test_accepted_wrong_region_is_named_without_a_secret_when_the_region_is_given() -> None:
+    """Ceph RGW accepts a request signed for another region; AWS S3 refuses it. Without the
+    secret the scope's region is still compared with --region."""
+    url = Request.from_url("GET", f"http://{HOST}/r1-slips?list-type=2")
+    signed = sign_v4(url, RGW, SIGNED_AT, rules_for("s3", "eu-west-1")).request
+    date = SIGNED_AT.strftime("%a, %d %b %Y %H:%M:%S GMT")
+    exchange = Exchange(
+        RequestHead("GET", signed.target, signed.headers, "http", HOST),
+        BodyInfo(0, EMPTY_SHA256, b""),
+        AnswerHead(200, "OK", (("Content-Length", "0"), ("Date", date))),
+        b"",
+        started=SIGNED_AT.timestamp(),
+    )
+    record = diagnose(exchange, region="us-east-1")
+    assert [(f.cause, f.certain) for f in record.findings] == [("region", True)]
+    assert record.findings[0].evidence == (
+        "signed for region 'eu-west-1'; the store's region is 'us-east-1' (--region)"
+    )
+    assert " 200 - accepted, but: region (certain); fix: " in log_line(record)
+    assert diagnose(exchange, region="eu-west-1").findings == ()
+    assert diagnose(exchange).findings == ()

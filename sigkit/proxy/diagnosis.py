@@ -500,6 +500,17 @@ def _cheap(
         )
         if f.cause not in seen
     ]
+    scope = auth.scope
+    if region is not None and scope is not None and scope[1] != region and "region" not in seen:
+        # The one check of the region a secret is not needed for; a store that ignores the
+        # region (Ceph RGW) accepts what AWS S3 refuses.
+        stated.append(
+            Finding(
+                "region",
+                f"signed for region {scope[1]!r}; the store's region is {region!r} (--region)",
+                certain=True,
+            )
+        )
     notes.append("accepted; not verified (no secret at hand for its access key)")
     return tuple(stated), "match", notes
 
