@@ -578,6 +578,48 @@ def test_transformer_rewrites_head_and_body() -> None:
     assert ex.forwarded.header("X-Signed") == "yes" and ex.request.header("X-Signed") is None
 
 
+class Spooling:
+    """Reads the whole body before it answers with the head (as the re-signer does when it
+    hashes the body or checks a client's signature over it), and drops Expect."""
+
+    async def transform(
+        self, head: RequestHead, body: AsyncIterator[bytes], length: int | None
+    ) -> tuple[RequestHead, AsyncIterator[bytes], int | None]:
+        data = b"".join([chunk async for chunk in body])
+
+        async def again() -> AsyncIterator[bytes]:
+            yield data
+
+        headers = tuple(h for h in head.headers if h[0].lower() != "expect")
+        out = RequestHead(head.method, head.target, headers, head.scheme, head.authority)
+        return out, again(), len(data)
+
+
+def test_a_client_waiting_for_100_gets_it_from_a_proxy_reading_the_body_first() -> None:
+    store = Store(ok_store(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+    try:
+        with proxy(store.port, transformer=Spooling()) as (port, seen):
+            with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+                sock.sendall(
+                    b"PUT /b/k HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\n"
+                    b"Content-Length: 3\r\nConnection: close\r\n\r\n"
+                )
+                # Nothing of the body is sent until the 100 has arrived.
+                assert sock.recv(65536) == b"HTTP/1.1 100 Continue\r\n\r\n"
+                sock.sendall(b"abc")
+                answer = b""
+                while chunk := sock.recv(65536):
+                    answer += chunk
+            assert wait_for(lambda: len(seen) == 1)
+    finally:
+        store.close()
+    assert answer.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert store.received == [
+        b"PUT /b/k HTTP/1.1\r\nHost: h\r\nContent-Length: 3\r\nConnection: close\r\n\r\n",
+        b"abc",
+    ]
+
+
 @pytest.mark.parametrize(
     ("path", "status", "says"),
     [

@@ -423,7 +423,10 @@ class ProxyServer:
             return False
 
         length = _content_length(request)
-        body: AsyncIterator[bytes] = self._client_body(peer, info)
+        # Whether the store is asked for the client's 100 Continue; when the proxy itself
+        # reads the body first (a re-signer spooling it), the proxy answers 100 on its own.
+        store_continues = [self.transformer is None]
+        body: AsyncIterator[bytes] = self._client_body(peer, info, store_continues)
         sent_length = length
         if self.transformer is not None:
             try:
@@ -455,6 +458,7 @@ class ProxyServer:
                 self._finish(exchange, started)
                 return False
             head_out = _framed(head_out, sent_length)
+            store_continues[0] = any(k.lower() == "expect" for k, _ in head_out.headers)
         else:
             head_out = head
         exchange.forwarded = head_out
@@ -669,8 +673,12 @@ class ProxyServer:
             if not read.done():
                 read.cancel()
 
-    async def _client_body(self, peer: _Peer, info: BodyInfo) -> AsyncIterator[bytes]:
-        """The client's body as it arrives, hashed and counted into `info` on the way."""
+    async def _client_body(
+        self, peer: _Peer, info: BodyInfo, store_continues: list[bool]
+    ) -> AsyncIterator[bytes]:
+        """The client's body as it arrives, hashed and counted into `info` on the way. A client
+        waiting for 100 Continue gets it from the proxy when the store is not asked for it
+        (else it would wait its own timeout, a second for botocore and curl, per request)."""
         import h11
 
         digest = hashlib.sha256()
@@ -682,6 +690,15 @@ class ProxyServer:
             except h11.RemoteProtocolError as exc:
                 raise _BadBody(exc.error_status_hint, f"malformed request body: {exc}") from None
             if event is h11.NEED_DATA:
+                if (
+                    not store_continues[0]
+                    and conn.client_is_waiting_for_100_continue
+                    and conn.our_state is h11.SEND_RESPONSE
+                ):
+                    await self._send(
+                        peer,
+                        h11.InformationalResponse(status_code=100, headers=[], reason=b"Continue"),
+                    )
                 try:
                     data = await asyncio.wait_for(
                         peer.reader.read(READ_SIZE), self.settings.body_timeout
