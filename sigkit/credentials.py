@@ -255,8 +255,11 @@ def _read_ini(path: Path, display: str) -> _Ini | None:
         return None
     except OSError as exc:
         raise InputError(display, f"cannot read: {exc.strerror}") from None
-    if not stat.S_ISREG(os.fstat(fd).st_mode):
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
         os.close(fd)
+        if stat.S_ISCHR(mode) and os.path.realpath(path) == os.devnull:
+            return None  # AWS_CONFIG_FILE=/dev/null: "no shared file", as the AWS CLI reads it
         raise InputError(display, "is not a regular file")
     try:
         with os.fdopen(fd, "rb") as stream:

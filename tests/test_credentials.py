@@ -1047,3 +1047,24 @@ def test_signing_commands_take_the_region_from_the_environment(
     code, out, err = run(*argv, *DATE)
     assert code == 0, err
     assert expected in out
+
+
+def test_dev_null_as_a_shared_file_is_no_file_as_for_botocore(
+    tmp_path: Path, botocore_session: Any
+) -> None:
+    """AWS_CONFIG_FILE=/dev/null (and the credentials file) is how users make the AWS tools
+    ignore their shared files: botocore reads it as empty, and so does sigkit."""
+    write(
+        tmp_path,
+        "[default]\naws_access_key_id = AKIAFILE\naws_secret_access_key = file-secret\n",
+        "[default]\nregion = eu-west-3\n",
+    )
+    env = {
+        **ENV_KEYS,
+        "AWS_CONFIG_FILE": os.devnull,
+        "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    }
+    resolved = ours(tmp_path, env)
+    session = botocore_session(tmp_path, env)
+    assert triple(resolved)[:2] == botocore_credentials(session)[:2] == ("AKIAENV", "env-secret")
+    assert resolved.region is None and session.get_config_variable("region") is None
