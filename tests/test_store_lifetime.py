@@ -104,6 +104,10 @@ def test_yandex_presign_of_thirty_days_equals_botocores_and_verifies(
             ["s3://my-bucket/k", "--store", "r2"],
             "--endpoint-url: the r2 store has no one endpoint; give its URL",
         ),
+        (  # not "1..604800": Yandex takes thirty days
+            ["s3://my-bucket/k", "--store", "yandex", "--expires", "0"],
+            "--expires: 0 is out of range (at least 1 second)",
+        ),
     ],
 )
 def test_lifetimes_and_endpoints_a_store_cannot_take(

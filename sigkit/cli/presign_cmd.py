@@ -171,9 +171,8 @@ def presign(
         raise InputError("--method", f"{method!r} is not one of {', '.join(METHODS)}")
     if sig not in ("v4", "v2"):
         raise InputError("--sig", f"{sig!r} is not v4 or v2")
-    if expires < 1:
-        limit = f"1..{MAX_EXPIRES}" if sig == "v4" else "at least 1"
-        raise InputError("--expires", f"{expires} is out of range ({limit} seconds)")
+    if expires < 1:  # the upper limit is the store's (Yandex: 30 days), checked once it is known
+        raise InputError("--expires", f"{expires} is out of range (at least 1 second)")
     if file is not None and not curl and checksum is None:
         raise InputError("--file", "applies only with --curl or --checksum")
     if checksum_in not in ("query", "header"):
