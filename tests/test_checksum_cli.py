@@ -197,3 +197,15 @@ def test_pure_backend_says_so(
 )  # fmt: skip
 def test_part_sizes_as_the_aws_cli_reads_them(text: str, size: int) -> None:
     assert parse_size(text) == size
+
+
+def test_one_byte_is_one_byte(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The title counts a single byte in the singular; CRC32 of b'x' as zlib gives it."""
+    one = tmp_path / "one"
+    one.write_bytes(b"x")
+    code, out, _ = run(capsys, str(one), "-a", "crc32")
+    assert code == 0
+    assert out.splitlines() == [
+        f"{one}  (1 byte)",
+        "  ChecksumCRC32  x-amz-checksum-crc32: jNwWgw==",
+    ]

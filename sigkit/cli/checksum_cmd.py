@@ -105,7 +105,7 @@ def _human(size: int) -> str:
 
 def _lines(path: str, summary: checksums.Summary, colour: bool) -> list[str]:
     """``ChecksumCRC32  x-amz-checksum-crc32: <value>`` per algorithm, then the multipart ones."""
-    title = f"{path}  ({summary.size} bytes)"
+    title = f"{path}  ({summary.size} byte{'' if summary.size == 1 else 's'})"
     if colour:
         title = f"\x1b[1m{title}\x1b[0m"
     field_width = max(len(checksums.field_name(alg)) for alg in summary.checksums)
