@@ -421,6 +421,10 @@ def test_chunked_checksum_body_is_botocores(
     )
     payload_line = "\nx-amz-content-sha256:STREAMING-UNSIGNED-PAYLOAD-TRAILER\n"
     assert payload_line in seed["canonical_request"]
+    # the one difference the help states: botocore streams, chunked signs the length
+    assert theirs.get("transfer-encoding") == "chunked" and "content-length" not in theirs
+    their_signed = theirs["authorization"].split("SignedHeaders=")[1].split(",")[0]
+    assert signed - set(their_signed.split(";")) == {"content-length"}
 
 
 def test_chunked_checksum_none(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

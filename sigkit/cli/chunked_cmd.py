@@ -119,7 +119,10 @@ def chunked(
 
     --checksum ALG sends the checksum as a trailer, with the signed x-amz-sdk-checksum-algorithm
     header, as a 2025 SDK does (over https, botocore sends STREAMING-UNSIGNED-PAYLOAD-TRAILER,
-    the default payload then); --checksum none sends none (when_required). --store NAME signs
+    the default payload then; the encoded body is botocore's byte for byte at the same
+    --chunk-size, but Content-Length is sent and signed where botocore streams with
+    Transfer-Encoding: chunked: `sigkit sign --trailer` gives botocore's exact headers);
+    --checksum none sends none (when_required). --store NAME signs
     with that store's region and says what of this upload it refuses (aws-chunked bodies,
     trailers, checksum headers, several chunks).
 
