@@ -154,3 +154,31 @@ def test_diff_ours_on_a_request_that_cannot_be_recomputed_still_says_why(
     assert code == 1
     assert doc["verdict"] == "mismatch"
     assert doc["findings"][0]["cause"] == "clock-skew"
+
+
+def test_a_bodiless_404_is_a_refusal_past_the_signature() -> None:
+    """A HEAD of a missing key: RGW and S3 answer 404 with no body, and only once the signature
+    passed (they authenticate before looking the key up). With the right secret this is no
+    signing failure and no 'another secret' guess; it is still never a match."""
+    from datetime import UTC, datetime
+
+    from sigkit import Credentials, Request, sign_v4
+    from sigkit.debug.investigate import investigate
+    from sigkit.http import serialize_request
+    from sigkit.sigv4.config import rules_for
+
+    now = datetime(2026, 12, 8, 4, 0, tzinfo=UTC)
+    creds = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    head = Request.from_url("HEAD", "http://127.0.0.1:7480/b/missing")
+    sent = serialize_request(sign_v4(head, creds, now, rules_for("s3", "us-east-1")).request)
+    answer = (
+        b"HTTP/1.1 404 Not Found\r\nDate: Tue, 08 Dec 2026 04:00:00 GMT\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
+    report = investigate(sent, answer, now=now, credentials=creds)
+    assert (report.verdict, report.findings, report.needs) == ("refused", (), ())
+    assert "after its signature passed" in report.message
+    # a 403 with no body stays a possible signing refusal: the other-secret guess is kept
+    forbidden = answer.replace(b"404 Not Found", b"403 Forbidden")
+    report = investigate(sent, forbidden, now=now, credentials=creds)
+    assert [(f.cause, f.certain) for f in report.findings] == [("wrong-secret", False)]

@@ -191,6 +191,14 @@ def _read(source: Source, index: int, names: Sequence[str]) -> list[Observation]
 
 # Answers about the server, not the request: throttling and failures (retried by clients).
 _SERVER_SIDE = frozenset({"SlowDown", "InternalError", "ServiceUnavailable", "RequestTimeout"})
+# Statuses S3 answers only once a request's signature passed (it authenticates before it looks
+# the bucket or key up): a bodiless one (a HEAD's 404) is a refusal, but not of the signature.
+PAST_SIGNATURE = frozenset({404, 405, 409, 410, 412, 416})
+
+
+def past_signature(status: int | None, code: str | None) -> bool:
+    """An answer that says the signature passed: one of `PAST_SIGNATURE` with no error code."""
+    return status in PAST_SIGNATURE and not code
 
 
 def _refused(obs: Observation) -> bool:
@@ -752,7 +760,9 @@ def _unexplained(
                 "an expired one (their answer names no reason)",
             )
         ]
-    signature_refusal = answer.error_code in (None, "", "SignatureDoesNotMatch")
+    signature_refusal = answer.error_code in (None, "", "SignatureDoesNotMatch") and not (
+        past_signature(answer.status, answer.error_code)
+    )
     verified = outcome is not None and outcome.verdict == "match"
     if signature_refusal and verified and creds is not None:
         return [_server_disagrees(answer, creds.access_key_id)]
@@ -842,7 +852,8 @@ def _needs(
             "give --now (the server's time) or the server's answer with its Date header to "
             "check clock skew and expiry"
         )
-    if answer is not None and server_steps is None and uncertain:
+    given_all = sent is not None and (creds is not None or secret is not None)
+    if answer is not None and server_steps is None and uncertain and not given_all:
         out.append(
             "this server's error body holds no CanonicalRequest or StringToSign; with the "
             "secret and the request sigkit recomputes them"
@@ -856,5 +867,10 @@ def _message(verdict: str, observations: list[Observation], answer: Observation 
             return "the sources hold no signed request"
         return "the sources share no signing step to compare"
     if verdict == "refused" and answer is not None:
+        if past_signature(answer.status, answer.error_code):
+            return (
+                f"the server refused the request ({answer.status}) after its signature passed "
+                "(S3 looks the bucket and key up only then): not a signing refusal"
+            )
         return f"the server refused the request ({answer.error_code or answer.status})"
     return ""

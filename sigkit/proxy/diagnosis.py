@@ -25,7 +25,7 @@ from typing import Any
 from sigkit.credentials import Credentials
 from sigkit.debug import causes
 from sigkit.debug.diagnose import one_view
-from sigkit.debug.investigate import investigate, received, server_time
+from sigkit.debug.investigate import investigate, past_signature, received, server_time
 from sigkit.debug.model import Finding, Observation
 from sigkit.debug.report import Report, hidden_values
 from sigkit.debug.sources_common import request_fields
@@ -294,15 +294,6 @@ def _accepted(status: int | None) -> bool:
     return status is not None and (200 <= status < 300 or status == 304)
 
 
-# Statuses S3 answers only once a request's signature passed (it authenticates before it
-# looks the bucket or key up): a bodiless one (a HEAD's 404) names no signature cause.
-_PAST_SIGNATURE = frozenset({404, 405, 409, 410, 412, 416})
-
-
-def _past_signature(status: int | None, code: str | None) -> bool:
-    return status in _PAST_SIGNATURE and code is None
-
-
 def _time_of(answer: Observation | None, started: float) -> tuple[datetime, bool]:
     """The store's time (its error body's ServerTime, else its Date header), else the proxy's
     clock when the request arrived; and whether it is the store's."""
@@ -382,7 +373,7 @@ def diagnose(
         notes.append(f"no credentials at hand for access key {key}: not verified")
     if creds is not None:
         hidden += [creds.secret_access_key, creds.session_token or ""]
-    if (_accepted(status) and not verify_all) or _past_signature(status, code):
+    if (_accepted(status) and not verify_all) or past_signature(status, code):
         found, verdict, more = _cheap(request, creds, when, skew, region, service, from_store)
         hidden += _signatures(request, None)
         return replace(
@@ -606,7 +597,7 @@ def log_line(record: Record) -> str:
                 line += f" (also: {', '.join(others)})"
         elif _verified(record):
             line += " signature verifies: refused for another reason than its signature"
-        elif _past_signature(record.status, record.code) and record.verdict == "match":
+        elif past_signature(record.status, record.code) and record.verdict == "match":
             line += " the store took the signature: refused for another reason than it"
         else:
             needs = record.report.needs if record.report is not None else ()
