@@ -182,3 +182,18 @@ def test_a_bodiless_404_is_a_refusal_past_the_signature() -> None:
     forbidden = answer.replace(b"404 Not Found", b"403 Forbidden")
     report = investigate(sent, forbidden, now=now, credentials=creds)
     assert [(f.cause, f.certain) for f in report.findings] == [("wrong-secret", False)]
+
+
+def test_s3s_answer_to_a_v2_signature_in_a_v4_only_region_names_the_version() -> None:
+    """S3's answer to S3 V2 in a region opened after 2014 (eu-central-1 and later), as the
+    AWS SDK and CLI issue threads quote it."""
+    from sigkit.debug.investigate import investigate
+
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>InvalidRequest</Code><Message>The '
+        "authorization mechanism you have provided is not supported. Please use "
+        "AWS4-HMAC-SHA256.</Message><RequestId>8E6B1C0A2D3F4E5A</RequestId></Error>"
+    )
+    report = investigate(body)
+    assert report.verdict != "match"
+    assert [f.cause for f in report.findings][:1] == ["signature-version"]

@@ -347,6 +347,10 @@ REGISTRY: tuple[Cause, ...] = (
         "A V2-shaped signature in a SigV4 header (or the reverse), or the two strings to sign "
         "are of different versions.",
         "An HMAC-SHA1 base64 signature in an AWS4-HMAC-SHA256 header.",
+        # S3's answer to a V2 signature in a region that takes SigV4 only (every region opened
+        # since 2014): "The authorization mechanism you have provided is not supported.
+        # Please use AWS4-HMAC-SHA256."
+        answers=(("InvalidRequest", "authorization mechanism you have provided is not supported"),),
     ),
     Cause(
         "method",
