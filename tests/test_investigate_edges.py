@@ -197,3 +197,28 @@ def test_s3s_answer_to_a_v2_signature_in_a_v4_only_region_names_the_version() ->
     report = investigate(body)
     assert report.verdict != "match"
     assert [f.cause for f in report.findings][:1] == ["signature-version"]
+
+
+def test_a_reports_repr_holds_no_token_or_signature() -> None:
+    """A Report ends up in exceptions (SigningRefused) and their tracebacks: its repr says the
+    verdict and causes, never the sources' session token or signature."""
+    from datetime import UTC, datetime
+
+    from sigkit import Credentials, Request, sign_v4
+    from sigkit.debug.investigate import investigate
+    from sigkit.http import serialize_request
+    from sigkit.sigv4.config import rules_for
+
+    now = datetime(2026, 12, 8, 4, 0, tzinfo=UTC)
+    token = "FwoGZXIvYXdzEBYaDTOKENVALUE0123456789"
+    creds = Credentials("ASIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", token)
+    signed = sign_v4(Request.from_url("GET", "http://127.0.0.1:7480/b/k"), creds, now,
+                     rules_for("s3", "us-east-1"))  # fmt: skip
+    body = b"<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message></Error>"
+    answer = b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    other = Credentials(creds.access_key_id, "another-secret", token)
+    report = investigate(serialize_request(signed.request), answer, now=now, credentials=other)
+    shown = repr(report) + repr(report.ours) + repr(report.theirs)
+    assert report.verdict == "mismatch"
+    assert token not in shown and signed.signature not in shown
+    assert repr(report) == "Report(verdict='mismatch', findings=[wrong-secret?])"

@@ -41,6 +41,11 @@ class Observation:
     attempt: int | None = None  # 1 for the first try, 2 for the first retry ...
     where: str = ""  # e.g. "request 2 of 3 in the log, line 120"
 
+    def __repr__(self) -> str:
+        """Where it came from only: its request and steps may hold a session token."""
+        where = f", where={self.where!r}" if self.where else ""
+        return f"Observation(source={self.source!r}, party={self.party!r}{where})"
+
 
 @dataclass(frozen=True)
 class Finding:

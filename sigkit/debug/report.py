@@ -98,6 +98,12 @@ class Report:
     server_time: str | None = None  # the server's time used for time checks, if known
     verification: VerifyResult | None = None  # the request as sent, checked as a server would
 
+    def __repr__(self) -> str:
+        """The verdict and causes only: the sources hold session tokens and signatures, and a
+        repr ends up in tracebacks and logs (SigningRefused carries a Report)."""
+        causes = ", ".join(f"{f.cause}{'' if f.certain else '?'}" for f in self.findings)
+        return f"Report(verdict={self.verdict!r}, findings=[{causes}])"
+
     @property
     def exit_code(self) -> int:
         """0 match, 1 mismatch or refused, 2 nothing to compare (the input lacks what a
