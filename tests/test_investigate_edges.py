@@ -222,3 +222,26 @@ def test_a_reports_repr_holds_no_token_or_signature() -> None:
     assert report.verdict == "mismatch"
     assert token not in shown and signed.signature not in shown
     assert repr(report) == "Report(verdict='mismatch', findings=[wrong-secret?])"
+
+
+def test_a_raw_plus_in_a_refused_query_is_likely_without_the_secret() -> None:
+    """The request was signed with prefix=a%2Bb and sent with a raw '+' (S3 reads it as a
+    space): without the secret the slip is likely; with it the variant search proves it."""
+    from datetime import UTC, datetime
+
+    from sigkit import Credentials, Request, sign_v4
+    from sigkit.debug.investigate import investigate
+    from sigkit.http import serialize_request
+    from sigkit.sigv4.config import rules_for
+
+    now = datetime(2026, 12, 8, 4, 0, tzinfo=UTC)
+    creds = Credentials("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    url = "http://127.0.0.1:7480/b?prefix=a%2Bb"
+    signed = sign_v4(Request.from_url("GET", url), creds, now, rules_for("s3", "us-east-1"))
+    sent = serialize_request(signed.request).replace(b"prefix=a%2Bb", b"prefix=a+b")
+    body = b"<Error><Code>SignatureDoesNotMatch</Code><Message>no</Message></Error>"
+    answer = b"HTTP/1.1 403 Forbidden\r\nContent-Length: %d\r\n\r\n" % len(body) + body
+    alone = investigate(sent, answer, now=now)
+    assert [(f.cause, f.certain) for f in alone.findings] == [("query-encoding", False)]
+    proved = investigate(sent, answer, now=now, credentials=creds)
+    assert [(f.cause, f.certain) for f in proved.findings][:1] == [("query-encoding", True)]

@@ -413,6 +413,8 @@ def investigate(
     findings: list[Finding] = []
     if sent is not None and focus is not None:
         findings += _wire_findings(sent, focus)
+    if sent is not None and creds is None and answer is not None:
+        findings += _raw_plus(sent, answer)
     for obs in focus_servers:
         if _refused(obs):
             findings += one_view(obs)
@@ -639,6 +641,26 @@ def _wire_findings(request: Request, answer: Observation) -> list[Finding]:
         )
         return [Finding(cause, said, certain=True)]
     return []
+
+
+def _raw_plus(request: Request, answer: Observation) -> list[Finding]:
+    """Without a secret: a signature refusal of a request whose query holds a raw '+'. Servers
+    read it as a space (S3) or as '+', signers encode it as %2B or %20: the commonest query
+    slip, likely until the secret lets the variant search prove it."""
+    signature_refusal = answer.error_code in (None, "", "SignatureDoesNotMatch")
+    if not signature_refusal or past_signature(answer.status, answer.error_code):
+        return []
+    query = request.query or ""
+    if "+" not in query:
+        return []
+    shown = query if len(query) <= 120 else f"{query[:117]}..."
+    return [
+        Finding(
+            "query-encoding",
+            f"the query holds a raw '+' ({shown!r}), which a server reads as a space and a "
+            "signer may have encoded as %2B (give the secret to prove which)",
+        )
+    ]
 
 
 def _same_exchange(obs: Observation, focus: Observation | None, origin: dict[int, int]) -> bool:
