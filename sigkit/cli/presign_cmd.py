@@ -53,6 +53,7 @@ from sigkit.sigv4.signer import sign_v4_query
 from sigkit.timefmt import parse_time
 
 if TYPE_CHECKING:
+    from sigkit.credentials import Resolved
     from sigkit.stores import Store
 
 METHODS = ("GET", "PUT", "DELETE", "HEAD")
@@ -181,15 +182,21 @@ def presign(
     for given, flag in ((endpoint_url, "--endpoint-url"), (addressing, "--addressing")):
         if not s3_target and given is not None:
             raise InputError(flag, "applies only to an s3:// target; the URL names its host")
-    resolved = resolve_credentials(
-        access_key,
-        secret_key,
-        session_token,
-        profile=profile,
-        region=region,
-        endpoint_url=endpoint_url,
-        service="s3" if s3_target else None,
-    )
+
+    def resolve(region: str | None, endpoint_url: str | None) -> Resolved:
+        """Credentials, region and endpoint, resolved again when a store profile changes the
+        region or the endpoint (the flags and the environment still win)."""
+        return resolve_credentials(
+            access_key,
+            secret_key,
+            session_token,
+            profile=profile,
+            region=region,
+            endpoint_url=endpoint_url,
+            service="s3" if s3_target else None,
+        )
+
+    resolved = resolve(region, endpoint_url)
     credentials = resolved.credentials
     remarks: list[str] = []
     endpoint_given = resolved.endpoint_url.value if resolved.endpoint_url else None
@@ -197,15 +204,7 @@ def presign(
     chosen = resolve_store(store, Request.from_url(verb, where).host if where else None, remarks)
     if s3_target and chosen is not None and chosen.name != "aws" and endpoint_given is None:
         endpoint_url = where = store_endpoint(chosen, remarks)
-        resolved = resolve_credentials(
-            access_key,
-            secret_key,
-            session_token,
-            profile=profile,
-            region=region,
-            endpoint_url=endpoint_url,
-            service="s3",
-        )
+        resolved = resolve(region, endpoint_url)
     _check_expires(chosen, expires, sig)
     store_sig_warning(chosen, sig, remarks)
     if chosen is not None:
@@ -217,15 +216,7 @@ def presign(
                     f"region {region!r} from the {chosen.name} store profile (--region to change)"
                 )
                 if s3_target:
-                    resolved = resolve_credentials(
-                        access_key,
-                        secret_key,
-                        session_token,
-                        profile=profile,
-                        region=region,
-                        endpoint_url=endpoint_url,
-                        service="s3",
-                    )
+                    resolved = resolve(region, endpoint_url)
         if s3_target and addressing is None and chosen.addressing in ("path", "virtual"):
             addressing = chosen.addressing
     service_ = "s3"
