@@ -3,9 +3,8 @@ resident size of the `sigkit proxy` process (VmHWM) stays below 64 MiB, and ever
 arrives (SHA-256 on both ends).
 
 The store here is a scripted one on loopback (it hashes what it receives and streams what it
-sends): the suite's Ceph RGW keeps its objects in a 1 GiB memory store, too small to hold a
-1 GiB object beside the other tests' data. The transfers through RGW are in
-tests/e2e/test_proxy_transparency.py (100 MiB multipart, with the same memory bound).
+sends), so the bound holds without a real store too. The same 1 GiB through the real Ceph RGW,
+and the 100 MiB multipart workloads, are in tests/e2e/test_proxy_transparency.py.
 """
 
 from __future__ import annotations

@@ -235,11 +235,6 @@ def file_100(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return _file(tmp_path_factory, 100)
 
 
-@pytest.fixture(scope="module")
-def file_16(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    return _file(tmp_path_factory, 16)
-
-
 def _stream(adapter: str, url: str, path: Path, payload: str, env: dict[str, str]) -> Any:
     out = subprocess.run(
         [sys.executable, "-c", _STREAM_SCRIPT, adapter, url, str(path), payload],
@@ -268,8 +263,7 @@ def test_100_mib_streamed_in_constant_memory(
     """100 MiB from a file (requests, aiohttp) or a generator with its length (httpx), in a
     fresh process, to sigkit serve, which verifies the signature and the payload (its hash, or
     every aws-chunked chunk) before answering 200: Python's allocations peak under 8 MiB and
-    the resident set grows under 40 MiB. (RGW's store is a shared 1 GiB memstore whose deleted
-    data is collected hours later: it gets the 16 MiB version below.)"""
+    the resident set grows under 40 MiB. (RGW gets the same 100 MiB streams below.)"""
     path, _ = file_100
     env = {
         "AWS_ACCESS_KEY_ID": SERVE_KEY,
@@ -286,17 +280,18 @@ def test_100_mib_streamed_in_constant_memory(
 
 @pytest.mark.parametrize(("adapter", "payload"), STREAMS)
 def test_streamed_upload_stored_whole_by_rgw(
-    rgw: dict[str, str], file_16: tuple[Path, str], adapter: str, payload: str
+    rgw: dict[str, str], file_100: tuple[Path, str], adapter: str, payload: str
 ) -> None:
-    """The same streams to RGW: stored whole (its ETag is the MD5 of the 16 MiB), in constant
-    memory."""
-    path, md5 = file_16
+    """The same 100 MiB streams to RGW: stored whole (its ETag is the MD5 of the 100 MiB), in
+    constant memory (RGW's test store is 4 GiB and collects deleted objects within seconds)."""
+    path, md5 = file_100
     url = key_url(rgw, f"big/{adapter}-{payload}-{uuid.uuid4().hex[:6]}")
     try:
         result = _stream(adapter, url, path, payload, rgw)
         assert result["status"] == 200, result
         assert result["etag"].strip('"') == md5
         assert result["peak"] < 8 * MiB, result
+        assert result["rss_growth_kib"] < 40 * 1024, result
     finally:
         options = {"service": "s3", "region": "us-east-1", "credentials": creds(rgw)}
         send("requests", "DELETE", url, options)

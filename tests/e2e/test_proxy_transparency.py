@@ -483,3 +483,46 @@ def test_forward_mode_refuses_an_untrusted_store(s3server: dict[str, str], tmp_p
         status, body = client.http("GET", s3server["S3_TLS_ENDPOINT"] + "/")
     assert status == 502
     assert b"its TLS certificate is not trusted" in body and b"--upstream-ca" in body
+
+
+def test_one_gib_object_through_the_proxy_to_rgw(s3server: dict[str, str], tmp_path: Path) -> None:
+    """A 1 GiB object PUT in one request and read back through the reverse proxy from the real
+    RGW (its test store is 4 GiB and frees deleted objects within seconds): every byte arrives
+    (SHA-256 on both ends) and the proxy's peak resident size (VmHWM) stays below 64 MiB."""
+    block = random.Random(11).randbytes(1 << 20)
+    path = tmp_path / "one-gib.bin"
+    sent = hashlib.sha256()
+    with path.open("wb") as out:
+        for i in range(1024):
+            piece = i.to_bytes(8, "big") + block[8:]
+            sent.update(piece)
+            out.write(piece)
+    with run_proxy(tmp_path / "gib", "--upstream", s3server["S3_ENDPOINT"]) as proxy:
+        s3 = boto3.client(
+            "s3",
+            endpoint_url=proxy.url,
+            aws_access_key_id=s3server["AWS_ACCESS_KEY_ID"],
+            aws_secret_access_key=s3server["AWS_SECRET_ACCESS_KEY"],
+            region_name="us-east-1",
+            config=Config(
+                s3={"addressing_style": "path"},
+                request_checksum_calculation="when_required",
+                response_checksum_validation="when_required",
+                read_timeout=300,
+            ),
+        )
+        bucket = _bucket("gib")
+        s3.create_bucket(Bucket=bucket)
+        try:
+            with path.open("rb") as body:
+                s3.put_object(Bucket=bucket, Key="one-gib.bin", Body=body)
+            got = hashlib.sha256()
+            stream = s3.get_object(Bucket=bucket, Key="one-gib.bin")["Body"]
+            for chunk in iter(lambda: stream.read(1 << 20), b""):
+                got.update(chunk)
+            assert got.hexdigest() == sent.hexdigest()
+            assert proxy.peak_kib() < 64 * 1024
+        finally:
+            s3.delete_object(Bucket=bucket, Key="one-gib.bin")
+            s3.delete_bucket(Bucket=bucket)
+            collect_garbage(s3server)
