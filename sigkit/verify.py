@@ -410,8 +410,9 @@ def read_auth(request: Request, *, max_expires: int = MAX_EXPIRES) -> _Auth | No
     return None
 
 
-def _strip_query(request: Request, names: frozenset[str]) -> Request:
-    """The query as received, without the signer's own parameters (raw segments kept)."""
+def strip_query_params(request: Request, names: frozenset[str]) -> Request:
+    """The query as received, without the signer's own parameters (raw segments kept): what
+    verify recomputes a presigned URL from, and what the proxy re-signs."""
     if request.query is None:
         return request
     kept = [
@@ -476,7 +477,7 @@ def _recompute_v4(
         bare = Credentials(creds.access_key_id, creds.secret_access_key)
         return sign_v4(_without_authorization(request), bare, when, config), config
     signer_creds = Credentials(creds.access_key_id, creds.secret_access_key, auth.token)
-    stripped = _strip_query(request, PRESIGN_PARAMS)
+    stripped = strip_query_params(request, PRESIGN_PARAMS)
     return sign_v4_query(stripped, signer_creds, when, config), config
 
 
@@ -510,7 +511,7 @@ def _recompute_v2(
     in_header = request.header("x-amz-security-token") is not None
     token = None if in_header else auth.token
     signer_creds = Credentials(creds.access_key_id, creds.secret_access_key, token)
-    stripped = _strip_query(request, V2_QUERY_PARAMS)
+    stripped = strip_query_params(request, V2_QUERY_PARAMS)
     return sign_v2_query(stripped, signer_creds, EPOCH, config), config
 
 

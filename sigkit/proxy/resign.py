@@ -28,7 +28,6 @@ from datetime import UTC, datetime, timedelta
 from typing import BinaryIO, Literal
 
 from sigkit.credentials import Credentials
-from sigkit.encoding import percent_decode
 from sigkit.errors import InputError, SigkitError
 from sigkit.http import Request, strip_default_port
 from sigkit.proxy.diagnosis import request_of
@@ -37,7 +36,13 @@ from sigkit.result import SigningResult
 from sigkit.sigv2.s3 import sign_v2, v2_rules
 from sigkit.sigv4.config import STREAMING_PAYLOADS, UNSIGNED_PAYLOAD, is_s3, rules_for
 from sigkit.sigv4.signer import PRESIGN_PARAMS, sign_v4
-from sigkit.verify import DEFAULT_SKEW, V2_QUERY_PARAMS, read_auth, verify_request
+from sigkit.verify import (
+    DEFAULT_SKEW,
+    V2_QUERY_PARAMS,
+    read_auth,
+    strip_query_params,
+    verify_request,
+)
 
 __all__ = ["Payload", "Resigner", "transformer_from_options"]
 
@@ -216,18 +221,10 @@ def _wire(value: str) -> str:
     return value if value.isascii() else value.encode("utf-8").decode("latin-1")
 
 
-def _strip_query(query: str | None) -> str | None:
-    """The query without any presigned URL's signature parameters (other segments kept raw)."""
-    if query is None:
-        return None
-    kept = [
-        segment
-        for segment in query.split("&")
-        if segment
-        and percent_decode(segment.partition("=")[0]).decode("utf-8", "replace")
-        not in _QUERY_SIGNATURE
-    ]
-    return "&".join(kept) if kept else None
+def _strip_query(request: Request) -> str | None:
+    """The query without any presigned URL's signature parameters (other segments kept raw;
+    none left, or an empty one, is no query)."""
+    return strip_query_params(request, _QUERY_SIGNATURE).query or None
 
 
 def _payload_line(request: Request) -> str | None:
@@ -398,7 +395,7 @@ class Resigner:
         bare = Request(
             request.method,
             request.path,
-            _strip_query(request.query),
+            _strip_query(request),
             tuple(headers),
             None,
             scheme=scheme,
