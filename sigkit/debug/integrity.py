@@ -14,10 +14,7 @@ its `detail`, the SDK read from the User-Agent and that SDK's exact setting (`sd
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import re
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -49,24 +46,20 @@ CHECKSUM_CAUSES = frozenset(
     }
 )
 
-# The checksum of an empty body, as S3 writes each algorithm (base64 of the digest).
-EMPTY_BODY = {
-    "crc32": "AAAAAA==",
-    "crc32c": "AAAAAA==",
-    "crc64nvme": "AAAAAAAAAAA=",
-    "sha1": "2jmj7l5rSw0yVb/vlWAYkK/YBwk=",
-    "sha256": "47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU=",
-    "md5": "1B2M2Y8AsgTpgAmY7PhCfg==",
-}
-
-
 def _digest(algorithm: str, body: bytes) -> str | None:
-    """The checksum of `body` for the algorithms the standard library computes."""
-    if algorithm == "crc32":
-        return base64.b64encode(zlib.crc32(body).to_bytes(4, "big")).decode()
-    if algorithm in ("sha1", "sha256", "md5"):
-        return base64.b64encode(hashlib.new(algorithm, body).digest()).decode()
-    return None
+    """The checksum of `body` as S3 writes it (`sigkit.checksums`); None for a name that is
+    no S3 checksum algorithm."""
+    from sigkit import checksums
+
+    if algorithm not in checksums.ALGORITHMS:
+        return None
+    return checksums.value(algorithm, body)
+
+
+def _empty(algorithm: str) -> str | None:
+    """The checksum of an empty body (``AAAAAA==`` for CRC32), what a URL presigned without
+    its body binds."""
+    return _digest(algorithm, b"")
 
 
 @dataclass(frozen=True)
@@ -228,7 +221,7 @@ def _empty_bound(request: Request) -> tuple[tuple[str, str], ...]:
         low = name.lower()
         if low.startswith("x-amz-checksum-") and value:
             plain = unquote(value)
-            if plain == EMPTY_BODY.get(low.removeprefix("x-amz-checksum-")):
+            if plain == _empty(low.removeprefix("x-amz-checksum-")):
                 found.append((name, plain))
     return tuple(found)
 
@@ -256,10 +249,10 @@ def _presigned_checksums(
         if body:
             actual = _digest(algorithm, body)
             if actual is not None and actual != plain:
-                what = "the empty body's checksum" if plain == EMPTY_BODY.get(algorithm) else plain
+                what = "the empty body's checksum" if plain == _empty(algorithm) else plain
                 found.append((name, plain, f"{what}, while the body sent hashes to {actual}"))
                 continue
-        if sized and plain == EMPTY_BODY.get(algorithm) and not (body and _digest(algorithm, body)):
+        if sized and plain == _empty(algorithm) and not (body and _digest(algorithm, body)):
             size = len(body) if body else length
             found.append((name, plain, f"the empty body's checksum, for a {size}-byte body"))
     return tuple(found)
